@@ -1,0 +1,6 @@
+'use strict';
+
+module.exports = async function globalTeardown() {
+  const services = globalThis.__periscopeServices;
+  if (services) await services.stop();
+};

@@ -1,0 +1,2 @@
+export { TcpFaultProxy, type TcpFaultProxyOptions, type ProxyMode } from './tcp-proxy';
+export { postgresUrl, redisUrl, freePort, canConnect } from './services';
