@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@periscope-tools/testing';
 import { OpenAiProvider } from '../src/llm/openai';
 import { LlmError } from '../src/llm/provider';
 
@@ -120,7 +121,7 @@ test('times out slow providers and reports connection failures as typed errors',
   handler = () => undefined; // never answers
   const slow = await new OpenAiProvider({ baseUrl, model: 'm', timeoutMs: 100 }).chat({ messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
   expect(slow).toMatchObject({ type: 'timeout' });
-  const down = await new OpenAiProvider({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+  const down = await new OpenAiProvider({ baseUrl: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
   expect(down).toMatchObject({ type: 'connection_error' });
   server.closeAllConnections();
 });

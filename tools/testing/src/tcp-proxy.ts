@@ -25,6 +25,7 @@ export class TcpFaultProxy {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Connections accepted since start (including refused and black-holed ones). */
   acceptedConnections = 0;
+  private listenPort: number | undefined;
 
   private constructor(private readonly server: net.Server, readonly target: { host: string; port: number }) {}
 
@@ -36,11 +37,14 @@ export class TcpFaultProxy {
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
+    void proxy.port;
     return proxy;
   }
 
+  /** The listening port (still readable after close, for assertions on messages). */
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    this.listenPort ??= (this.server.address() as net.AddressInfo).port;
+    return this.listenPort;
   }
 
   /** Rewrites a connection URL (postgres://…, redis://…) so it goes through this proxy. */
