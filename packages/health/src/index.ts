@@ -1,1 +1,13 @@
-export {};
+// Public surface of @periscope/health.
+export { HealthServer, createHealthServer } from './server';
+export type { StatusProvider, ShutdownHook, ShutdownHookOptions, ListenAddress, HookReport, ShutdownReport } from './server';
+export type { HealthServerOptions, HealthLogger } from './config';
+export { DEFAULTS } from './config';
+export { CHECK_DEFAULTS } from './checks';
+export type { CheckDefinition, CheckOutcome, CheckResult, CheckStatus } from './checks';
+export type { LifecycleState } from './instruments';
+export type { HealthDocument, HealthComponent } from './probes';
+export type { RouteMethod, RouteHandler, RouteContext } from './router';
+export { readJsonBody, DEFAULT_BODY_LIMIT_BYTES } from './body';
+export type { ReadBodyOptions } from './body';
+export { HealthError, HealthConfigError, HealthStateError, HealthTimeoutError, HttpError, BodyTooLargeError, InvalidBodyError } from './errors';
