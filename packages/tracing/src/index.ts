@@ -1,1 +1,43 @@
-export {};
+// Public surface of @periscope/tracing.
+export { startTracing, type Tracing } from './tracing';
+export {
+  PROBE_PATHS,
+  DEFAULT_DROP_RULES,
+  EXPORTERS,
+  SAMPLERS,
+  PROPAGATORS,
+  type TracingOptions,
+  type TailSamplingOptions,
+  type StoreOptions,
+  type DropRule,
+  type AttributeMatcher,
+  type ExporterName,
+  type SamplerName,
+  type PropagatorName,
+} from './config';
+export { TracingError, TracingConfigError, TracingStateError, TracingInputError } from './errors';
+export type { MetricsLike, MetricLabels, DropReason } from './metrics';
+export { trace, Traced, currentSpan, setAttributes, recordError, SpanKind, SpanStatusCode, type TraceOptions } from './api';
+export {
+  traceAgent,
+  traceLlmCall,
+  traceTool,
+  describeLlmResult,
+  type LlmCallOptions,
+  type LlmResponseInfo,
+  type AgentOptions,
+  type ToolOptions,
+} from './genai';
+export {
+  inject,
+  extract,
+  wrapHttpHandler,
+  tracedFetch,
+  traceHeaders,
+  type HeaderCarrier,
+  type HttpHandlerOptions,
+} from './propagation';
+export { TraceStore, renderSpanTree, type TraceSummary, type StoredTrace, type RecentTracesQuery } from './store';
+export type { SpanRecord, SpanEventRecord, SpanStatusName } from './record';
+export { FileSpanExporter } from './exporters';
+export { TokenBucket } from './sampling';

@@ -1,0 +1,101 @@
+// trace(), @Traced(), currentSpan(), setAttributes(): spans around sync and async code.
+import { context, SpanKind, SpanStatusCode, trace as otelTrace, type Attributes, type Span } from '@opentelemetry/api';
+import { getTracer, redactText } from './state';
+
+export interface TraceOptions {
+  attributes?: Attributes;
+  kind?: SpanKind;
+  /** Start a new trace even when a span is active. */
+  root?: boolean;
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Records a thrown value on the span: exception event, ERROR status, `error.type`. */
+export function recordError(span: Span, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err) ?? String(err));
+  const message = redactText(e.message);
+  span.recordException({ name: e.name, message, ...(e.stack ? { stack: redactText(e.stack) } : {}) });
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  const code = (e as { code?: unknown }).code;
+  span.setAttribute('error.type', typeof code === 'string' && code ? code : e.name || 'Error');
+}
+
+/**
+ * Ends `span` when `result` settles (or now, for a plain value) and records a throw or rejection.
+ * `before` runs first on success, so the caller can add attributes from the result.
+ */
+export function endWith<T>(span: Span, result: T, before?: (value: unknown) => void): T {
+  if (isPromiseLike(result)) {
+    return result.then(
+      (v) => {
+        before?.(v);
+        span.end();
+        return v;
+      },
+      (e: unknown) => {
+        recordError(span, e);
+        span.end();
+        throw e;
+      },
+    ) as T;
+  }
+  before?.(result);
+  span.end();
+  return result;
+}
+
+/** Runs `fn` in `span`'s context; ends the span when `fn` returns or its promise settles. */
+export function runInSpan<T, This>(span: Span, thisArg: This, fn: (this: This, span: Span) => T, before?: (value: unknown) => void): T {
+  const ctx = otelTrace.setSpan(context.active(), span);
+  // An unsampled span needs its context (children stay unsampled) but no bookkeeping.
+  if (!span.isRecording()) return context.with(ctx, fn, thisArg, span);
+  let result: T;
+  try {
+    result = context.with(ctx, fn, thisArg, span);
+  } catch (e) {
+    recordError(span, e);
+    span.end();
+    throw e;
+  }
+  return endWith(span, result, before);
+}
+
+/**
+ * Runs `fn` inside a new span named `name`. Works for sync and async functions: a throw or a
+ * rejection sets ERROR status and records the exception; the span ends when the promise settles.
+ * The return value (the same promise type) and `this` are passed through.
+ */
+export function trace<T, This = unknown>(this: This, name: string, fn: (this: This, span: Span) => T, options?: TraceOptions): T {
+  const span = getTracer().startSpan(name, options);
+  return runInSpan(span, this, fn);
+}
+
+/**
+ * Method decorator (TypeScript 5 standard decorators): every call runs in a span named
+ * `name`, or `Class.method` by default.
+ */
+export function Traced(name?: string, options?: TraceOptions) {
+  return function <This, Args extends unknown[], R>(method: (this: This, ...args: Args) => R, ctx: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R>) {
+    const methodName = String(ctx.name);
+    return function (this: This, ...args: Args): R {
+      const owner = ctx.static ? (this as { name?: string }).name : (this as { constructor?: { name?: string } })?.constructor?.name;
+      const spanName = name ?? (owner ? `${owner}.${methodName}` : methodName);
+      return runInSpan(getTracer().startSpan(spanName, options), this, () => method.apply(this, args));
+    };
+  };
+}
+
+/** The active span, or undefined outside any span. */
+export function currentSpan(): Span | undefined {
+  return otelTrace.getActiveSpan();
+}
+
+/** Sets attributes on the active span; a no-op outside any span. */
+export function setAttributes(attributes: Attributes): void {
+  otelTrace.getActiveSpan()?.setAttributes(attributes);
+}
+
+export { SpanKind, SpanStatusCode };

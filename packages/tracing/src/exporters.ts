@@ -1,0 +1,111 @@
+// Builds the sinks behind the pipeline: the trace store, and one batching processor per
+// external exporter (OTLP http/protobuf, Zipkin, console, JSON-lines file).
+import { promises as fs } from 'node:fs';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { BatchSpanProcessor, ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ResolvedConfig } from './config';
+import type { TracingMetrics } from './metrics';
+import type { SpanSink } from './pipeline';
+import { toSpanRecord } from './record';
+import type { TraceStore } from './store';
+
+/** Appends spans as JSON lines; when the file would pass maxBytes it is rotated to path.1 … path.maxFiles. */
+export class FileSpanExporter implements SpanExporter {
+  private queue: Promise<void> = Promise.resolve();
+  private size: number | undefined;
+  private closed = false;
+
+  constructor(private readonly path: string, private readonly maxBytes: number, private readonly maxFiles: number) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    if (this.closed) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('file exporter is shut down') });
+    const text = spans.map((s) => JSON.stringify(toSpanRecord(s)) + '\n').join('');
+    this.queue = this.queue
+      .then(() => this.write(text))
+      .then(() => resultCallback({ code: ExportResultCode.SUCCESS }), (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }));
+  }
+
+  private async write(text: string): Promise<void> {
+    const bytes = Buffer.byteLength(text);
+    if (this.size === undefined) this.size = await fs.stat(this.path).then((s) => s.size, () => 0);
+    if (this.size > 0 && this.size + bytes > this.maxBytes) {
+      await this.rotate();
+      this.size = 0;
+    }
+    await fs.appendFile(this.path, text);
+    this.size += bytes;
+  }
+
+  private async rotate(): Promise<void> {
+    const ignoreMissing = (e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; };
+    if (this.maxFiles === 0) return fs.rm(this.path, { force: true });
+    await fs.rm(`${this.path}.${this.maxFiles}`, { force: true });
+    for (let i = this.maxFiles - 1; i >= 1; i--) await fs.rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(ignoreMissing);
+    await fs.rename(this.path, `${this.path}.1`).catch(ignoreMissing);
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.queue;
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+  }
+}
+
+/** Counts failed batches per exporter: an export error is logged by the SDK, never silently lost. */
+class CountingExporter implements SpanExporter {
+  constructor(private readonly name: string, private readonly inner: SpanExporter, private readonly metrics: TracingMetrics) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      if (result.code !== ExportResultCode.SUCCESS) this.metrics.exportFailed(this.name);
+      resultCallback(result);
+    });
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+class StoreSink implements SpanSink {
+  constructor(private readonly store: TraceStore) {}
+  onEnd(span: ReadableSpan): void {
+    this.store.add(span);
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+function makeExporter(name: 'otlp' | 'zipkin' | 'console' | 'file', cfg: ResolvedConfig): SpanExporter {
+  switch (name) {
+    case 'otlp': return new OTLPTraceExporter({ url: cfg.otlp.url, headers: cfg.otlp.headers, timeoutMillis: cfg.otlp.timeoutMs });
+    case 'zipkin': return new ZipkinExporter({ url: cfg.zipkinUrl, serviceName: cfg.serviceName });
+    case 'console': return new ConsoleSpanExporter();
+    case 'file': return new FileSpanExporter(cfg.file.path, cfg.file.maxBytes, cfg.file.maxFiles);
+  }
+}
+
+export function buildSinks(cfg: ResolvedConfig, store: TraceStore | undefined, metrics: TracingMetrics): SpanSink[] {
+  const sinks: SpanSink[] = [];
+  if (store) sinks.push(new StoreSink(store));
+  for (const name of cfg.exporters) {
+    if (name === 'memory' || name === 'none') continue;
+    const exporter = new CountingExporter(name, makeExporter(name, cfg), metrics);
+    sinks.push(new BatchSpanProcessor(exporter, {
+      scheduledDelayMillis: cfg.batch.scheduledDelayMs,
+      maxQueueSize: cfg.batch.maxQueueSize,
+      maxExportBatchSize: cfg.batch.maxExportBatchSize,
+      exportTimeoutMillis: cfg.otlp.timeoutMs,
+    }));
+  }
+  return sinks;
+}

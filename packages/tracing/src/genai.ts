@@ -1,0 +1,149 @@
+// GenAI spans after the OpenTelemetry GenAI semantic conventions: invoke_agent, LLM calls
+// ({operation} {model}, CLIENT) and execute_tool. Content (prompts, completions, tool
+// arguments and results) is recorded only with captureContent, redacted, then truncated.
+import { SpanKind, type Attributes, type Span } from '@opentelemetry/api';
+import { runInSpan } from './api';
+import { TracingInputError } from './errors';
+import { getActive, getTracer, redactText } from './state';
+
+/** What an LLM call returned, in the terms of the conventions. */
+export interface LlmResponseInfo {
+  responseModel?: string;
+  responseId?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  finishReasons?: string[];
+  /** Completion content; recorded only with captureContent. */
+  output?: unknown;
+}
+
+export interface LlmCallOptions<R = unknown> {
+  /** gen_ai.provider.name, e.g. 'openai', 'anthropic', 'simulated'. */
+  provider: string;
+  /** gen_ai.request.model */
+  model: string;
+  /** gen_ai.operation.name; default 'chat'. */
+  operation?: string;
+  /** Prompt messages; recorded as gen_ai.input.messages only with captureContent. */
+  input?: unknown;
+  temperature?: number;
+  maxTokens?: number;
+  attributes?: Attributes;
+  /** Reads usage and finish reasons from the result; default understands OpenAI- and Anthropic-shaped results and LlmResponseInfo itself. */
+  describe?: (result: R) => LlmResponseInfo;
+}
+
+export interface AgentOptions {
+  id?: string;
+  description?: string;
+  attributes?: Attributes;
+}
+
+export interface ToolOptions {
+  callId?: string;
+  description?: string;
+  /** Tool arguments; recorded as gen_ai.tool.call.arguments only with captureContent. */
+  arguments?: unknown;
+  attributes?: Attributes;
+}
+
+function requireName(argument: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') throw new TracingInputError(argument, `expected a non-empty string, got ${JSON.stringify(value)}`);
+}
+
+/** Sets a content attribute when capture is on: serialized, redacted, then cut to contentMaxLength. */
+export function captureContent(span: Span, key: string, value: unknown): void {
+  const active = getActive();
+  if (!active?.captureContent || value === undefined || !span.isRecording()) return;
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : JSON.stringify(value);
+  } catch {
+    text = String(value);
+  }
+  // Redact before cutting so a secret straddling the cut is still caught.
+  text = redactText(text);
+  if (text.length > active.contentMaxLength) text = `${text.slice(0, active.contentMaxLength)}…[truncated ${text.length - active.contentMaxLength} chars]`;
+  span.setAttribute(key, text);
+}
+
+type Loose = Record<string, unknown> | undefined;
+const obj = (v: unknown): Loose => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
+const numberOf = (...vs: unknown[]): number | undefined => vs.find((v): v is number => typeof v === 'number' && Number.isFinite(v));
+const stringOf = (...vs: unknown[]): string | undefined => vs.find((v): v is string => typeof v === 'string');
+
+/** Reads OpenAI-style (usage.prompt_tokens, choices[].finish_reason), Anthropic-style (usage.input_tokens, stop_reason) and LlmResponseInfo results. */
+export function describeLlmResult(result: unknown): LlmResponseInfo {
+  const r = obj(result);
+  if (!r) return {};
+  const usage = obj(r.usage);
+  const choices = Array.isArray(r.choices) ? r.choices.map(obj) : [];
+  const reasons = Array.isArray(r.finishReasons) ? r.finishReasons.filter((x): x is string => typeof x === 'string')
+    : Array.isArray(r.finish_reasons) ? r.finish_reasons.filter((x): x is string => typeof x === 'string')
+      : choices.length ? choices.map((c) => stringOf(c?.finish_reason)).filter((x): x is string => x !== undefined)
+        : stringOf(r.stop_reason, r.finishReason) !== undefined ? [stringOf(r.stop_reason, r.finishReason) as string] : undefined;
+  return {
+    responseModel: stringOf(r.responseModel, r.model),
+    responseId: stringOf(r.responseId, r.id),
+    inputTokens: numberOf(r.inputTokens, usage?.input_tokens, usage?.prompt_tokens, usage?.inputTokens),
+    outputTokens: numberOf(r.outputTokens, usage?.output_tokens, usage?.completion_tokens, usage?.outputTokens),
+    finishReasons: reasons,
+    output: r.output ?? r.content ?? r.text ?? (choices.length ? choices.map((c) => obj(c?.message)?.content ?? c?.text) : undefined),
+  };
+}
+
+/** An `invoke_agent {name}` span around one agent run. */
+export function traceAgent<T>(name: string, fn: (span: Span) => T, options: AgentOptions = {}): T {
+  requireName('traceAgent name', name);
+  const attributes: Attributes = { ...options.attributes, 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name };
+  if (options.id) attributes['gen_ai.agent.id'] = options.id;
+  if (options.description) attributes['gen_ai.agent.description'] = options.description;
+  return runInSpan(getTracer().startSpan(`invoke_agent ${name}`, { kind: SpanKind.INTERNAL, attributes }), undefined, fn);
+}
+
+/** A CLIENT span `{operation} {model}` around one model call; usage and finish reasons come from the result. */
+export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: Span) => T): T {
+  requireName('traceLlmCall provider', options?.provider);
+  requireName('traceLlmCall model', options.model);
+  const operation = options.operation ?? 'chat';
+  const attributes: Attributes = {
+    ...options.attributes,
+    'gen_ai.operation.name': operation,
+    'gen_ai.provider.name': options.provider,
+    'gen_ai.request.model': options.model,
+  };
+  if (options.temperature !== undefined) attributes['gen_ai.request.temperature'] = options.temperature;
+  if (options.maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = options.maxTokens;
+  const span = getTracer().startSpan(`${operation} ${options.model}`, { kind: SpanKind.CLIENT, attributes });
+  captureContent(span, 'gen_ai.input.messages', options.input);
+  const describe = options.describe ?? (describeLlmResult as (r: Awaited<T>) => LlmResponseInfo);
+  return runInSpan(span, undefined, fn, (value) => {
+    if (!span.isRecording()) return;
+    let info: LlmResponseInfo;
+    try {
+      info = describe(value as Awaited<T>) ?? {};
+    } catch {
+      // A describe() bug must not fail the call it observes.
+      info = {};
+    }
+    const a: Attributes = {};
+    if (info.responseModel) a['gen_ai.response.model'] = info.responseModel;
+    if (info.responseId) a['gen_ai.response.id'] = info.responseId;
+    if (info.inputTokens !== undefined) a['gen_ai.usage.input_tokens'] = info.inputTokens;
+    if (info.outputTokens !== undefined) a['gen_ai.usage.output_tokens'] = info.outputTokens;
+    if (info.finishReasons?.length) a['gen_ai.response.finish_reasons'] = info.finishReasons;
+    span.setAttributes(a);
+    captureContent(span, 'gen_ai.output.messages', info.output);
+  });
+}
+
+/** An `execute_tool {name}` span around one tool call. */
+export function traceTool<T>(name: string, fn: (span: Span) => T, options: ToolOptions = {}): T {
+  requireName('traceTool name', name);
+  const attributes: Attributes = { ...options.attributes, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name };
+  if (options.callId) attributes['gen_ai.tool.call.id'] = options.callId;
+  if (options.description) attributes['gen_ai.tool.description'] = options.description;
+  const span = getTracer().startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes });
+  captureContent(span, 'gen_ai.tool.call.arguments', options.arguments);
+  return runInSpan(span, undefined, fn, (value) => captureContent(span, 'gen_ai.tool.call.result', value));
+}

@@ -1,0 +1,59 @@
+// Tracing sits on floor 1 and may not import @periscope/metrics, so it takes the registry
+// through this structural interface; a @periscope/metrics Metrics object satisfies it.
+import { context, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+export type MetricLabels = Record<string, string | number>;
+
+export interface MetricsLike {
+  histogram(config: { name: string; help: string; labelNames?: readonly string[]; buckets?: readonly number[] }): { observe(labels: MetricLabels, value: number): void };
+  counter(config: { name: string; help: string; labelNames?: readonly string[] }): { inc(labels: MetricLabels, value?: number): void };
+}
+
+/** Why a span never reached the exporters; the `reason` label of periscope_tracing_dropped_spans_total. */
+export type DropReason = 'rate_limit' | 'min_duration' | 'tail_sampled' | 'tail_buffer_full' | 'store_trace_full';
+
+const SPAN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const STATUS = ['unset', 'ok', 'error'] as const;
+
+/** The package's own metrics; every method is a no-op without a registry. */
+export class TracingMetrics {
+  private readonly dropped?: { inc(labels: MetricLabels, value?: number): void };
+  private readonly exportFailures?: { inc(labels: MetricLabels, value?: number): void };
+  private readonly spanDuration?: { observe(labels: MetricLabels, value: number): void };
+  private readonly spanCount?: { inc(labels: MetricLabels, value?: number): void };
+
+  constructor(metrics: MetricsLike | undefined, spanMetrics: boolean) {
+    if (!metrics) return;
+    this.dropped = metrics.counter({ name: 'periscope_tracing_dropped_spans_total', help: 'Spans not exported, by reason', labelNames: ['reason'] });
+    this.exportFailures = metrics.counter({ name: 'periscope_tracing_export_failures_total', help: 'Failed export batches, by exporter', labelNames: ['exporter'] });
+    if (spanMetrics) {
+      this.spanDuration = metrics.histogram({ name: 'periscope_tracing_span_duration_seconds', help: 'Span duration by span name and status', labelNames: ['span_name', 'status'], buckets: SPAN_BUCKETS });
+      this.spanCount = metrics.counter({ name: 'periscope_tracing_spans_total', help: 'Ended spans by span name and status', labelNames: ['span_name', 'status'] });
+    }
+  }
+
+  get recordsSpans(): boolean {
+    return this.spanDuration !== undefined;
+  }
+
+  drop(reason: DropReason, n = 1): void {
+    this.dropped?.inc({ reason }, n);
+  }
+
+  exportFailed(exporter: string): void {
+    this.exportFailures?.inc({ exporter });
+  }
+
+  /** RED metrics from one span. Observed inside the span's context so the registry can attach its trace id as exemplar. */
+  span(span: ReadableSpan): void {
+    if (!this.spanDuration || !this.spanCount) return;
+    const labels = { span_name: span.name, status: STATUS[span.status.code] ?? 'unset' };
+    const seconds = span.duration[0] + span.duration[1] / 1e9;
+    const ctx = trace.setSpanContext(context.active(), span.spanContext());
+    context.with(ctx, () => {
+      this.spanDuration?.observe(labels, seconds);
+      this.spanCount?.inc(labels);
+    });
+  }
+}

@@ -1,0 +1,42 @@
+// What the running startTracing() instance lends to the module-level helpers (trace(), GenAI,
+// propagation). Before start and after shutdown the helpers use the global API, which is a
+// no-op unless another SDK is registered.
+import { trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+
+export const INSTRUMENTATION_NAME = '@periscope/tracing';
+
+export interface ActiveTracing {
+  tracer: Tracer;
+  captureContent: boolean;
+  contentMaxLength: number;
+  redact?: (text: string) => string;
+  propagator: TextMapPropagator;
+}
+
+export const DEFAULT_PROPAGATOR: TextMapPropagator = new CompositePropagator({
+  propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+});
+
+let active: ActiveTracing | undefined;
+
+export function getActive(): ActiveTracing | undefined {
+  return active;
+}
+
+export function setActive(state: ActiveTracing | undefined): void {
+  active = state;
+}
+
+export function getTracer(): Tracer {
+  return active?.tracer ?? trace.getTracer(INSTRUMENTATION_NAME);
+}
+
+export function getPropagator(): TextMapPropagator {
+  return active?.propagator ?? DEFAULT_PROPAGATOR;
+}
+
+/** Redacts when a redactor is configured; used for content and exception text. */
+export function redactText(text: string): string {
+  return active?.redact ? active.redact(text) : text;
+}

@@ -1,0 +1,105 @@
+// startTracing(): composes the OpenTelemetry SDK 2.x pieces (BasicTracerProvider,
+// AsyncLocalStorage context, propagators) with our sampler, pipeline and sinks, and registers
+// them globally until shutdown().
+import { context, propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { resolveConfig, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
+import { TracingStateError } from './errors';
+import { buildSinks } from './exporters';
+import { TracingMetrics } from './metrics';
+import { PipelineProcessor } from './pipeline';
+import { baseSampler, HeadSampler } from './sampling';
+import { getActive, INSTRUMENTATION_NAME, setActive } from './state';
+import { TraceStore } from './store';
+
+export interface Tracing {
+  readonly serviceName: string;
+  /** The store of recent traces; undefined with `store: false`. */
+  readonly store: TraceStore | undefined;
+  readonly tracer: Tracer;
+  /** The resolved configuration (no headers: they may carry credentials). */
+  readonly config: Omit<ResolvedConfig, 'otlp'> & { otlp: { url: string; timeoutMs: number } };
+  /** Tail-sampling buffer occupancy (0 when tail sampling is off). */
+  readonly tailBuffer: { traces: number; spans: number };
+  /** Exports everything ended so far (decides tail-sampled traces whose root has ended). */
+  forceFlush(): Promise<void>;
+  /** Flushes, stops the exporters and unregisters the global provider, context manager and propagator. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
+  const list: TextMapPropagator[] = [];
+  for (const n of names) {
+    if (n === 'tracecontext') list.push(new W3CTraceContextPropagator());
+    else if (n === 'baggage') list.push(new W3CBaggagePropagator());
+    else if (n === 'b3') list.push(new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }));
+    else if (n === 'b3multi') list.push(new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }));
+  }
+  return new CompositePropagator({ propagators: list });
+}
+
+/** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
+export function startTracing(options: TracingOptions = {}): Tracing {
+  const cfg = resolveConfig(options);
+  if (getActive()) throw new TracingStateError('tracing is already started in this process; call shutdown() on the running instance first');
+
+  const metrics = new TracingMetrics(options.metrics, cfg.spanMetrics);
+  const store = cfg.store ? new TraceStore(cfg.store.maxTraces, cfg.store.maxSpansPerTrace, metrics) : undefined;
+  const pipeline = new PipelineProcessor({
+    metrics,
+    sinks: buildSinks(cfg, store, metrics),
+    minDurationMs: cfg.minDurationMs,
+    tailSampling: cfg.tailSampling,
+    resourceUsage: cfg.resourceUsage,
+  });
+  // With tail sampling the head records every trace (rules, parent and rate limit still apply); the ratio moves to the tail.
+  const base = baseSampler(cfg.tailSampling ? (cfg.sampler.startsWith('parentbased') ? 'parentbased_always_on' : 'always_on') : cfg.sampler, cfg.samplerRatio);
+  const provider = new BasicTracerProvider({
+    sampler: new HeadSampler(base, cfg.dropRules, cfg.maxSpansPerSecond, metrics),
+    resource: defaultResource().merge(resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName })),
+    spanProcessors: [pipeline],
+  });
+  const propagator = buildPropagator(cfg.propagators);
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+
+  if (!trace.setGlobalTracerProvider(provider)) {
+    contextManager.disable();
+    void pipeline.shutdown();
+    throw new TracingStateError('another OpenTelemetry tracer provider is already registered globally; shut it down before startTracing()');
+  }
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(propagator);
+
+  const tracer = provider.getTracer(INSTRUMENTATION_NAME);
+  setActive({ tracer, captureContent: cfg.captureContent, contentMaxLength: cfg.contentMaxLength, redact: options.redact, propagator });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const { otlp, ...rest } = cfg;
+  return {
+    serviceName: cfg.serviceName,
+    store,
+    tracer,
+    config: { ...rest, otlp: { url: otlp.url, timeoutMs: otlp.timeoutMs } },
+    get tailBuffer() {
+      return { traces: pipeline.tail?.bufferedTraces ?? 0, spans: pipeline.tail?.bufferedSpans ?? 0 };
+    },
+    forceFlush: () => provider.forceFlush(),
+    shutdown() {
+      shutdownPromise ??= (async () => {
+        try {
+          await provider.shutdown();
+        } finally {
+          setActive(undefined);
+          trace.disable();
+          context.disable();
+          propagation.disable();
+        }
+      })();
+      return shutdownPromise;
+    },
+  };
+}
