@@ -1,0 +1,117 @@
+import { createHealthServer, HealthConfigError, HealthServer, type CheckOutcome, type ListenAddress } from '@periscope/health';
+import { request, sleep } from './helpers';
+
+let server: HealthServer;
+let addr: ListenAddress;
+
+async function start(setup: (s: HealthServer) => void): Promise<void> {
+  server = createHealthServer({ port: 0, drainDelayMs: 0 });
+  setup(server);
+  addr = await server.listen();
+  server.markReady();
+}
+afterEach(() => server?.close());
+
+describe('checks', () => {
+  it('caches results for minIntervalMs so a probe storm runs the check once', async () => {
+    let runs = 0;
+    await start((s) => s.addCheck({ name: 'db', minIntervalMs: 300, run: () => { runs++; return { status: 'pass' }; } }));
+    const answers = await Promise.all(Array.from({ length: 25 }, () => request(addr.url, '/readyz')));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await request(addr.url, '/health');
+    expect(runs).toBe(1);
+    await sleep(350);
+    await request(addr.url, '/readyz');
+    expect(runs).toBe(2);
+  });
+
+  it('shares one execution between concurrent probes even with minIntervalMs 0', async () => {
+    let runs = 0;
+    await start((s) => s.addCheck({ name: 'slow', minIntervalMs: 0, run: async () => { runs++; await sleep(80); return { status: 'pass' }; } }));
+    await Promise.all(Array.from({ length: 10 }, () => request(addr.url, '/readyz')));
+    expect(runs).toBe(1);
+  });
+
+  it('fails a check that outlives its timeout, answers within the timeout, aborts its signal and never piles runs', async () => {
+    let runs = 0;
+    let aborted: unknown;
+    let release!: () => void;
+    const hung = new Promise<CheckOutcome>((resolve) => { release = () => resolve({ status: 'pass' }); });
+    await start((s) => s.addCheck({
+      name: 'hung', timeoutMs: 100, minIntervalMs: 0,
+      run: (signal) => { runs++; signal.addEventListener('abort', () => { aborted = signal.reason; }); return hung; },
+    }));
+    const t0 = Date.now();
+    const first = await request(addr.url, '/readyz?verbose');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(first.status).toBe(503);
+    expect(first.body).toContain('[-]hung failed: check hung timed out after 100 ms');
+    expect(aborted).toMatchObject({ code: 'HEALTH_TIMEOUT' });
+    const second = await request(addr.url, '/readyz?verbose');
+    expect(second.body).toMatch(/\[-\]hung failed: previous run still pending after \d+ ms/);
+    expect(runs).toBe(1);
+    release();
+    await sleep(10);
+    expect((await request(addr.url, '/readyz')).status).toBe(200);
+    expect(runs).toBe(2);
+  });
+
+  it('runs checks in parallel', async () => {
+    await start((s) => {
+      for (const name of ['a', 'b', 'c', 'd']) s.addCheck({ name, run: async () => { await sleep(150); return { status: 'pass' }; } });
+    });
+    const t0 = Date.now();
+    expect((await request(addr.url, '/readyz')).status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(450);
+  });
+
+  it('turns a throw or an invalid result into fail with the message only (no stack)', async () => {
+    await start((s) => {
+      s.addCheck({ name: 'throws', run: () => { throw new Error('connection refused'); } });
+      s.addCheck({ name: 'rejects', run: () => Promise.reject(new TypeError('bad state')) });
+      s.addCheck({ name: 'invalid', run: () => ({ status: 'ok' }) as unknown as CheckOutcome });
+    });
+    const r = await request(addr.url, '/readyz?verbose');
+    expect(r.status).toBe(503);
+    expect(r.body).toContain('[-]throws failed: connection refused');
+    expect(r.body).toContain('[-]rejects failed: bad state');
+    expect(r.body).toContain("[-]invalid failed: check returned an invalid result: expected { status: 'pass' | 'warn' | 'fail' }");
+    expect(r.body).not.toMatch(/\s+at /);
+    const health = await request(addr.url, '/health');
+    expect(health.status).toBe(503);
+    const doc = JSON.parse(health.body);
+    expect(doc.status).toBe('fail');
+    expect(doc.output).toBe('failing critical checks: throws, rejects, invalid');
+  });
+
+  it('a non-critical failure makes /health warn (200) and leaves /readyz at 200', async () => {
+    await start((s) => {
+      s.addCheck({ name: 'db', run: () => ({ status: 'pass' }) });
+      s.addCheck({ name: 'search', critical: false, run: () => ({ status: 'fail', output: 'index offline' }) });
+    });
+    expect((await request(addr.url, '/readyz')).status).toBe(200);
+    const health = await request(addr.url, '/health');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body).status).toBe('warn');
+  });
+
+  it('rejects bad check definitions with a typed error naming the option', async () => {
+    await start(() => undefined);
+    const bad: [unknown, RegExp][] = [
+      [{ name: 'has space', run: () => ({ status: 'pass' }) }, /^check.name: expected 1-64 characters/],
+      [{ name: 'x' }, /^check x: run: expected a function/],
+      [{ name: 'x', timeoutMs: 0, run: () => ({ status: 'pass' }) }, /^check x: timeoutMs: expected an integer number of milliseconds from 1/],
+      [{ name: 'x', minIntervalMs: -1, run: () => ({ status: 'pass' }) }, /^check x: minIntervalMs/],
+      [{ name: 'x', critical: 'yes', run: () => ({ status: 'pass' }) }, /^check x: critical: expected true or false/],
+    ];
+    for (const [def, message] of bad) {
+      let err: unknown;
+      try { server.addCheck(def as never); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(HealthConfigError);
+      expect((err as HealthConfigError).code).toBe('HEALTH_INVALID_CONFIG');
+      expect((err as Error).message).toMatch(message);
+    }
+    server.addCheck({ name: 'dup', run: () => ({ status: 'pass' }) });
+    expect(() => server.addCheck({ name: 'dup', run: () => ({ status: 'pass' }) })).toThrow(/already registered/);
+  });
+});
