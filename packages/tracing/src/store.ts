@@ -87,7 +87,9 @@ export class TraceStore {
     const minDuration = query.minDurationMs ?? 0;
     if (typeof minDuration !== 'number' || !(minDuration >= 0)) throw new TracingInputError('minDurationMs', `expected a number >= 0, got ${JSON.stringify(query.minDurationMs)}`);
     const out: TraceSummary[] = [];
-    for (const [traceId, entry] of this.traces) {
+    // Reverse insertion order first, so traces starting in the same millisecond stay newest-first after the stable sort.
+    for (const traceId of [...this.traces.keys()].reverse()) {
+      const entry = this.traces.get(traceId) as Entry;
       if (query.errorsOnly && !entry.error) continue;
       const s = summarize(traceId, entry);
       if (s.durationMs < minDuration) continue;

@@ -124,6 +124,7 @@ describe('trace store', () => {
   it('lists recent traces newest first with filters, finds the slowest, and exports JSON', async () => {
     tracing = startMemory();
     const fast = trace('fast', (s) => s.spanContext().traceId);
+    await sleep(2); // span start times have millisecond resolution
     const slow = await trace('slow', async (s) => { await sleep(30); return s.spanContext().traceId; });
     let failed = '';
     try { trace('failed', (s) => { failed = s.spanContext().traceId; throw new Error('x'); }); } catch { /* expected */ }
