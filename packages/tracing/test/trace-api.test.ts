@@ -60,7 +60,7 @@ describe('trace() and @Traced()', () => {
   });
 
   it('preserves `this` for trace.call and for @Traced methods', async () => {
-    const obj = { n: 7, run() { return trace.call(this, 'with-this', function (this: { n: number }) { return this.n; }); } };
+    const obj = { n: 7, run() { return trace.call(this, 'with-this', function (this: unknown) { return (this as { n: number }).n; }); } };
     expect(obj.run()).toBe(7);
 
     class Planner {
