@@ -1,1 +1,13 @@
-export {};
+// Public surface of @periscope/db-pool.
+export { createPool, DbPool } from './pool';
+export type {
+  AcquireOptions, DrainOptions, DrainResult, HealthResult, IsolationLevel, PoolConnection, PoolState, PoolStats, QueryOptions, TransactionOptions,
+} from './pool';
+export { redactConnectionString } from './config';
+export type { PgConnectionConfig, PoolLogger, PoolOptions } from './config';
+export { sanitizeSql, statementInfo, type StatementInfo } from './sql';
+export {
+  ConnectError, ConnectionLostError, DbPoolError, EmbeddedPostgresError, InvalidArgumentError, PoolClosedError, PoolConfigError,
+  PoolExhaustedError, PoolTimeoutError, QueryAbortedError, QueryError, QueryTimeoutError, type DbPoolErrorCode,
+} from './errors';
+export type { QueryResult, QueryResultRow } from 'pg';

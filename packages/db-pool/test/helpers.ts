@@ -1,0 +1,27 @@
+// Shared by this package's tests: unique names on the shared test database, a capturing logger,
+// and polling for a condition instead of sleeping.
+import { randomBytes } from 'node:crypto';
+import type { PoolLogger } from '../src';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface CapturedLog { level: string; message: string; meta?: Record<string, unknown> }
+
+export function captureLogger(): PoolLogger & { records: CapturedLog[] } {
+  const records: CapturedLog[] = [];
+  const at = (level: string) => (message: string, meta?: Record<string, unknown>) => { records.push({ level, message, meta }); };
+  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms`);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
