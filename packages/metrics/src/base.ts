@@ -1,0 +1,163 @@
+// The shared core of our metric types. Each metric implements prom-client's metric interface
+// (name, help, type, aggregator, get(), reset()) so it lives in the same Registry as prom-client's
+// own metrics; a series is a plain object whose fields are mutated in place, and a bound handle
+// is the series itself, so a bound record call is a few property writes with no label hashing.
+import { InvalidLabelValueError, MissingLabelError, UnknownLabelError } from './errors';
+import { escapeHelp, formatLabelPairs } from './labels';
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+/** State shared by every metric of one Metrics object. */
+export interface Shared {
+  enabled: boolean;
+  exemplars: boolean;
+  maxSeries: number;
+  defaultLabels: Readonly<Record<string, string>>;
+  /** Called when a new label set is refused by the cardinality limit. */
+  onOverflow(metric: string): void;
+}
+
+/** prom-client's `MetricValue` shape, as returned by `get()`. */
+export interface PromValue {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number } | null;
+}
+/** prom-client's `MetricObjectWithValues` shape. */
+export interface PromMetricObject {
+  name: string;
+  help: string;
+  type: MetricKind;
+  aggregator: 'sum';
+  values: PromValue[];
+}
+
+export const OVERFLOW_VALUE = '__overflow__';
+
+export abstract class SeriesBase {
+  /** Label values (own labels only; default labels are added at exposition). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Escaped `a="x",b="y"` including default labels, for exposition; '' when none. */
+  readonly labelStr: string;
+  protected readonly shared: Shared;
+  constructor(labels: Readonly<Record<string, string>>, labelStr: string, shared: Shared) {
+    this.labels = labels;
+    this.labelStr = labelStr;
+    this.shared = shared;
+  }
+  abstract zero(): void;
+}
+
+export abstract class BaseMetric<S extends SeriesBase> {
+  abstract readonly type: MetricKind;
+  readonly aggregator = 'sum' as const;
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly shared: Shared;
+  /** Series in creation order (exposition order); never shrinks, so bound handles stay valid. */
+  readonly list: S[] = [];
+  private readonly byKey = new Map<string, S>();
+  private overflowSeries: S | undefined;
+  /** Escaped default labels whose names the metric does not shadow. */
+  private readonly defaultsStr: string;
+
+  constructor(name: string, help: string, labelNames: readonly string[], shared: Shared) {
+    this.name = name;
+    this.help = help;
+    this.labelNames = [...labelNames];
+    this.shared = shared;
+    this.defaultsStr = formatLabelPairs(Object.entries(shared.defaultLabels).filter(([k]) => !labelNames.includes(k)));
+  }
+
+  /** Unlabelled metrics have their one series from the start (exposed as 0, like prom-client). */
+  protected init(): void {
+    if (this.labelNames.length === 0) this.resolve({});
+  }
+
+  protected abstract createSeries(labels: Readonly<Record<string, string>>, labelStr: string): S;
+
+  /** The series for a label object, validating it; new label sets beyond the limit share the overflow series. */
+  resolve(labels: Readonly<Record<string, unknown>>): S {
+    const names = this.labelNames;
+    let key = '';
+    for (let i = 0; i < names.length; i++) {
+      const v = labels[names[i]];
+      // Length-prefixed parts keep the key injective whatever the values contain.
+      if (typeof v === 'string') key += v.length + ':' + v;
+      else if (typeof v === 'number') { const s = '' + v; key += s.length + ':' + s; }
+      else if (v === undefined) throw new MissingLabelError(this.name, names[i]);
+      else throw new InvalidLabelValueError(this.name, names[i], v === null ? 'null' : typeof v);
+    }
+    let count = 0;
+    for (const k in labels) { count++; void k; }
+    if (count !== names.length) {
+      for (const k of Object.keys(labels)) if (!names.includes(k)) throw new UnknownLabelError(this.name, k, names);
+    }
+    const found = this.byKey.get(key);
+    if (found !== undefined) return found;
+    if (this.list.length >= this.shared.maxSeries) return this.overflow();
+    const own: Record<string, string> = {};
+    for (const n of names) own[n] = '' + (labels[n] as string | number);
+    const s = this.createSeries(Object.freeze(own), this.joinDefaults(formatLabelPairs(names.map((n) => [n, own[n]] as const))));
+    this.byKey.set(key, s);
+    this.list.push(s);
+    return s;
+  }
+
+  private overflow(): S {
+    this.shared.onOverflow(this.name);
+    if (this.overflowSeries === undefined) {
+      const own: Record<string, string> = {};
+      for (const n of this.labelNames) own[n] = OVERFLOW_VALUE;
+      this.overflowSeries = this.createSeries(Object.freeze(own), this.joinDefaults(formatLabelPairs(this.labelNames.map((n) => [n, OVERFLOW_VALUE] as const))));
+    }
+    return this.overflowSeries;
+  }
+
+  private joinDefaults(own: string): string {
+    if (!this.defaultsStr) return own;
+    return own ? own + ',' + this.defaultsStr : this.defaultsStr;
+  }
+
+  /** Every series including the overflow one. */
+  allSeries(): S[] {
+    return this.overflowSeries === undefined ? this.list : [...this.list, this.overflowSeries];
+  }
+
+  /** Zeroes every series in place: bound handles keep working after a reset. */
+  reset(): void {
+    for (const s of this.allSeries()) s.zero();
+  }
+
+  /** prom-client's interface, used by `registry.metrics()` and `getMetricsAsJSON()`. */
+  async get(): Promise<PromMetricObject> {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values() };
+  }
+
+  protected abstract values(): PromValue[];
+
+  /** OpenMetrics names a counter family without its `_total` suffix. */
+  familyName(openMetrics: boolean): string {
+    return openMetrics && this.type === 'counter' && this.name.endsWith('_total') ? this.name.slice(0, -6) : this.name;
+  }
+
+  renderHeader(openMetrics: boolean): string {
+    const fam = this.familyName(openMetrics);
+    return '# HELP ' + fam + ' ' + escapeHelp(this.help, openMetrics) + '\n# TYPE ' + fam + ' ' + this.type + '\n';
+  }
+
+  /** The exposition lines of one series; undefined for metric types rendered from `get()`. */
+  abstract renderSeries(s: S, openMetrics: boolean): string;
+
+  /** `name{labels}`-style prefix (no trailing space) with the series labels plus `extra` pairs. */
+  static head(name: string, labelStr: string, extra?: string): string {
+    const inner = extra === undefined ? labelStr : labelStr ? labelStr + ',' + extra : extra;
+    return inner ? name + '{' + inner + '}' : name;
+  }
+}
+
+export function exemplarLabelSet(traceId: string, spanId: string): Record<string, string> {
+  return { trace_id: traceId, span_id: spanId };
+}

@@ -1,0 +1,26 @@
+// Exemplars: the trace of one recent recording, linking a series to a trace in Tempo/Jaeger.
+// Read through @opentelemetry/api only, so this costs one context lookup when no SDK is started.
+import { trace, TraceFlags } from '@opentelemetry/api';
+import { escapeLabelValue, formatValue } from './labels';
+
+export interface Exemplar {
+  traceId: string;
+  spanId: string;
+  value: number;
+  /** Unix time in milliseconds. */
+  timestampMs: number;
+}
+
+/** The active span's context when one is active and sampled, else undefined. */
+export function captureExemplar(value: number): Exemplar | undefined {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return undefined;
+  const ctx = span.spanContext();
+  if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
+  return { traceId: ctx.traceId, spanId: ctx.spanId, value, timestampMs: Date.now() };
+}
+
+/** OpenMetrics exemplar suffix: ` # {trace_id="…",span_id="…"} value timestamp`. */
+export function formatExemplar(ex: Exemplar): string {
+  return ` # {trace_id="${escapeLabelValue(ex.traceId)}",span_id="${escapeLabelValue(ex.spanId)}"} ${formatValue(ex.value)} ${(ex.timestampMs / 1000).toFixed(3)}`;
+}
