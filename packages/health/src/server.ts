@@ -238,8 +238,10 @@ export class HealthServer {
       const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
       this.http.closeIdleConnections();
       if (this.inFlight > 0) {
-        const drained = new Promise<void>((resolve) => { this.drainWaiter = resolve; });
-        await Promise.race([drained, sleep(this.config.shutdownTimeoutMs)]);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.config.shutdownTimeoutMs);
+          this.drainWaiter = () => { clearTimeout(timer); resolve(); };
+        });
         this.drainWaiter = undefined;
       }
       abortedRequests = this.inFlight;
