@@ -5,3 +5,17 @@ export {
   DEFAULT_REDACT_KEYS, DEFAULT_REDACT_KEY_SUFFIXES, DEFAULT_REDACT_PATTERNS,
 } from './redact';
 export type { Redactor, RedactorOptions, RedactPattern } from './redact';
+export { createLogger } from './logger';
+export type { LoggerOptions, PeriscopeLogger, DroppedCounts } from './logger';
+export { LEVELS, LEVEL_NAMES, severityNumber, severityText } from './levels';
+export type { LogLevel } from './levels';
+export { LOG_FORMATS, toOtelJson, toEcs, toPretty } from './layouts';
+export type { LogFormat } from './layouts';
+export { LOG_RECORD, recordOf } from './record';
+export type { LogRecord, SerializedError, WinstonInfo } from './record';
+export type { MetricsLike, CounterLike } from './metrics';
+export type { SamplingOptions, DropReason } from './sampling';
+export { createPerfLogger } from './perf';
+export type { PerfLogger, PerfLoggerOptions, PerfTimer } from './perf';
+export { createAuditLogger, verifyAuditLog, AUDIT_GENESIS_HASH } from './audit';
+export type { AuditLogger, AuditLoggerOptions, AuditRecord, AuditVerification, AuditProblem } from './audit';

@@ -90,6 +90,8 @@ export interface Redactor {
   redact(value: unknown): unknown;
   /** `text` with secret patterns replaced (and cut to maxStringLength). */
   redactString(text: string): string;
+  /** The redacted copy of a value stored under `key` (a log field, a span attribute, a header). */
+  redactAttribute(key: string, value: unknown): unknown;
   /** Whether a property / header name is a secret key. */
   isSecretKey(key: string): boolean;
 }
@@ -124,6 +126,8 @@ function compilePattern(p: RedactPattern, defaultReplacement: string): CompiledP
 
 /** Per-call state: the path of containers being copied (cycle detection) and the node budget. */
 interface Walk { path: Set<object>; nodes: number }
+// Never touched: copy() only uses the walk for objects, and primitives are passed with this.
+const NO_WALK: Walk = { path: new Set(), nodes: 0 };
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   if (options === null || typeof options !== 'object') throw new LoggingConfigError('redact', 'expected an options object');
@@ -281,11 +285,23 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     }
   }
 
+  // Primitives need no walk state; only containers pay for the cycle-detection set.
+  function redactValue(value: unknown): unknown {
+    if (typeof value === 'string') return redactString(value);
+    if (value === null || typeof value !== 'object') return copy(value, 0, NO_WALK);
+    return copy(value, 0, { path: new Set(), nodes: 0 });
+  }
+
   return {
-    redact(value: unknown): unknown {
-      return copy(value, 0, { path: new Set(), nodes: 0 });
-    },
+    redact: redactValue,
     redactString,
+    redactAttribute(key: string, value: unknown): unknown {
+      if (value !== undefined && isSecretKey(key)) {
+        onRedaction?.('key', key);
+        return replacement;
+      }
+      return redactValue(value);
+    },
     isSecretKey,
   };
 }

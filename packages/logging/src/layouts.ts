@@ -1,0 +1,125 @@
+// Output layouts of a LogRecord: OpenTelemetry-named JSON, Elastic Common Schema, and a colored
+// one-line form for terminals. Records are already redacted and acyclic, so plain
+// JSON.stringify is safe here (and much faster than a cycle-safe stringify).
+import { severityNumber, severityText } from './levels';
+import type { LogRecord, SerializedError } from './record';
+
+export type LogFormat = 'json' | 'ecs' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'ecs', 'pretty'];
+
+// Many records share a millisecond; formatting the date once per ms saves a Date allocation.
+let lastMs = -1;
+let lastIso = '';
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/** OpenTelemetry log data model field names; user fields go under `attributes`. */
+export function toOtelJson(r: LogRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    timestamp: isoTime(r.time),
+    severity_text: severityText(r.level),
+    severity_number: severityNumber(r.level),
+    body: r.message,
+  };
+  if (r.traceId) {
+    out.trace_id = r.traceId;
+    out.span_id = r.spanId;
+    out.trace_flags = r.traceFlags;
+  }
+  out['service.name'] = r.service;
+  let attributes = r.attributes;
+  if (r.error) {
+    attributes = { ...attributes, 'exception.type': r.error.type, 'exception.message': r.error.message };
+    if (r.error.stack !== undefined) attributes['exception.stacktrace'] = r.error.stack;
+    const extra = errorExtras(r.error);
+    if (extra) attributes['exception.details'] = extra;
+  }
+  out.attributes = attributes;
+  return out;
+}
+
+/** Elastic Common Schema (ecs.version 8.x) with dotted top-level keys, as ecs-logging does. */
+export function toEcs(r: LogRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    '@timestamp': isoTime(r.time),
+    'log.level': r.level,
+    message: r.message,
+    'ecs.version': '8.11.0',
+    'service.name': r.service,
+  };
+  if (r.logger) out['log.logger'] = r.logger;
+  if (r.traceId) {
+    out['trace.id'] = r.traceId;
+    out['span.id'] = r.spanId;
+  }
+  if (r.error) {
+    out['error.type'] = r.error.type;
+    out['error.message'] = r.error.message;
+    if (r.error.stack !== undefined) out['error.stack_trace'] = r.error.stack;
+    const extra = errorExtras(r.error);
+    if (extra) out['error.details'] = extra;
+  }
+  // Custom fields sit beside the ECS ones but never overwrite them.
+  for (const key in r.attributes) {
+    if (key === 'logger' || key in out) continue;
+    out[key] = r.attributes[key];
+  }
+  return out;
+}
+
+/** Fields of an error beyond type/message/stack: its code, its own fields, its cause chain. */
+function errorExtras(e: SerializedError): Record<string, unknown> | undefined {
+  let extra: Record<string, unknown> | undefined;
+  for (const key in e) {
+    if (key === 'type' || key === 'message' || key === 'stack') continue;
+    (extra ??= {})[key] = e[key];
+  }
+  return extra;
+}
+
+const COLORS: Record<string, string> = { fatal: '\x1b[41;97m', error: '\x1b[31m', warn: '\x1b[33m', info: '\x1b[32m', http: '\x1b[36m', verbose: '\x1b[34m', debug: '\x1b[35m', silly: '\x1b[90m' };
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+function inline(value: unknown): string {
+  if (typeof value === 'string') return /[\s"=]/.test(value) || value === '' ? JSON.stringify(value) : value;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** One colored line for a terminal: time, level, [service/logger], message, fields, error, trace. */
+export function toPretty(r: LogRecord, colors: boolean): string {
+  const c = (code: string, s: string): string => (colors ? `${code}${s}${RESET}` : s);
+  const time = isoTime(r.time).slice(11, 23);
+  const level = c(COLORS[r.level] ?? '', r.level.toUpperCase().padEnd(5));
+  const origin = r.logger ? `${r.service}/${r.logger}` : r.service;
+  let line = `${c(DIM, time)} ${level} ${c(DIM, `[${origin}]`)} ${r.message.replace(/\r?\n/g, '\\n')}`;
+  for (const key in r.attributes) {
+    if (key === 'logger') continue;
+    line += ` ${c(DIM, `${key}=`)}${inline(r.attributes[key])}`;
+  }
+  if (r.error) {
+    let e: unknown = r.error;
+    let chain = '';
+    for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+      const se = e as SerializedError;
+      chain += `${i ? ' <- ' : ''}${se.type}: ${se.message}`;
+      e = se.cause;
+    }
+    line += ` ${c(COLORS.error, `err=${JSON.stringify(chain)}`)}`;
+  }
+  if (r.traceId) line += ` ${c(DIM, `trace=${r.traceId} span=${r.spanId}`)}`;
+  return line;
+}
+
+export function render(format: LogFormat, r: LogRecord, colors: boolean): string {
+  switch (format) {
+    case 'json': return JSON.stringify(toOtelJson(r));
+    case 'ecs': return JSON.stringify(toEcs(r));
+    case 'pretty': return toPretty(r, colors);
+  }
+}

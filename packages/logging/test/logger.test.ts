@@ -1,0 +1,283 @@
+import winston from 'winston';
+import Transport from 'winston-transport';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { createMetrics } from '@periscope/metrics';
+import { createLogger, LoggingConfigError, LOG_RECORD, REDACTED, type PeriscopeLogger, type LogRecord } from '@periscope/logging';
+import { capture, tick } from './helpers';
+
+const loggers: PeriscopeLogger[] = [];
+function make(options: Parameters<typeof createLogger>[0] = {}) {
+  const out = capture();
+  const logger = createLogger({ service: 'checkout', format: 'json', destination: out.stream, ...options });
+  loggers.push(logger);
+  return { logger, out };
+}
+afterEach(async () => {
+  await Promise.all(loggers.splice(0).map((l) => l.shutdown()));
+});
+
+describe('layouts', () => {
+  it('json uses the OpenTelemetry log field names, user fields under attributes', async () => {
+    const { logger, out } = make();
+    logger.info('order placed', { order_id: 42, items: ['a'] });
+    await tick();
+    const [rec] = out.json();
+    expect(Object.keys(rec)).toEqual(['timestamp', 'severity_text', 'severity_number', 'body', 'service.name', 'attributes']);
+    expect(rec).toMatchObject({ severity_text: 'INFO', severity_number: 9, body: 'order placed', 'service.name': 'checkout', attributes: { order_id: 42, items: ['a'] } });
+    expect(new Date(rec.timestamp).toISOString()).toBe(rec.timestamp);
+  });
+
+  it('maps every level to its OpenTelemetry severity', async () => {
+    const { logger, out } = make({ level: 'silly' });
+    logger.fatal('f'); logger.error('e'); logger.warn('w'); logger.info('i'); logger.debug('d'); logger.silly('s');
+    await tick();
+    expect(out.json().map((r) => [r.severity_text, r.severity_number])).toEqual([
+      ['FATAL', 21], ['ERROR', 17], ['WARN', 13], ['INFO', 9], ['DEBUG', 5], ['TRACE', 1],
+    ]);
+  });
+
+  it('ecs uses Elastic Common Schema names, errors as error.*', async () => {
+    const { logger, out } = make({ format: 'ecs' });
+    logger.child({ logger: 'payments' }).error('charge failed', new RangeError('amount too large'));
+    await tick();
+    const [rec] = out.json();
+    expect(rec).toMatchObject({
+      'log.level': 'error', message: 'charge failed amount too large', 'service.name': 'checkout', 'log.logger': 'payments',
+      'error.type': 'RangeError', 'error.message': 'amount too large', 'ecs.version': expect.stringMatching(/^8\./),
+    });
+    expect(rec['@timestamp']).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(rec['error.stack_trace']).toContain('RangeError: amount too large\n    at ');
+  });
+
+  it('pretty prints one colored line, or plain when colors are off', async () => {
+    const { logger, out } = make({ format: 'pretty', colors: true });
+    logger.warn('disk almost full', { free_mb: 12 });
+    const plain = make({ format: 'pretty', colors: false });
+    plain.logger.agentLogger('planner').info('step done', { step: 2 });
+    await tick();
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).toContain('\x1b[33mWARN');
+    expect(out.lines[0]).toContain('disk almost full');
+    expect(plain.out.lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[checkout\/planner\] step done gen_ai\.agent\.name=planner step=2$/);
+  });
+});
+
+describe('trace correlation', () => {
+  const contextManager = new AsyncLocalStorageContextManager();
+  const provider = new BasicTracerProvider();
+  beforeAll(() => {
+    context.setGlobalContextManager(contextManager.enable());
+    trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(async () => {
+    trace.disable();
+    context.disable();
+    await provider.shutdown();
+  });
+
+  it('adds trace_id, span_id and trace_flags of the active span, also across awaits', async () => {
+    const { logger, out } = make();
+    const ecs = make({ format: 'ecs' });
+    const tracer = trace.getTracer('test');
+    let ids: { traceId: string; spanId: string } | undefined;
+    await tracer.startActiveSpan('task', async (span) => {
+      ids = span.spanContext();
+      await new Promise((r) => setTimeout(r, 1));
+      logger.info('inside');
+      ecs.logger.info('inside');
+      span.end();
+    });
+    logger.info('outside');
+    await tick();
+    const [inside, outside] = out.json();
+    expect(inside).toMatchObject({ trace_id: ids!.traceId, span_id: ids!.spanId, trace_flags: '01' });
+    expect(inside.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(outside.trace_id).toBeUndefined();
+    expect(ecs.out.json()[0]).toMatchObject({ 'trace.id': ids!.traceId, 'span.id': ids!.spanId });
+  });
+});
+
+describe('errors', () => {
+  it('records type, message, stack and the cause chain of logger.error(msg, err)', async () => {
+    const { logger, out } = make();
+    const root = Object.assign(new Error('ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    logger.error('query failed', new TypeError('pool exhausted', { cause: root }));
+    await tick();
+    const { attributes, body } = out.json()[0];
+    expect(body).toBe('query failed pool exhausted');
+    expect(attributes['exception.type']).toBe('TypeError');
+    expect(attributes['exception.message']).toBe('pool exhausted');
+    expect(attributes['exception.stacktrace']).toMatch(/^TypeError: pool exhausted\n\s+at /);
+    expect(attributes['exception.details'].cause).toMatchObject({ type: 'Error', message: 'ECONNREFUSED 10.0.0.5:5432', code: 'ECONNREFUSED' });
+    // winston's copies of stack/cause do not leak into attributes twice
+    expect(attributes.stack).toBeUndefined();
+    expect(attributes.cause).toBeUndefined();
+  });
+
+  it('handles logger.error(err) and an `err` field, and can leave stacks out', async () => {
+    const { logger, out } = make({ errorStack: false });
+    logger.error(new SyntaxError('bad json', { cause: new Error('inner') }));
+    logger.warn('retrying', { err: new Error('timeout'), attempt: 2 });
+    await tick();
+    const [a, b] = out.json();
+    expect(a.body).toBe('bad json');
+    expect(a.attributes).toEqual({ 'exception.type': 'SyntaxError', 'exception.message': 'bad json', 'exception.details': { cause: { type: 'Error', message: 'inner' } } });
+    expect(b.attributes).toEqual({ attempt: 2, 'exception.type': 'Error', 'exception.message': 'timeout' });
+  });
+});
+
+describe('redaction in the logger', () => {
+  it('redacts the message, metadata at any depth, bound fields and error messages', async () => {
+    const { logger, out } = make();
+    const child = logger.child({ db: 'postgres://app:pa55@db:5432/app', api_key: 'k' });
+    child.error('login with Bearer abcdefgh12345678 failed', Object.assign(new Error('token=xyz987 rejected'), { headers: { cookie: 's=1' } }));
+    child.info('req', { req: { headers: { Authorization: 'Basic dXNlcjpwYXNzd29yZA==' }, body: [{ password: 'p' }] } });
+    await tick();
+    const text = out.lines.join('\n');
+    for (const secret of ['pa55', 'abcdefgh12345678', 'xyz987', 'dXNlcjpwYXNzd29yZA', '"p"', 's=1']) expect(text).not.toContain(secret);
+    const [a, b] = out.json();
+    expect(a.attributes.db).toBe(`postgres://app:${REDACTED}@db:5432/app`);
+    expect(a.attributes.api_key).toBe(REDACTED);
+    expect(a.attributes['exception.message']).toBe(`token=${REDACTED} rejected`);
+    expect(b.attributes.req).toEqual({ headers: { Authorization: REDACTED }, body: [{ password: REDACTED }] });
+  });
+
+  it("gives users' own winston transports the redacted info, and leaves the caller's object untouched", async () => {
+    const seen: Record<string, unknown>[] = [];
+    class Collect extends Transport {
+      override log(info: Record<string, unknown>, next: () => void): void { seen.push(info); next(); }
+    }
+    const logger = createLogger({ service: 's', format: 'json', transports: [new Collect()] });
+    loggers.push(logger);
+    const meta = { user: { password: 'p', name: 'n' } };
+    logger.info('signup', meta);
+    await tick();
+    expect(seen[0].user).toEqual({ password: REDACTED, name: 'n' });
+    expect(meta.user.password).toBe('p');
+    const record = (seen[0] as Record<symbol, LogRecord>)[LOG_RECORD];
+    expect(record).toMatchObject({ level: 'info', message: 'signup', service: 's' });
+  });
+
+  it('supports custom keys and can be turned off (values still copied safely)', async () => {
+    const custom = make({ redact: { keys: ['ssn'] } });
+    custom.logger.info('x', { ssn: '123-45-6789', password: 'p' });
+    const off = make({ redact: false });
+    const cyclic: Record<string, unknown> = { password: 'visible' };
+    cyclic.self = cyclic;
+    off.logger.info('y', cyclic);
+    await tick();
+    expect(custom.out.json()[0].attributes).toEqual({ ssn: REDACTED, password: REDACTED });
+    expect(off.out.json()[0].attributes).toEqual({ password: 'visible', self: { password: 'visible', self: '[Circular]' } });
+  });
+});
+
+describe('winston compatibility', () => {
+  it('keeps child loggers, bound fields, levels and users transports working', async () => {
+    const { logger, out } = make({ fields: { region: 'eu' } });
+    const child = logger.child({ request_id: 'r1' }).child({ step: 'plan' });
+    child.info('hello');
+    child.debug('hidden at info level');
+    logger.level = 'debug';
+    child.debug('now visible');
+    await tick();
+    expect(out.json().map((r) => [r.body, r.attributes])).toEqual([
+      ['hello', { region: 'eu', request_id: 'r1', step: 'plan' }],
+      ['now visible', { region: 'eu', request_id: 'r1', step: 'plan' }],
+    ]);
+    expect(child).toBeInstanceOf(winston.Logger);
+  });
+
+  it('agentLogger binds the agent name and perfLogger logs durations (warn when slow)', async () => {
+    const { logger, out } = make({ perf: { slowMs: 20 } });
+    const agent = logger.agentLogger('researcher', { run: 7 });
+    agent.info('searching');
+    const perf = agent.perfLogger('db');
+    const timer = perf.start('fast_op');
+    expect(timer.end({ rows: 3 })).toBeGreaterThanOrEqual(0);
+    await perf.time('slow_op', () => new Promise((r) => setTimeout(r, 25)));
+    expect(() => perf.time('failing_op', () => { throw new Error('x'); })).toThrow('x');
+    await tick();
+    const [a, fast, slow, failing] = out.json();
+    expect(a.attributes).toEqual({ run: 7, logger: 'researcher', 'gen_ai.agent.name': 'researcher' });
+    expect(fast).toMatchObject({ severity_text: 'INFO', attributes: { operation: 'fast_op', rows: 3, logger: 'db' } });
+    expect(typeof fast.attributes.duration_ms).toBe('number');
+    expect(slow).toMatchObject({ severity_text: 'WARN', attributes: { operation: 'slow_op', slow: true, outcome: 'ok' } });
+    expect(slow.attributes.duration_ms).toBeGreaterThanOrEqual(20);
+    expect(failing.attributes).toMatchObject({ operation: 'failing_op', outcome: 'error', error_type: 'Error' });
+  });
+});
+
+describe('sampling and metrics', () => {
+  it('samples and rate-limits noisy levels, counts what was dropped, and reports it on the next kept record', async () => {
+    const { logger, out } = make({ level: 'debug', sampling: { rates: { debug: 0.25 }, maxPerSecond: { warn: 3 } } });
+    for (let i = 0; i < 8; i++) logger.debug(`d${i}`);
+    for (let i = 0; i < 5; i++) logger.warn(`w${i}`);
+    logger.error('never sampled');
+    await tick();
+    const bodies = out.json().map((r) => r.body);
+    expect(bodies.filter((b) => b.startsWith('d'))).toHaveLength(2);
+    expect(bodies.filter((b) => b.startsWith('w'))).toHaveLength(3);
+    expect(bodies).toContain('never sampled');
+    expect(logger.dropped()).toEqual({ total: 8, byLevel: { debug: 6, warn: 2 } });
+    const secondDebug = out.json().filter((r) => r.body.startsWith('d'))[1];
+    expect(secondDebug.attributes['log.dropped']).toBe(3);
+  });
+
+  it('counts records by level, dropped records and redactions in a @periscope/metrics registry', async () => {
+    const metrics = createMetrics();
+    const { logger } = make({ metrics, sampling: { rates: { info: 0.5 } } });
+    logger.info('a', { password: 'x' });
+    logger.info('b');
+    logger.error('c sk-abcdefghijklmnop1234');
+    await tick();
+    const text = (await metrics.expose()).body;
+    expect(text).toMatch(/periscope_logging_records_total\{level="info"\} 1/);
+    expect(text).toMatch(/periscope_logging_records_total\{level="error"\} 1/);
+    expect(text).toMatch(/periscope_logging_dropped_total\{level="info",reason="sampled"\} 1/);
+    expect(text).toMatch(/periscope_logging_redactions_total\{kind="key"\} 1/);
+    expect(text).toMatch(/periscope_logging_redactions_total\{kind="pattern"\} 1/);
+  });
+});
+
+describe('configuration', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of ['OTEL_SERVICE_NAME', 'PERISCOPE_LOG_LEVEL', 'PERISCOPE_LOG_FORMAT', 'PERISCOPE_LOG_REDACT', 'PERISCOPE_LOG_REDACT_KEYS']) {
+      if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
+  });
+
+  it('reads OTEL_SERVICE_NAME and PERISCOPE_LOG_* when options are not given', async () => {
+    process.env.OTEL_SERVICE_NAME = 'from-env';
+    process.env.PERISCOPE_LOG_LEVEL = 'warn';
+    process.env.PERISCOPE_LOG_FORMAT = 'ecs';
+    process.env.PERISCOPE_LOG_REDACT_KEYS = 'tenant_pin, ssn';
+    const out = capture();
+    const logger = createLogger({ destination: out.stream });
+    loggers.push(logger);
+    logger.info('dropped by level');
+    logger.warn('kept', { tenant_pin: '1234' });
+    await tick();
+    expect(out.json()).toEqual([expect.objectContaining({ 'service.name': 'from-env', 'log.level': 'warn', tenant_pin: REDACTED })]);
+  });
+
+  it('rejects invalid configuration with one typed error naming the option and accepted values', () => {
+    expect(() => createLogger({ level: 'loud' as never })).toThrow(LoggingConfigError);
+    expect(() => createLogger({ level: 'loud' as never })).toThrow(/"level".*fatal, error, warn, info/);
+    expect(() => createLogger({ format: 'xml' as never })).toThrow(/"format".*json, ecs, pretty/);
+    expect(() => createLogger({ sampling: { rates: { debug: 2 } } })).toThrow(/"sampling.rates"/);
+    process.env.PERISCOPE_LOG_FORMAT = 'yaml';
+    expect(() => createLogger({})).toThrow(/"PERISCOPE_LOG_FORMAT"/);
+  });
+
+  it('shutdown() is idempotent and flushes', async () => {
+    const { logger, out } = make();
+    logger.info('last words');
+    const a = logger.shutdown();
+    expect(logger.shutdown()).toBe(a);
+    await a;
+    expect(out.lines).toHaveLength(1);
+  });
+});
