@@ -5,6 +5,7 @@
 // leak detection, client-side query timeouts, spans and metrics.
 import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
+import type { Socket } from 'node:net';
 import pg from 'pg';
 import type { QueryResult, QueryResultRow } from 'pg';
 import genericPool from 'generic-pool';
@@ -26,6 +27,7 @@ import {
 import { ConnectionCreator, NotNeeded } from './creator';
 import { createInstruments, type DestroyReason, type PoolInstruments } from './instrumentation';
 import { statementInfo } from './sql';
+import { sendCancel } from './cancel';
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
@@ -180,6 +182,7 @@ export class DbPool {
   private readonly secrets: string[];
   private readonly conns = new Set<Conn>();
   private readonly connecting = new Set<pg.Client>();
+  private readonly cancels = new Set<Socket>();
   private readonly housekeeper: NodeJS.Timeout;
   private readonly spanAttributes: Record<string, string | number>;
   private nextId = 1;
@@ -537,6 +540,7 @@ export class DbPool {
         if (done) return;
         finish();
         conn.broken = err;
+        this.cancelOnServer(conn);
         conn.forceClose();
         this.instruments.error(reason);
         reject(err);
@@ -552,6 +556,12 @@ export class DbPool {
         (err: unknown) => { if (done) return; finish(); reject(this.queryError(conn, err)); },
       );
     });
+  }
+
+  private cancelOnServer(conn: Conn): void {
+    const c = conn.client as unknown as { processID: number | null; secretKey: number | null; host: string; port: number };
+    if (typeof c.processID !== 'number' || typeof c.secretKey !== 'number' || this.state === 'closed') return;
+    sendCancel({ host: c.host, port: c.port, processID: c.processID, secretKey: c.secretKey }, this.opts.destroyTimeoutMs, this.cancels);
   }
 
   /** Typed error for a failed query; a broken connection is marked so it is never reused. */
@@ -715,6 +725,7 @@ export class DbPool {
     this.gp._descheduleEvictorRun();
     this.creator.close();
     for (const client of this.connecting) client.connection.stream.destroy();
+    for (const socket of this.cancels) socket.destroy();
     for (let waiter = this.gp._waitingClientsQueue.dequeue(); waiter; waiter = this.gp._waitingClientsQueue.dequeue()) waiter.reject(new PoolClosedError());
     let forced = 0;
     if (!inTime) {
