@@ -1,5 +1,5 @@
-// Health checks: run in parallel, each bounded by its timeout, results cached for minIntervalMs,
-// at most one execution per check at a time, so a probe storm cannot hammer a dependency.
+// Health checks: run in parallel, each bounded by its timeout, results cached for minIntervalMs and
+// concurrent probes sharing one execution, so a probe storm cannot hammer a dependency.
 import { performance } from 'node:perf_hooks';
 import { validateMs, validateName } from './config';
 import { HealthConfigError, errorMessage } from './errors';
@@ -62,8 +62,8 @@ interface Entry {
   lastAt: number;
   /** The answer being computed for concurrent callers. */
   inflight?: Promise<CheckResult>;
-  /** Set while the check's own promise is unsettled (it may outlive its timeout). */
-  runningSince?: number;
+  /** Executions whose promise has not settled yet (including ones past their timeout). */
+  unsettled: number;
 }
 
 const STATUSES = new Set<string>(['pass', 'warn', 'fail']);
@@ -99,6 +99,7 @@ export class CheckRegistry {
         run: def.run,
       },
       lastAt: 0,
+      unsettled: 0,
     });
   }
 
@@ -145,22 +146,21 @@ export class CheckRegistry {
     const { def } = e;
     const start = performance.now();
     let outcome: CheckOutcome;
-    if (e.runningSince !== undefined) {
-      // The previous run outlived its timeout and is still going: don't pile another on the dependency.
-      outcome = { status: 'fail', output: `previous run still pending after ${Math.round(start - e.runningSince)} ms` };
-    } else {
-      e.runningSince = start;
-      try {
-        outcome = await withTimeout(`check ${def.name}`, def.timeoutMs, (signal) => {
-          const p = Promise.resolve().then(() => def.run(signal));
-          const settled = () => { e.runningSince = undefined; };
-          p.then(settled, settled);
-          return p;
-        });
-        outcome = validOutcome(outcome);
-      } catch (err) {
-        outcome = { status: 'fail', output: errorMessage(err) };
-      }
+    // Runs that outlived their timeout are not waited for (a client library may never settle
+    // an aborted call), only counted so a leak shows in the output; minIntervalMs bounds the rate.
+    const earlier = e.unsettled;
+    e.unsettled++;
+    try {
+      outcome = await withTimeout(`check ${def.name}`, def.timeoutMs, (signal) => {
+        const p = Promise.resolve().then(() => def.run(signal));
+        const settled = () => { e.unsettled--; };
+        p.then(settled, settled);
+        return p;
+      });
+      outcome = validOutcome(outcome);
+    } catch (err) {
+      const note = earlier > 0 ? ` (${earlier} earlier ${earlier === 1 ? 'run' : 'runs'} still pending)` : '';
+      outcome = { status: 'fail', output: errorMessage(err) + note };
     }
     const durationMs = performance.now() - start;
     this.instruments.checkRun(def.name, outcome.status, durationMs / 1000);
