@@ -2,7 +2,8 @@
 // `labelNames: [...] as const`, so a missing or unknown label is a compile-time error.
 import type { Registry } from 'prom-client';
 
-export type LabelValues<L extends string> = { [K in L]: string | number };
+/** Values for every label name in `L`; a metric without labels accepts no label keys. */
+export type LabelValues<L extends string> = [L] extends [never] ? Record<string, never> : { [K in L]: string | number };
 
 export interface MetricConfig<L extends string> {
   name: string;

@@ -1,0 +1,81 @@
+// Interleaved benchmark against prom-client (the baseline, first in every table): labelled inc,
+// labelled histogram observe, gauge set, and exposition of 1k and 10k series.
+// Run: npx nx bench metrics   (or: cd packages/metrics && npx tsx bench/metrics.bench.ts)
+import { Counter as PCounter, Gauge as PGauge, Histogram as PHistogram, Registry } from 'prom-client';
+import { compare, machineLine } from '@periscope-tools/bench';
+import { Buckets, createMetrics } from '../src';
+
+async function main(): Promise<void> {
+  console.log(`# @periscope/metrics vs prom-client\n\n${machineLine()}\n`);
+  const opts = { rounds: 7, sliceMs: 200 };
+
+  const preg = new Registry();
+  const pc = new PCounter({ name: 'req_total', help: 'h', labelNames: ['route', 'status'], registers: [preg] });
+  const pcChild = pc.labels({ route: '/x', status: '200' });
+  const m = createMetrics({ exemplars: false });
+  const mc = m.counter({ name: 'req_total', help: 'h', labelNames: ['route', 'status'] as const });
+  const bound = mc.labels({ route: '/x', status: '200' });
+  const mx = createMetrics();
+  const boundEx = mx.counter({ name: 'req_total', help: 'h', labelNames: ['route', 'status'] as const }).labels({ route: '/x', status: '200' });
+  await compare('counter inc, 2 labels', [
+    { name: 'prom-client inc({route,status})', fn: () => pc.inc({ route: '/x', status: '200' }) },
+    { name: 'prom-client labels(...).inc() (child)', fn: () => pcChild.inc() },
+    { name: 'ours inc({route,status})', fn: () => mc.inc({ route: '/x', status: '200' }) },
+    { name: 'ours bound inc() (exemplars off)', fn: () => bound.inc() },
+    { name: 'ours bound inc() (exemplars on, no active span)', fn: () => boundEx.inc() },
+  ], opts);
+
+  const ph = new PHistogram({ name: 'lat_seconds', help: 'h', labelNames: ['route'], buckets: [...Buckets.latency], registers: [preg] });
+  const mh = m.histogram({ name: 'lat_seconds', help: 'h', labelNames: ['route'] as const, buckets: Buckets.latency });
+  const hb = mh.labels({ route: '/x' });
+  const hbEx = mx.histogram({ name: 'lat_seconds', help: 'h', labelNames: ['route'] as const, buckets: Buckets.latency }).labels({ route: '/x' });
+  let v = 0;
+  const next = (): number => (v = (v + 0.0137) % 12);
+  await compare('histogram observe, 1 label, 13 buckets', [
+    { name: 'prom-client observe({route}, v)', fn: () => ph.observe({ route: '/x' }, next()) },
+    { name: 'ours observe({route}, v)', fn: () => mh.observe({ route: '/x' }, next()) },
+    { name: 'ours bound observe(v) (exemplars off)', fn: () => hb.observe(next()) },
+    { name: 'ours bound observe(v) (exemplars on, no active span)', fn: () => hbEx.observe(next()) },
+  ], opts);
+
+  const pg = new PGauge({ name: 'inflight', help: 'h', labelNames: ['pool'], registers: [preg] });
+  const mg = m.gauge({ name: 'inflight', help: 'h', labelNames: ['pool'] as const });
+  const gb = mg.labels({ pool: 'main' });
+  let g = 0;
+  await compare('gauge set, 1 label', [
+    { name: 'prom-client set({pool}, v)', fn: () => pg.set({ pool: 'main' }, ++g) },
+    { name: 'ours set({pool}, v)', fn: () => mg.set({ pool: 'main' }, ++g) },
+    { name: 'ours bound set(v)', fn: () => gb.set(++g) },
+  ], opts);
+
+  for (const n of [1_000, 10_000]) {
+    const r = new Registry();
+    const pe = new PCounter({ name: 'series_total', help: 'h', labelNames: ['id', 'route'], registers: [r] });
+    const me = createMetrics({ maxSeriesPerMetric: 20_000 });
+    const ce = me.counter({ name: 'series_total', help: 'h', labelNames: ['id', 'route'] as const });
+    for (let i = 0; i < n; i++) {
+      pe.inc({ id: String(i), route: `/r/${i % 50}` }, i);
+      ce.inc({ id: String(i), route: `/r/${i % 50}` }, i);
+    }
+    await compare(`exposition, one counter with ${n} series`, [
+      { name: 'prom-client registry.metrics()', fn: () => r.metrics() },
+      { name: 'ours expose() (text 0.0.4)', fn: () => me.expose() },
+      { name: 'ours expose() (OpenMetrics)', fn: () => me.expose('application/openmetrics-text') },
+    ], { rounds: 7, sliceMs: 300 });
+  }
+
+  // Event-loop blocking during a 10k-series render: the longest gap between timer ticks.
+  const big = createMetrics({ maxSeriesPerMetric: 20_000 });
+  const hist = big.histogram({ name: 'big_seconds', help: 'h', labelNames: ['id'] as const, buckets: Buckets.latency });
+  for (let i = 0; i < 10_000; i++) hist.observe({ id: String(i) }, i / 1000);
+  let last = performance.now();
+  let worst = 0;
+  const ticker = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now; }, 1);
+  const t0 = performance.now();
+  const { body } = await big.expose();
+  const took = performance.now() - t0;
+  clearInterval(ticker);
+  console.log(`\n10k-series histogram (${body.split('\n').length} lines): expose() took ${took.toFixed(1)} ms; longest event-loop gap ${worst.toFixed(1)} ms`);
+}
+
+void main();
