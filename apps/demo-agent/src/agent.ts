@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@periscope/metrics';
 import { Buckets } from '@periscope/metrics';
+import { traceAgent, traceLlmCall, traceTool, recordError } from '@periscope/tracing';
 import { LlmError, type ChatMessage, type ChatResult, type LlmProvider, type ToolCall, type ToolSpec } from './llm/provider';
 import type { Tool } from './tools';
 import { costUsd } from './pricing';
@@ -78,6 +79,9 @@ export class AgentStats {
   }
 }
 
+/** gen_ai.agent.name of the demo's agent. */
+export const AGENT_NAME = 'periscope-demo-agent';
+
 export class Agent {
   readonly stats = new AgentStats();
   private readonly provider: LlmProvider;
@@ -107,8 +111,19 @@ export class Agent {
     };
   }
 
-  async run(prompt: string, options: { signal?: AbortSignal; id?: string } = {}): Promise<TaskResult> {
+  /** Runs one task as one trace: invoke_agent → chat {model} → execute_tool {tool}. */
+  run(prompt: string, options: { signal?: AbortSignal; id?: string } = {}): Promise<TaskResult> {
     const id = options.id ?? randomUUID();
+    return traceAgent(AGENT_NAME, async (span) => {
+      span.setAttribute('periscope.task.id', id);
+      const result = await this.runTask(id, prompt, options.signal);
+      span.setAttributes({ 'gen_ai.usage.input_tokens': result.usage.inputTokens, 'gen_ai.usage.output_tokens': result.usage.outputTokens, 'periscope.agent.iterations': result.iterations });
+      if (result.status === 'error') recordError(span, new Error(result.error));
+      return result;
+    }, { id });
+  }
+
+  private async runTask(id: string, prompt: string, signal: AbortSignal | undefined): Promise<TaskResult> {
     const started = performance.now();
     const result: TaskResult = {
       id, prompt, status: 'ok', answer: '', usage: { inputTokens: 0, outputTokens: 0 }, durationMs: 0,
@@ -125,7 +140,7 @@ export class Agent {
       for (;;) {
         if (result.iterations >= this.maxIterations) throw new LlmError(`no answer after ${this.maxIterations} model calls`, 'max_iterations');
         result.iterations++;
-        const reply = await this.callModel(messages, result.iterations === 1 ? toolSpecs : undefined, options.signal);
+        const reply = await this.callModel(messages, result.iterations === 1 ? toolSpecs : undefined, signal);
         result.usage.inputTokens += reply.usage.inputTokens;
         result.usage.outputTokens += reply.usage.outputTokens;
         result.costUsd += costUsd(reply.model, reply.usage.inputTokens, reply.usage.outputTokens);
@@ -135,7 +150,7 @@ export class Agent {
         }
         messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
         for (const call of reply.toolCalls) {
-          messages.push({ role: 'tool', toolCallId: call.id, content: await this.runTool(call, result, options.signal) });
+          messages.push({ role: 'tool', toolCallId: call.id, content: await this.runTool(call, result, signal) });
         }
       }
     } catch (err) {
@@ -161,7 +176,14 @@ export class Agent {
     const started = performance.now();
     const base = { provider: this.provider.name, model: this.model, operation: 'chat' };
     try {
-      const reply = await this.chatSeam(request.messages, () => this.provider.chatStream(request, () => undefined, { signal }));
+      const reply = await traceLlmCall(
+        {
+          ...base,
+          input: messages,
+          describe: (r: ChatResult) => ({ responseModel: r.model, inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, finishReasons: [r.finishReason], output: r.text || r.toolCalls }),
+        },
+        () => this.chatSeam(request.messages, () => this.provider.chatStream(request, () => undefined, { signal })),
+      );
       this.m.metrics.recordLlmCall({
         ...base,
         inputTokens: reply.usage.inputTokens,
@@ -186,16 +208,18 @@ export class Agent {
     const tool = this.tools.get(call.name);
     const started = performance.now();
     let status: 'ok' | 'error' = 'ok';
-    let output: string;
-    try {
-      if (!tool) throw new Error(`unknown tool '${call.name}'`);
-      output = await tool.run(call.arguments, signal);
-    } catch (err) {
-      // A failed tool is reported to the model as its result, as function-calling APIs expect.
-      status = 'error';
-      output = `error: ${(err as Error).message}`;
-      this.m.toolErrors.inc({ tool: call.name, error_type: (err as Error).name || 'Error' });
-    }
+    const output = await traceTool(call.name, async (span) => {
+      try {
+        if (!tool) throw new Error(`unknown tool '${call.name}'`);
+        return await tool.run(call.arguments, signal);
+      } catch (err) {
+        // A failed tool is reported to the model as its result, as function-calling APIs expect.
+        status = 'error';
+        recordError(span, err);
+        this.m.toolErrors.inc({ tool: call.name, error_type: (err as Error).name || 'Error' });
+        return `error: ${(err as Error).message}`;
+      }
+    }, { callId: call.id, arguments: call.arguments });
     const durationMs = performance.now() - started;
     this.m.toolCalls.inc({ tool: call.name, status });
     this.m.toolDuration.observe({ tool: call.name }, durationMs / 1000);

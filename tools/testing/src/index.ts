@@ -1,2 +1,5 @@
 export { TcpFaultProxy, type TcpFaultProxyOptions, type ProxyMode } from './tcp-proxy';
 export { postgresUrl, redisUrl, freePort, canConnect } from './services';
+export { promtoolCheckMetrics, promtoolPath } from './promtool';
+export { startChildApp, type ChildApp, type StartChildOptions } from './child-app';
+export { startPrometheus, type PrometheusServer } from './prometheus';

@@ -1,0 +1,105 @@
+// The demo's command line: flags, their env vars and defaults. Invalid input is reported with the
+// usage text and exit code 2, as CLI conventions expect.
+
+export interface DemoConfig {
+  tasks: number;
+  concurrency: number;
+  seed: number;
+  port: number;
+  host: string;
+  provider: 'sim' | 'openai';
+  exit: boolean;
+  errorRate: number;
+  latencyScale: number;
+}
+
+export class UsageError extends Error {
+  readonly code = 'USAGE_ERROR';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface FlagSpec {
+  env: string;
+  default: string;
+  help: string;
+  parse: (raw: string, flag: string) => unknown;
+  boolean?: boolean;
+}
+
+function integer(min: number, max: number) {
+  return (raw: string, flag: string) => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+}
+function number(min: number, max: number) {
+  return (raw: string, flag: string) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+}
+function boolean(raw: string, flag: string) {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new UsageError(`${flag} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  tasks: { env: 'PERISCOPE_DEMO_TASKS', default: '50', help: 'tasks in the batch (0 serves only)', parse: integer(0, 100000) },
+  concurrency: { env: 'PERISCOPE_DEMO_CONCURRENCY', default: '4', help: 'tasks run at once', parse: integer(1, 256) },
+  seed: { env: 'PERISCOPE_DEMO_SEED', default: '42', help: 'seed of the task generator and the simulated LLM', parse: integer(0, 2 ** 31 - 1) },
+  port: { env: 'PERISCOPE_DEMO_PORT', default: '9464', help: 'HTTP port of the endpoints (0 = any free port)', parse: integer(0, 65535) },
+  host: { env: 'PERISCOPE_DEMO_HOST', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 in containers)', parse: (raw) => raw },
+  provider: {
+    env: 'PERISCOPE_DEMO_PROVIDER', default: 'sim', help: 'sim (simulated LLM) or openai (OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)',
+    parse: (raw, flag) => {
+      if (raw !== 'sim' && raw !== 'openai') throw new UsageError(`${flag} must be sim or openai, got ${JSON.stringify(raw)}`);
+      return raw;
+    },
+  },
+  exit: { env: 'PERISCOPE_DEMO_EXIT', default: 'false', help: 'exit after the summary instead of serving', parse: boolean, boolean: true },
+  'error-rate': { env: 'PERISCOPE_DEMO_ERROR_RATE', default: '0.02', help: 'simulated LLM error probability', parse: number(0, 1) },
+  'latency-scale': { env: 'PERISCOPE_DEMO_LATENCY_SCALE', default: '1', help: 'multiplies simulated LLM latency', parse: number(0, 100) },
+};
+
+export function usage(): string {
+  const lines = ['Usage: npm run demo -- [flags]', '', 'Runs a batch of agent tasks, prints a summary, and serves the endpoints until Ctrl-C.', '', 'Flags (each also an environment variable):'];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    lines.push(`  --${name}${spec.boolean ? '' : ' <value>'}`.padEnd(28) + `${spec.help} (default ${spec.default}; ${spec.env})`);
+  }
+  lines.push('  --help'.padEnd(28) + 'show this text');
+  return lines.join('\n');
+}
+
+/** Parses argv and env; returns 'help' for --help; throws UsageError for anything invalid. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): DemoConfig | 'help' {
+  const raw: Record<string, { value: string; from: string }> = {};
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    if (env[spec.env] !== undefined && env[spec.env] !== '') raw[name] = { value: env[spec.env]!, from: spec.env };
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return 'help';
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !FLAGS[m[1]]) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    const spec = FLAGS[m[1]];
+    let value = m[2];
+    if (value === undefined) {
+      if (spec.boolean) value = 'true';
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+      else throw new UsageError(`--${m[1]} needs a value`);
+    }
+    raw[m[1]] = { value, from: `--${m[1]}` };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const r = raw[name] ?? { value: spec.default, from: `--${name}` };
+    out[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = spec.parse(r.value, r.from);
+  }
+  return out as unknown as DemoConfig;
+}

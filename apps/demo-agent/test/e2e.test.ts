@@ -1,0 +1,167 @@
+// End to end: the built demo (dist/main.js) as a child process, talked to over HTTP.
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startChildApp, promtoolCheckMetrics, startPrometheus, type ChildApp } from '@periscope-tools/testing';
+
+const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
+const FAST = { PERISCOPE_DEMO_LATENCY_SCALE: '0.02', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300' };
+
+describe('demo agent serving', () => {
+  let app: ChildApp;
+  beforeAll(async () => {
+    app = await startChildApp({ script: MAIN, args: ['--tasks', '6', '--port', '0', '--error-rate', '0'], env: FAST });
+    await app.waitForOutput(/Serving until Ctrl-C/);
+  });
+  afterAll(() => app.stop());
+
+  test('runs the batch and prints the summary with latency, tokens, cost and endpoints', () => {
+    const out = app.output();
+    expect(out).toMatch(/tasks\s+6 in [\d.]+ s \(6 succeeded, 0 failed\)/);
+    expect(out).toMatch(/task latency\s+p50 [\d.]+ s, p95 [\d.]+ s/);
+    expect(out).toMatch(/tokens\s+\d+ in, \d+ out/);
+    expect(out).toMatch(/simulated cost\s+\$\d+\.\d{4}/);
+    expect(out).toContain(`${app.url}/metrics`);
+    expect(out).toMatch(/progress: 6\/6 tasks \(100%\)/); // not a TTY: plain lines
+  });
+
+  test('probes answer with the right codes and content types', async () => {
+    const live = await fetch(`${app.url}/livez`);
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toMatch(/^text\/plain/);
+    const ready = await fetch(`${app.url}/readyz?verbose`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toMatch(/llm-provider/);
+    const health = await fetch(`${app.url}/health`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('content-type')).toMatch(/^application\/health\+json/);
+    const doc = (await health.json()) as any;
+    expect(doc).toMatchObject({ status: 'pass', serviceId: 'periscope-demo-agent' });
+    expect(Object.keys(doc.checks)).toContain('llm-provider:errorRatio');
+  });
+
+  test('/metrics is valid Prometheus text and OpenMetrics, with the GenAI and agent series', async () => {
+    const prom = await fetch(`${app.url}/metrics`);
+    expect(prom.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await prom.text();
+    promtoolCheckMetrics(text);
+    for (const series of ['gen_ai_client_token_usage_bucket', 'gen_ai_client_operation_duration_seconds_bucket', 'periscope_agent_tasks_total{status="ok"} 6', 'periscope_agent_tool_calls_total', 'process_cpu_user_seconds_total']) {
+      expect(text).toContain(series);
+    }
+    const om = await fetch(`${app.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+    const omText = await om.text();
+    expect(omText.trimEnd().endsWith('# EOF')).toBe(true);
+    // promtool reads only the Prometheus text format; OpenMetrics is checked by a real scrape below.
+  });
+
+  test('a real Prometheus scrapes it over OpenMetrics and stores trace-id exemplars', async () => {
+    const prom = await startPrometheus(new URL(app.url).host);
+    try {
+      let target: { health: string; lastError: string } | undefined;
+      for (let i = 0; i < 100 && target?.health !== 'up'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        [target] = await prom.targets();
+        if (target?.health === 'down') throw new Error(`Prometheus could not scrape the demo: ${target.lastError}`);
+      }
+      expect(target).toMatchObject({ health: 'up', lastError: '' });
+      const [tasks] = await prom.query('periscope_agent_tasks_total{status="ok"}');
+      expect(Number(tasks.value[1])).toBeGreaterThanOrEqual(6);
+      const [tokens] = await prom.query('sum(gen_ai_client_token_usage_count{gen_ai_token_type="input"})');
+      expect(Number(tokens.value[1])).toBeGreaterThan(0);
+      const exemplars = await prom.exemplars('gen_ai_client_operation_duration_seconds_bucket');
+      const traceIds = exemplars.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
+      expect(traceIds.length).toBeGreaterThan(0);
+      for (const id of traceIds) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      await prom.stop();
+    }
+  });
+
+  test('/status shows the agent: tasks, tokens, cost per model', async () => {
+    const res = await fetch(`${app.url}/status`);
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as any;
+    expect(status.agent.tasks).toMatchObject({ done: 6, errors: 0, inFlight: 0 });
+    expect(status.agent.tokens.input).toBeGreaterThan(0);
+    expect(status.agent.models['sim-gpt-4o-mini'].costUsd).toBeGreaterThan(0);
+    expect(status.state).toBe('ready');
+  });
+
+  test('POST /tasks runs a task and GET /tasks/:id returns it', async () => {
+    const res = await fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'What is 6 * 7?' }) });
+    expect(res.status).toBe(200);
+    const task = (await res.json()) as any;
+    expect(task).toEqual({ id: expect.any(String), answer: expect.stringContaining('42'), usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) }, durationMs: expect.any(Number) });
+    const again = await fetch(`${app.url}/tasks/${task.id}`);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: task.id, prompt: 'What is 6 * 7?', status: 'ok', toolCalls: [{ name: 'calculator', status: 'ok' }] });
+    expect((await fetch(`${app.url}/tasks/nope`)).status).toBe(404);
+  });
+
+  test.each([
+    ['malformed JSON', '{"prompt": ', 400, /not valid JSON/],
+    ['a missing prompt', '{}', 400, /missing field "prompt"/],
+    ['a non-string prompt', '{"prompt": 42}', 400, /must be a string, got number/],
+    ['an array body', '[1]', 400, /JSON object/],
+    ['a body over 64 KiB', JSON.stringify({ prompt: 'x'.repeat(70 * 1024) }), 413, /./],
+  ])('POST /tasks with %s gets a 4xx JSON error naming the problem', async (_what, body, status, message) => {
+    const res = await fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/json/);
+    expect(((await res.json()) as any).error).toMatch(message);
+  });
+
+  test('wrong methods get 405 with Allow; unknown paths 404', async () => {
+    const put = await fetch(`${app.url}/livez`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, HEAD');
+    const getTasks = await fetch(`${app.url}/tasks`);
+    expect(getTasks.status).toBe(405);
+    expect(getTasks.headers.get('allow')).toContain('POST');
+    expect((await fetch(`${app.url}/nope`)).status).toBe(404);
+  });
+});
+
+test('--exit runs the batch and exits 0 by itself', async () => {
+  const app = await startChildApp({ script: MAIN, args: ['--tasks', '4', '--port', '0', '--exit'], env: FAST });
+  const { code } = await app.exited;
+  expect(code).toBe(0);
+  expect(app.output()).toMatch(/tasks\s+4 in/);
+});
+
+test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then exit 0', async () => {
+  const app = await startChildApp({
+    script: MAIN,
+    args: ['--tasks', '0', '--port', '0', '--error-rate', '0'],
+    env: { PERISCOPE_DEMO_LATENCY_SCALE: '1.5', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '800', PERISCOPE_HEALTH_SHUTDOWN_TIMEOUT_MS: '20000' },
+  });
+  try {
+    await app.waitForOutput(/Serving until/);
+    const inFlight = fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'Search the docs about tail sampling.' }) });
+    await new Promise((r) => setTimeout(r, 150));
+    app.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 150));
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).answer).toBeTruthy();
+    const { code } = await app.exited;
+    expect(code).toBe(0);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('invalid flags print the usage and exit 2; --help exits 0', () => {
+  const bad = spawnSync(process.execPath, [MAIN, '--tasks', 'many'], { encoding: 'utf8' });
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toContain('--tasks must be an integer from 0 to 100000, got "many"');
+  expect(bad.stderr).toContain('Usage: npm run demo');
+  const unknown = spawnSync(process.execPath, [MAIN, '--frobnicate'], { encoding: 'utf8' });
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toContain('unknown argument "--frobnicate"');
+  const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' });
+  expect(help.status).toBe(0);
+  expect(help.stdout).toContain('--concurrency');
+});
