@@ -19,3 +19,11 @@ export { createPerfLogger } from './perf';
 export type { PerfLogger, PerfLoggerOptions, PerfTimer } from './perf';
 export { createAuditLogger, verifyAuditLog, AUDIT_GENESIS_HASH } from './audit';
 export type { AuditLogger, AuditLoggerOptions, AuditRecord, AuditVerification, AuditProblem } from './audit';
+export { LogAggregator, createLogAggregator } from './aggregator';
+export type {
+  LogAlert, OnAlert, LogAlertSink, AlertSeverity, LogPattern, AnomalyOptions, LogAggregatorOptions, LogQuery,
+  StoredRecord, TrendPoint, TopMessage, AnomalyState, LogSummary,
+} from './aggregator';
+export { messageTemplate } from './template';
+export { toElasticsearchBulk, toLokiPush, HttpLogTransport, createHttpTransport } from './shipping';
+export type { LokiPushBody, ShippingTarget, ShipDropReason, HttpTransportOptions, ShippingStats } from './shipping';
