@@ -560,7 +560,7 @@ export class DbPool {
 
   private cancelOnServer(conn: Conn): void {
     const c = conn.client as unknown as { processID: number | null; secretKey: number | null; host: string; port: number };
-    if (typeof c.processID !== 'number' || typeof c.secretKey !== 'number' || this.state === 'closed') return;
+    if (typeof c.processID !== 'number' || typeof c.secretKey !== 'number') return;
     sendCancel({ host: c.host, port: c.port, processID: c.processID, secretKey: c.secretKey }, this.opts.destroyTimeoutMs, this.cancels);
   }
 
@@ -725,23 +725,37 @@ export class DbPool {
     this.gp._descheduleEvictorRun();
     this.creator.close();
     for (const client of this.connecting) client.connection.stream.destroy();
-    for (const socket of this.cancels) socket.destroy();
     for (let waiter = this.gp._waitingClientsQueue.dequeue(); waiter; waiter = this.gp._waitingClientsQueue.dequeue()) waiter.reject(new PoolClosedError());
     let forced = 0;
     if (!inTime) {
-      // Borrowed connections that did not come back: close them; their callers get ConnectionLostError.
+      // Borrowed connections that did not come back: cancel what they run and close them; their
+      // callers get ConnectionLostError.
       for (const conn of this.conns) {
         if (!conn.inUse) continue;
         forced++;
         this.markBroken(conn, new PoolClosedError('the pool was closed while this connection was borrowed'));
+        this.cancelOnServer(conn);
         conn.forceClose();
       }
     }
     await this.gp.clear();
     // Anything left (borrowed connections closed above) is closed here without waiting on callers.
     await Promise.all([...this.conns].map((c) => this.destroyConnection(c)));
+    await this.settleCancels();
     this.updateGauges();
     return { drained: inTime, forced };
+  }
+
+  /** Gives cancel requests in flight a moment to reach the server, then closes their sockets. */
+  private async settleCancels(): Promise<void> {
+    if (this.cancels.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.cancels].map((socket) => new Promise((resolve) => socket.once('close', resolve)))),
+      new Promise((resolve) => { timer = setTimeout(resolve, this.opts.destroyTimeoutMs); }),
+    ]);
+    if (timer) clearTimeout(timer);
+    for (const socket of this.cancels) socket.destroy();
   }
 
   private housekeepingIntervalMs(): number {

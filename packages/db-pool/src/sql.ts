@@ -24,7 +24,8 @@ const cache = new Map<string, StatementInfo>();
 
 // Leading comments and whitespace are skipped to find the first keyword.
 const LEADING = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/;
-const STRING_LITERAL = /(?:[EeBbXxNn]|[Uu]&)?'(?:[^']|'')*'|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g;
+// E'…' strings allow backslash escapes; other strings only double quotes ''; then $tag$…$tag$.
+const STRING_LITERAL = /(?<!\w)[Ee]'(?:[^'\\]|\\.|'')*'|(?:[BbXxNn]|[Uu]&)?'(?:[^']|'')*'|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g;
 const NUMBER_LITERAL = /(?<![\w$.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b/g;
 const COLLECTION = /\b(?:FROM|INTO|UPDATE|TABLE|JOIN)\s+((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)/i;
 

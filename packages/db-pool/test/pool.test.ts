@@ -94,6 +94,7 @@ test('a transaction left open in withConnection is rolled back before reuse', as
 test('acquire timeout raises PoolTimeoutError with the pool counts', async () => {
   const small = createPool({ connectionString: postgresUrl(), poolSize: 1, acquireTimeoutMs: 150, applicationName: app });
   try {
+    await waitFor(() => small.stats().total === 1, 3000, 'pool filled');
     let release!: () => void;
     const held = small.withConnection(() => new Promise<void>((r) => { release = r; }));
     await waitFor(() => small.stats().active === 1, 2000, 'connection borrowed');
