@@ -97,7 +97,16 @@ export class History {
       if (!(metric instanceof BaseMetric)) continue;
       for (const s of metric.allSeries() as SeriesBase[]) {
         if (!matches(s.labels, sel.labels)) continue;
-        const track = this.tracks.get(s) ?? this.track(sel.name, metric, s);
+        let track = this.tracks.get(s);
+        if (track === undefined) {
+          track = this.track(sel.name, metric, s);
+          // A series first seen after the first sample did not exist at the previous one: its
+          // counts were 0 then, so what it recorded since then counts as an increase.
+          if (tick > 1 && metric.type !== 'gauge' && this.size > 1) {
+            const prev = (this.head - 1 + this.capacity) % this.capacity;
+            track.data.fill(0, prev * track.width, (prev + 1) * track.width);
+          }
+        }
         if (track.lastTick === tick) continue;
         track.lastTick = tick;
         this.write(track, s);
