@@ -4,7 +4,6 @@
 // req/s and p99 per case and the ratio to the bare server (target: /livez >= 0.9x).
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import { machineLine } from '@periscope-tools/bench';
 import { createMetrics } from '@periscope/metrics';

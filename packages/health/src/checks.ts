@@ -162,13 +162,13 @@ export class CheckRegistry {
       const note = earlier > 0 ? ` (${earlier} earlier ${earlier === 1 ? 'run' : 'runs'} still pending)` : '';
       outcome = { status: 'fail', output: errorMessage(err) + note };
     }
-    const durationMs = performance.now() - start;
+    const durationMs = Math.round((performance.now() - start) * 1000) / 1000;
     this.instruments.checkRun(def.name, outcome.status, durationMs / 1000);
     const result: CheckResult = {
       name: def.name,
       critical: def.critical,
       status: outcome.status,
-      observedValue: outcome.observedValue === undefined ? Math.round(durationMs * 1000) / 1000 : this.safe(outcome.observedValue),
+      observedValue: outcome.observedValue === undefined ? durationMs : this.safe(outcome.observedValue),
       observedUnit: outcome.observedValue === undefined ? 'ms' : outcome.observedUnit,
       time: new Date().toISOString(),
       durationMs,

@@ -10,6 +10,16 @@ export interface HealthLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Used when handleSignals is on and no logger is given: a process that exits on a signal has no
+ * other place to say that a hook failed. Warnings and errors only, one JSON line each.
+ */
+export const STDERR_LOGGER: HealthLogger = {
+  info() {},
+  warn(message, fields) { process.stderr.write(`${JSON.stringify({ level: 'warn', msg: `@periscope/health: ${message}`, ...fields })}\n`); },
+  error(message, fields) { process.stderr.write(`${JSON.stringify({ level: 'error', msg: `@periscope/health: ${message}`, ...fields })}\n`); },
+};
+
 export interface HealthServerOptions {
   /** TCP port; 0 picks a free one. Default 8080, env PERISCOPE_HEALTH_PORT. */
   port?: number;
@@ -35,7 +45,7 @@ export interface HealthServerOptions {
   debugToken?: string;
   /** Deep copy with secrets replaced; applied to /status, /health and check output. */
   redact?: (value: unknown) => unknown;
-  /** Where lifecycle events and hook failures are reported. Default: nothing is logged. */
+  /** Where lifecycle events and hook failures are reported. Default: nothing, or warnings and errors to stderr with handleSignals. */
   logger?: HealthLogger;
 }
 

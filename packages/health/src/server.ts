@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { redact as defaultRedact } from '@periscope/logging';
 import { CheckRegistry, type CheckDefinition } from './checks';
-import { resolveConfig, validateMs, validateName, type HealthLogger, type HealthServerOptions, type ResolvedConfig } from './config';
+import { STDERR_LOGGER, resolveConfig, validateMs, validateName, type HealthLogger, type HealthServerOptions, type ResolvedConfig } from './config';
 import { HealthConfigError, HealthError, HealthStateError, HttpError, errorMessage } from './errors';
 import { createInstruments, type Instruments, type LifecycleState } from './instruments';
 import { checkLine, excludedNames, healthDocument, isReady } from './probes';
@@ -79,6 +79,7 @@ export class HealthServer {
   private currentState: LifecycleState = 'starting';
   private readyRequested = false;
   private address: ListenAddress | undefined;
+  private listening: Promise<ListenAddress> | undefined;
   private inFlight = 0;
   private drainWaiter: (() => void) | undefined;
   private closing: Promise<ShutdownReport> | undefined;
@@ -89,7 +90,7 @@ export class HealthServer {
     this.config = resolveConfig(options);
     this.metrics = options.metrics === false ? undefined : options.metrics ?? createMetrics();
     this.instruments = createInstruments(this.metrics);
-    this.logger = options.logger;
+    this.logger = options.logger ?? (this.config.handleSignals ? STDERR_LOGGER : undefined);
     this.redact = options.redact ?? defaultRedact;
     this.checks = new CheckRegistry(this.instruments, this.redact);
     this.debugTokenHash = this.config.debugToken === undefined ? undefined : sha256(this.config.debugToken);
@@ -191,24 +192,34 @@ export class HealthServer {
     this.maybeReady();
   }
 
-  async listen(): Promise<ListenAddress> {
-    if (this.closing) throw new HealthStateError(`cannot listen: the server is ${this.currentState}`);
-    if (this.address) return this.address;
+  /** Binds host:port; idempotent (concurrent calls share one bind). */
+  listen(): Promise<ListenAddress> {
+    if (this.closing) return Promise.reject(new HealthStateError(`cannot listen: the server is ${this.currentState}`));
+    this.listening ??= this.bind();
+    return this.listening;
+  }
+
+  private async bind(): Promise<ListenAddress> {
     const { port, host } = this.config;
     const server = this.http;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        server.off('listening', onListening);
-        reject(new HealthError('HEALTH_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(port, host);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          reject(new HealthError('HEALTH_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          resolve();
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(port, host);
+      });
+    } catch (err) {
+      this.listening = undefined; // a later listen() may try again
+      throw err;
+    }
     const bound = server.address();
     const actualPort = typeof bound === 'object' && bound ? bound.port : port;
     this.address = { host, port: actualPort, url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}` };
@@ -233,6 +244,8 @@ export class HealthServer {
     this.setState('draining');
     this.logger?.info('health server draining', { reason });
     let abortedRequests = 0;
+    // A bind in progress finishes first, so the listener it opens is closed below.
+    await this.listening?.catch(() => undefined);
     if (this.address) {
       if (wasReady && this.config.drainDelayMs > 0) await sleep(this.config.drainDelayMs);
       const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));

@@ -3,7 +3,8 @@ import { HealthTimeoutError } from './errors';
 /**
  * Runs `fn` and settles with its result, or rejects with HealthTimeoutError after `timeoutMs`
  * (aborting the signal passed to `fn` so it can stop its work). Sync throws become rejections.
- * The timer is unref'd and always cleared, so a pending bound never keeps the process alive.
+ * The timer is cleared as soon as `fn` settles. It stays ref'd on purpose: a shutdown hook that
+ * holds no handle of its own must still be bounded, not cut short by the process exiting.
  */
 export function withTimeout<T>(what: string, timeoutMs: number, fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -13,7 +14,6 @@ export function withTimeout<T>(what: string, timeoutMs: number, fn: (signal: Abo
       controller.abort(err);
       reject(err);
     }, timeoutMs);
-    timer.unref();
     let result: Promise<T>;
     try {
       result = Promise.resolve(fn(controller.signal));

@@ -138,6 +138,15 @@ describe('lifecycle', () => {
     expect(s.state).toBe('stopped');
   });
 
+  it('close() during listen() closes the listener it opens', async () => {
+    const s = make();
+    const listening = s.listen();
+    const closing = s.close();
+    const { url } = await listening;
+    await closing;
+    await expect(request(url, '/livez')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   it('close() without listen() still runs the hooks', async () => {
     const s = make();
     let ran = false;

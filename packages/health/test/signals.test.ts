@@ -11,6 +11,7 @@ const fixture = path.join(__dirname, 'fixtures/signal-server.ts');
 interface Child {
   proc: ChildProcess;
   events: Record<string, unknown>[];
+  stderr(): string;
   next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -39,7 +40,7 @@ function startChild(env: Record<string, string> = {}): Child {
       await sleep(20);
     }
   };
-  return { proc, events, next, exit };
+  return { proc, events, next, exit, stderr: () => stderr };
 }
 
 describe('handleSignals in a real process', () => {
@@ -71,6 +72,16 @@ describe('handleSignals in a real process', () => {
     const hook = await child.next('hook');
     expect(hook).toEqual({ event: 'hook', name: 'flush', state: 'draining' });
     expect(await child.exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('a failing hook is reported on stderr (redacted) and the process still exits 0', async () => {
+    const child = startChild({ HOOK_FAILS: '1' });
+    children.push(child);
+    await child.next('listening');
+    child.proc.kill('SIGTERM');
+    expect(await child.exit).toEqual({ code: 0, signal: null });
+    const line = child.stderr().split('\n').find((l) => l.includes('onShutdown hook failed'));
+    expect(JSON.parse(line!)).toEqual({ level: 'error', msg: '@periscope/health: onShutdown hook failed', hook: 'flush', error: 'exporter unreachable at https://user:[REDACTED]@otel:4318' });
   });
 
   it('a second signal during shutdown forces exit', async () => {
