@@ -395,7 +395,7 @@ export class HealthServer {
     let headers: Record<string, string> | undefined;
     if (err instanceof HttpError) {
       code = err.statusCode;
-      value = { error: err.message, code: err.code };
+      value = { error: String(this.redact(err.message)), code: err.code };
       // The rest of an oversized body is not read: close instead of reusing the connection.
       if (code === 413) headers = { Connection: 'close' };
     } else {
@@ -423,9 +423,10 @@ export class HealthServer {
   // ---- built-in routes ----
 
   private livez(res: ServerResponse, query: URLSearchParams | undefined): void {
-    // Answering at all proves the event loop turns; nothing else belongs in liveness.
-    if (query?.has('verbose')) return this.send(res, '/livez', 200, TEXT, '[+]ping ok\nlivez check passed\n');
-    this.send(res, '/livez', 200, TEXT, 'ok');
+    // Answering at all proves the event loop turns; dependencies do not belong in liveness.
+    if (!query?.has('verbose')) return this.send(res, '/livez', 200, TEXT, 'ok');
+    const ping = excludedNames(query).has('ping') ? '[+]ping excluded: ok' : '[+]ping ok';
+    this.send(res, '/livez', 200, TEXT, `${ping}\nlivez check passed\n`);
   }
 
   private lifecycleLine(): string {

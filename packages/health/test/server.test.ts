@@ -29,6 +29,7 @@ describe('probe routes', () => {
     expect(await request(addr.url, '/livez')).toMatchObject({ status: 200, body: 'ok' });
     const v = await request(addr.url, '/livez?verbose');
     expect(v.body).toBe('[+]ping ok\nlivez check passed\n');
+    expect((await request(addr.url, '/livez?verbose&exclude=ping')).body).toBe('[+]ping excluded: ok\nlivez check passed\n');
     expect(v.headers['cache-control']).toBe('no-store');
   });
 
@@ -162,6 +163,7 @@ describe('app routes on the same port', () => {
     });
     server.route('GET', '/debug/*', (_req, res, ctx) => { res.end(`debug ${ctx.params['*']}`); });
     server.route('GET', '/boom', () => { throw new Error('secret internals at /srv/app.js:12'); });
+    server.route('GET', '/upstream', () => { throw new HttpError(502, 'upstream postgres://app:topsecret@db/app failed', 'UPSTREAM'); });
     addr = await server.listen();
     server.markReady();
   });
@@ -194,9 +196,11 @@ describe('app routes on the same port', () => {
     expect((await request(addr.url, '/tasks/1', { method: 'HEAD' })).status).toBe(200);
   });
 
-  it('hides handler crashes behind a bare 500', async () => {
+  it('hides handler crashes behind a bare 500, and redacts HttpError messages', async () => {
     const r = await request(addr.url, '/boom');
     expect(r).toMatchObject({ status: 500, body: JSON.stringify({ error: 'internal error' }) });
+    const u = await request(addr.url, '/upstream');
+    expect(u).toMatchObject({ status: 502, body: JSON.stringify({ error: 'upstream postgres://app:[REDACTED]@db/app failed', code: 'UPSTREAM' }) });
   });
 
   it('guards /debug/* with the bearer token', async () => {
