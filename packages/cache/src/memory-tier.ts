@@ -161,7 +161,7 @@ export class MemoryTier {
     const { maxEntries, maxBytes } = this.options;
     while (this.map.size > maxEntries || (maxBytes > 0 && this.bytes > maxBytes && this.map.size > 0)) {
       const reason: EvictionReason = this.map.size > maxEntries ? 'capacity' : 'bytes';
-      const victim = this.victim();
+      const victim = this.victim(justSet);
       if (victim === undefined) break;
       const entry = this.map.get(victim)!;
       this.remove(victim, entry);
@@ -170,20 +170,19 @@ export class MemoryTier {
     }
   }
 
-  private victim(): string | undefined {
+  private victim(justSet: string): string | undefined {
     switch (this.options.policy) {
       case 'lru':
       case 'fifo':
         return this.map.keys().next().value;
       case 'lfu': {
-        for (let f = this.minFreq; this.buckets.size > 0; f++) {
+        // The entry just written has the lowest count by construction; evicting it would make
+        // LFU refuse every newcomer, so it is skipped unless it is alone.
+        for (let f: number | undefined = this.minFreq; f !== undefined; f = this.nextFreq(f)) {
           const b = this.buckets.get(f);
-          if (b && b.size) {
-            this.minFreq = f;
-            return b.values().next().value;
-          }
+          if (b) for (const k of b) if (k !== justSet) return k;
         }
-        return this.map.keys().next().value;
+        return justSet;
       }
       case 'ttl': {
         while (this.heap.length) {
@@ -193,6 +192,14 @@ export class MemoryTier {
         return this.map.keys().next().value;
       }
     }
+  }
+
+  /** The smallest used frequency above f: a short walk, or a scan when counts are sparse. */
+  private nextFreq(f: number): number | undefined {
+    for (let g = f + 1; g <= f + 16; g++) if (this.buckets.has(g)) return g;
+    let best: number | undefined;
+    for (const g of this.buckets.keys()) if (g > f && (best === undefined || g < best)) best = g;
+    return best;
   }
 
   private bump(key: string, entry: L1Entry): void {

@@ -34,6 +34,8 @@ export function ownedRedisOptions(reconnectMaxDelayMs: number): RedisOptions {
     // A request waits through at most one reconnection; our own timeout bounds it anyway.
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // After close, a socket whose peer never finishes the FIN handshake is destroyed this soon.
+    disconnectTimeout: 200,
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), reconnectMaxDelayMs),
   };
 }

@@ -158,7 +158,7 @@ describe('bad input', () => {
 describe('batch, delete, tags, clear', () => {
   it('getMany returns values in key order across tiers; setMany writes all', async () => {
     const { cache, ns } = threeTier(uniqueNs('batch'));
-    await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: { x: 2 } }]);
+    await cache.setMany<unknown>([{ key: 'a', value: 1 }, { key: 'b', value: { x: 2 } }]);
     const fresh = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
     expect(await fresh.getMany(['b', 'missing', 'a'])).toEqual([{ x: 2 }, undefined, 1]);
   });
