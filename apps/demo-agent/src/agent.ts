@@ -29,8 +29,16 @@ export interface AgentOptions {
   metrics: Metrics;
   model?: string;
   maxIterations?: number;
+  /** Where task outcomes and failures are logged (inside the task's trace, so lines carry its ids). */
+  logger?: AgentLogger;
   /** Optional seam around each LLM call (the demo caches responses here). */
   chat?: (messages: ChatMessage[], call: () => Promise<ChatResult>) => Promise<ChatResult>;
+}
+
+/** The logger methods the agent uses; a @periscope/logging or winston logger fits. */
+export interface AgentLogger {
+  debug(message: string, fields?: Record<string, unknown>): unknown;
+  warn(message: string, fields?: Record<string, unknown>): unknown;
 }
 
 const SYSTEM_PROMPT = 'You are an operations assistant. Use the tools when they help, then answer briefly.';
@@ -89,6 +97,7 @@ export class Agent {
   private readonly model: string;
   private readonly maxIterations: number;
   private readonly chatSeam: NonNullable<AgentOptions['chat']>;
+  private readonly logger: AgentLogger | undefined;
   private readonly m;
 
   constructor(options: AgentOptions) {
@@ -97,6 +106,7 @@ export class Agent {
     this.model = options.model ?? options.provider.defaultModel;
     this.maxIterations = options.maxIterations ?? 4;
     this.chatSeam = options.chat ?? ((_messages, call) => call());
+    this.logger = options.logger;
     const metrics = options.metrics;
     this.m = {
       metrics,
@@ -118,7 +128,13 @@ export class Agent {
       span.setAttribute('periscope.task.id', id);
       const result = await this.runTask(id, prompt, options.signal);
       span.setAttributes({ 'gen_ai.usage.input_tokens': result.usage.inputTokens, 'gen_ai.usage.output_tokens': result.usage.outputTokens, 'periscope.agent.iterations': result.iterations });
-      if (result.status === 'error') recordError(span, new Error(result.error));
+      const fields = { 'periscope.task.id': id, status: result.status, duration_ms: Math.round(result.durationMs), iterations: result.iterations, input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens };
+      if (result.status === 'error') {
+        recordError(span, new Error(result.error));
+        this.logger?.warn('agent task failed', { ...fields, error: result.error });
+      } else {
+        this.logger?.debug('agent task finished', fields);
+      }
       return result;
     }, { id });
   }
@@ -216,6 +232,7 @@ export class Agent {
         // A failed tool is reported to the model as its result, as function-calling APIs expect.
         status = 'error';
         recordError(span, err);
+        this.logger?.warn('tool call failed', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id, err });
         this.m.toolErrors.inc({ tool: call.name, error_type: (err as Error).name || 'Error' });
         return `error: ${(err as Error).message}`;
       }

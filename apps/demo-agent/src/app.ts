@@ -3,8 +3,8 @@
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createHealthServer, type HealthServer } from '@periscope/health';
 import { startTracing, type Tracing } from '@periscope/tracing';
-import { redactString } from '@periscope/logging';
-import { Agent } from './agent';
+import { createLogAggregator, createLogger, redactString, type LogAggregator, type PeriscopeLogger } from '@periscope/logging';
+import { Agent, AGENT_NAME } from './agent';
 import type { DemoConfig } from './config';
 import { UsageError } from './config';
 import { OpenAiProvider } from './llm/openai';
@@ -26,6 +26,8 @@ export interface DemoApp {
   metrics: Metrics;
   server: HealthServer;
   tracing: Tracing;
+  logger: PeriscopeLogger;
+  logs: LogAggregator;
   agent: Agent;
   store: TaskStore;
   knowledgeBase: KnowledgeBase;
@@ -47,6 +49,10 @@ export async function createDemoApp(config: DemoConfig): Promise<DemoApp> {
   const notices: string[] = [];
   const provider = createProvider(config);
   const metrics = createMetrics({ collectDefaultMetrics: true });
+  // Logs go to stderr (stdout carries the progress and summary); the aggregator keeps recent
+  // records, spots known failure patterns and feeds /status.
+  const logs = createLogAggregator({ metrics });
+  const logger = createLogger({ service: 'periscope-demo-agent', metrics, aggregator: logs, destination: process.stderr });
   // Every task is one trace. The in-process store backs /debug/traces and the summary's tree;
   // OTEL_TRACES_EXPORTER=otlp (or zipkin, console, file) sends them on as well.
   const tracing = startTracing({ serviceName: 'periscope-demo-agent', serviceVersion: version, metrics, redact: redactString });
@@ -57,18 +63,20 @@ export async function createDemoApp(config: DemoConfig): Promise<DemoApp> {
     version,
     serviceId: process.env.OTEL_SERVICE_NAME ?? 'periscope-demo-agent',
     handleSignals: true,
+    logger,
     // A short default drain for an interactive demo; PERISCOPE_HEALTH_DRAIN_DELAY_MS still wins.
     drainDelayMs: process.env.PERISCOPE_HEALTH_DRAIN_DELAY_MS ? undefined : 1000,
   });
   const knowledgeBase: KnowledgeBase = new InMemoryKnowledgeBase();
   notices.push('knowledge base: in memory');
-  const agent = new Agent({ provider, tools: createTools({ knowledgeBase }), metrics });
+  const agent = new Agent({ provider, tools: createTools({ knowledgeBase }), metrics, logger: logger.agentLogger(AGENT_NAME) });
   const store = new TaskStore();
   addTaskRoutes(server, agent, store);
   addTraceRoutes(server, tracing);
   if (!process.env.PERISCOPE_DEBUG_TOKEN) notices.push('debug endpoints (/debug/traces): off — set PERISCOPE_DEBUG_TOKEN to enable');
 
   server.addStatus('agent', () => ({ provider: provider.name, model: provider.defaultModel, ...agent.stats.toJSON() }));
+  server.addStatus('logs', () => logs.summary());
   server.addCheck({
     name: 'llm-provider',
     measurement: 'errorRatio',
@@ -82,12 +90,13 @@ export async function createDemoApp(config: DemoConfig): Promise<DemoApp> {
       return { status: ratio > 0.2 ? 'warn' : 'pass', observedValue: Number(ratio.toFixed(4)), observedUnit: 'ratio', output: `${errors} of ${done} tasks failed` };
     },
   });
-  // Hooks run in reverse order: traces are flushed before metrics stop.
+  // Hooks run in reverse order: traces are flushed first, logs last.
+  server.onShutdown('logging', () => logger.shutdown());
   server.onShutdown('metrics', () => metrics.close());
   server.onShutdown('tracing', () => tracing.shutdown());
 
   return {
-    config, metrics, server, tracing, agent, store, knowledgeBase, notices,
+    config, metrics, server, tracing, logger, logs, agent, store, knowledgeBase, notices,
     async runBatch(onProgress) {
       const prompts = generateTasks(config.tasks, config.seed);
       const results: TaskResult[] = [];

@@ -4,12 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { startChildApp, promtoolCheckMetrics, startPrometheus, type ChildApp } from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
+const DEBUG_TOKEN = 'e2e-debug-token-0123456789';
 const FAST = { PERISCOPE_DEMO_LATENCY_SCALE: '0.02', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300' };
 
 describe('demo agent serving', () => {
   let app: ChildApp;
   beforeAll(async () => {
-    app = await startChildApp({ script: MAIN, args: ['--tasks', '6', '--port', '0', '--error-rate', '0'], env: FAST });
+    app = await startChildApp({ script: MAIN, args: ['--tasks', '6', '--port', '0', '--error-rate', '0'], env: { ...FAST, PERISCOPE_DEBUG_TOKEN: DEBUG_TOKEN } });
     await app.waitForOutput(/Serving until Ctrl-C/);
   });
   afterAll(() => app.stop());
@@ -85,6 +86,7 @@ describe('demo agent serving', () => {
     expect(status.agent.tokens.input).toBeGreaterThan(0);
     expect(status.agent.models['sim-gpt-4o-mini'].costUsd).toBeGreaterThan(0);
     expect(status.state).toBe('ready');
+    expect(status.logs).toBeDefined();
   });
 
   test('POST /tasks runs a task and GET /tasks/:id returns it', async () => {
@@ -111,6 +113,32 @@ describe('demo agent serving', () => {
     expect(((await res.json()) as any).error).toMatch(message);
   });
 
+  test('POST /tasks continues the caller\'s traceparent; /debug/traces shows it behind the bearer token', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parentId = '00f067aa0ba902b7';
+    const res = await fetch(`${app.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01` },
+      body: JSON.stringify({ prompt: 'Search the docs about redis caching.' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await fetch(`${app.url}/debug/traces/${traceId}`)).status).toBe(401);
+    expect((await fetch(`${app.url}/debug/traces/${traceId}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const auth = { authorization: `Bearer ${DEBUG_TOKEN}` };
+    const trace = (await (await fetch(`${app.url}/debug/traces/${traceId}`, { headers: auth })).json()) as any;
+    const root = trace.spans.find((s: any) => s.name === 'invoke_agent periscope-demo-agent');
+    expect(root.parentSpanId).toBe(parentId);
+    const names = trace.spans.map((s: any) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['chat sim-gpt-4o-mini', 'execute_tool knowledge_base']));
+    const tree = await (await fetch(`${app.url}/debug/traces/${traceId}?format=tree`, { headers: auth })).text();
+    expect(tree).toMatch(/invoke_agent periscope-demo-agent[\s\S]*execute_tool knowledge_base/);
+    const list = (await (await fetch(`${app.url}/debug/traces?limit=50`, { headers: auth })).json()) as any;
+    expect(list.traces.length).toBeGreaterThanOrEqual(7);
+    // A malformed traceparent starts a new trace instead of failing the request.
+    const bad = await fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: '00-zz-1-01' }, body: JSON.stringify({ prompt: 'What is 1+1?' }) });
+    expect(bad.status).toBe(200);
+  });
+
   test('wrong methods get 405 with Allow; unknown paths 404', async () => {
     const put = await fetch(`${app.url}/livez`, { method: 'PUT' });
     expect(put.status).toBe(405);
@@ -122,11 +150,20 @@ describe('demo agent serving', () => {
   });
 });
 
-test('--exit runs the batch and exits 0 by itself', async () => {
-  const app = await startChildApp({ script: MAIN, args: ['--tasks', '4', '--port', '0', '--exit'], env: FAST });
+test('--exit runs the batch and exits 0 by itself; failures are logged as JSON with the task\'s trace id', async () => {
+  const app = await startChildApp({ script: MAIN, args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.5'], env: FAST });
   const { code } = await app.exited;
   expect(code).toBe(0);
-  expect(app.output()).toMatch(/tasks\s+4 in/);
+  expect(app.output()).toMatch(/tasks\s+12 in/);
+  const records = app.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const failures = records.filter((r) => r.body === 'agent task failed');
+  expect(failures.length).toBeGreaterThan(0);
+  for (const f of failures) {
+    expect(f).toMatchObject({ severity_text: 'WARN', 'service.name': 'periscope-demo-agent' });
+    expect(f.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(f.span_id).toMatch(/^[0-9a-f]{16}$/);
+  }
+  expect(app.output()).toMatch(/Slowest trace \([0-9a-f]{32}\)\ntrace [0-9a-f]{32}.*\n└─ invoke_agent periscope-demo-agent/);
 });
 
 test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then exit 0', async () => {

@@ -63,12 +63,12 @@ export interface AgentProbe extends ProbeResult {
   httpStatus?: number;
 }
 
-/** Polls an agent instance's /readyz; `headers` carries trace context when tracing is on. */
-export async function probeAgent(baseUrl: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<AgentProbe> {
+/** Polls an agent instance's /readyz; pass a tracing fetch to propagate trace context. */
+export async function probeAgent(baseUrl: string, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<AgentProbe> {
   const url = `${baseUrl.replace(/\/+$/, '')}/readyz`;
   const started = performance.now();
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+    const res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer();
     const ms = Math.round(performance.now() - started);
     return res.status === 200
