@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { createMetrics } from '@periscope/metrics';
 import { createHealthServer, HealthServer, HealthStateError } from '@periscope/health';
 import { request, sleep } from './helpers';
 
@@ -79,7 +80,8 @@ describe('lifecycle', () => {
   });
 
   it('bounds each hook by its timeout and keeps going after a failing hook', async () => {
-    const s = make();
+    const metrics = createMetrics();
+    const s = make({ metrics });
     const ran: string[] = [];
     s.onShutdown('flush-logs', () => { ran.push('flush-logs'); });
     s.onShutdown('stuck', () => new Promise(() => undefined), { timeoutMs: 50 });
@@ -92,6 +94,10 @@ describe('lifecycle', () => {
       { name: 'flush-logs', ok: true, durationMs: expect.any(Number) },
     ]);
     expect(ran).toEqual(['flush-logs']);
+    const { body } = await metrics.expose();
+    expect(body).toContain('periscope_health_shutdown_hook_failures_total{hook="stuck"} 1');
+    expect(body).toContain('periscope_health_shutdown_hook_failures_total{hook="throws"} 1');
+    expect(body).toContain('periscope_health_state{state="stopped"} 1');
   });
 
   it('cuts requests still running at shutdownTimeoutMs', async () => {

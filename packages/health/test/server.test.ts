@@ -6,9 +6,9 @@ describe('probe routes', () => {
   let server: HealthServer;
   let addr: ListenAddress;
   let cacheStatus: 'pass' | 'fail' = 'fail';
+  const metrics = createMetrics();
 
   beforeAll(async () => {
-    const metrics = createMetrics();
     metrics.counter({ name: 'app_requests_total', help: 'app requests' }).inc(3);
     server = createHealthServer({ port: 0, drainDelayMs: 0, metrics, version: '1.2.3', serviceId: 'svc-test' });
     server.addCheck({ name: 'db', componentType: 'datastore', componentId: 'primary', run: () => ({ status: 'pass', observedValue: 4, observedUnit: 'ms' }) });
@@ -107,6 +107,15 @@ describe('probe routes', () => {
     expect(r.body).toMatch(/periscope_health_check_runs_total\{check="db",status="pass"\} \d+/);
     expect(r.body).toContain('periscope_health_state{state="ready"} 1');
     expect(r.body).toMatch(/periscope_health_http_requests_total\{route="\/livez",code="200"\} \d+/);
+    expect(r.body).toContain('periscope_health_check_status{check="disk",status="warn"} 1');
+    expect(r.body).toContain('periscope_health_check_status{check="disk",status="pass"} 0');
+  });
+
+  it('/metrics answers with the content type the registry negotiates for the Accept header', async () => {
+    const accept = 'application/openmetrics-text; version=1.0.0,text/plain;q=0.5';
+    const r = await request(addr.url, '/metrics', { headers: { accept } });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe((await metrics.expose(accept)).contentType);
   });
 
   it('/status merges providers with version, uptime, state and the last check results, secrets redacted', async () => {
