@@ -5,6 +5,8 @@ import * as si from 'systeminformation';
 import type { Metrics } from './metrics';
 import type { Counter, Gauge } from './types';
 
+const SETTLE_MS = 100;
+
 export class HostMetricsCollector {
   readonly intervalMs: number;
   private readonly cpu: Gauge;
@@ -20,6 +22,7 @@ export class HostMetricsCollector {
   private readonly warned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  private lastEnd = 0;
 
   constructor(metrics: Metrics, intervalMs: number, warn: (message: string) => void) {
     this.intervalMs = intervalMs;
@@ -40,7 +43,10 @@ export class HostMetricsCollector {
 
   /** Collects now (joining a collection already running); never rejects. */
   collectNow(): Promise<void> {
-    return (this.inFlight ??= this.collect().finally(() => { this.inFlight = undefined; }));
+    return (this.inFlight ??= this.collect().finally(() => {
+      this.inFlight = undefined;
+      this.lastEnd = Date.now();
+    }));
   }
 
   private async collect(): Promise<void> {
@@ -85,5 +91,9 @@ export class HostMetricsCollector {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     await this.inFlight;
+    // systeminformation resolves before its own file reads and `df`/`ip` child processes have
+    // fully finished; give them a moment so close() really leaves nothing running.
+    const settle = SETTLE_MS - (Date.now() - this.lastEnd);
+    if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
   }
 }

@@ -62,7 +62,8 @@ export async function pushToGateway(options: PushOptions, body: string): Promise
   const client = base.protocol === 'https:' ? https : http;
 
   await new Promise<void>((resolve, reject) => {
-    const req = client.request({ hostname: base.hostname, port: base.port || undefined, path, method, headers, timeout: timeoutMs }, (res) => {
+    // agent: false — a push is a one-off request; no idle keep-alive socket should outlive it.
+    const req = client.request({ hostname: base.hostname, port: base.port || undefined, path, method, headers, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -69,8 +69,8 @@ function inSpan<T>(flags: number, fn: () => T): T {
 }
 
 /** A registry with every metric type, awkward label values, exemplars, overflow and prom-client's own metrics. */
-function richMetrics(): Metrics {
-  const m = createMetrics({ collectDefaultMetrics: true, defaultLabels: { service: 'api' }, maxSeriesPerMetric: 3 });
+function richMetrics(warnings: string[] = []): Metrics {
+  const m = createMetrics({ collectDefaultMetrics: true, defaultLabels: { service: 'api' }, maxSeriesPerMetric: 3, onWarning: (w) => warnings.push(w) });
   const c = m.counter({ name: 'app_requests_total', help: 'Requests with "quotes" and \\ backslash\nand newline', labelNames: ['route', 'status'] as const });
   inSpan(TraceFlags.SAMPLED, () => c.inc({ route: '/x', status: 200 }));
   c.inc({ route: 'quote " back \\ nl \n é', status: 500 }, 2);
@@ -89,7 +89,9 @@ function richMetrics(): Metrics {
 
 describe('exposition', () => {
   test('Prometheus text 0.0.4 passes `promtool check metrics`, with our and prom-client metrics together and no exemplars', async () => {
-    const m = richMetrics();
+    const warnings: string[] = [];
+    const m = richMetrics(warnings);
+    expect(warnings).toEqual([expect.stringContaining('app_requests_total reached 3 series')]);
     const { contentType, body } = await m.expose();
     expect(contentType).toBe(PROMETHEUS_CONTENT_TYPE);
     expect(body).toContain('app_requests_total{route="/x",status="200",service="api"} 1\n');
