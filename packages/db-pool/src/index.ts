@@ -11,3 +11,4 @@ export {
   PoolExhaustedError, PoolTimeoutError, QueryAbortedError, QueryError, QueryTimeoutError, type DbPoolErrorCode,
 } from './errors';
 export type { QueryResult, QueryResultRow } from 'pg';
+export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded';
