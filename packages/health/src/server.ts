@@ -74,7 +74,6 @@ export class HealthServer {
   private readonly statusProviders = new Map<string, StatusProvider>();
   private readonly hooks: { name: string; fn: ShutdownHook; timeoutMs: number }[] = [];
   private readonly startupTasks = new Map<string, StartupTask>();
-  private readonly startedAt = Date.now();
   private readonly debugTokenHash: Buffer | undefined;
   private currentState: LifecycleState = 'starting';
   private readyRequested = false;
@@ -141,6 +140,7 @@ export class HealthServer {
    */
   addStartupTask(name: string, task: Promise<unknown> | (() => unknown)): this {
     validateName('startup task name', name);
+    if (this.currentState !== 'starting') throw new HealthStateError(`cannot add startup task ${JSON.stringify(name)}: the server is already ${this.currentState}`);
     if (this.startupTasks.has(name)) throw new HealthConfigError('startup task name', `a startup task named ${JSON.stringify(name)} is already registered`);
     if (typeof task !== 'function' && !(task instanceof Promise)) throw new HealthConfigError(`startup task ${name}`, 'expected a promise or a function');
     const entry: StartupTask = { state: 'pending' };
@@ -481,8 +481,9 @@ export class HealthServer {
       service: this.config.serviceId,
       version: this.config.version,
       state: this.currentState,
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      startedAt: new Date(this.startedAt).toISOString(),
+      // Process uptime, as in /health: the service started with the process, not with this server.
+      uptimeSeconds: Math.round(process.uptime()),
+      startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
       time: new Date().toISOString(),
       pid: process.pid,
       node: process.version,

@@ -31,6 +31,7 @@ describe('lifecycle', () => {
     await sleep(5);
     expect(s.state).toBe('ready');
     expect((await request(url, '/readyz')).status).toBe(200);
+    expect(() => s.addStartupTask('late', Promise.resolve())).toThrow(HealthStateError);
   });
 
   it('says when markReady() was never called, and a failed startup task keeps the service unready', async () => {
