@@ -104,7 +104,9 @@ export class HealthServer {
       ['/status', (_req, res) => this.status(res)],
     ]);
     this.router = new Router((p) => this.builtIns.has(p) || p.startsWith('/readyz/'));
-    this.http = http.createServer((req, res) => this.onRequest(req, res));
+    // Probes and app requests arrive whole within seconds; shorter bounds than Node's defaults
+    // (60 s headers, 300 s request) keep slow-sending clients from holding sockets.
+    this.http = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.onRequest(req, res));
     this.instruments.state('starting');
   }
 
