@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@periscope/metrics';
 import { Buckets } from '@periscope/metrics';
 import { traceAgent, traceLlmCall, traceTool, recordError } from '@periscope/tracing';
-import { LlmError, type ChatMessage, type ChatResult, type LlmProvider, type ToolCall, type ToolSpec } from './llm/provider';
+import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type LlmProvider, type ToolCall, type ToolSpec } from './llm/provider';
 import type { Tool } from './tools';
 import { costUsd } from './pricing';
 
@@ -17,6 +17,8 @@ export interface TaskResult {
   usage: { inputTokens: number; outputTokens: number };
   durationMs: number;
   iterations: number;
+  /** Model round trips answered from the response cache. */
+  cachedCalls: number;
   toolCalls: { name: string; status: 'ok' | 'error'; durationMs: number }[];
   model: string;
   costUsd: number;
@@ -31,8 +33,8 @@ export interface AgentOptions {
   maxIterations?: number;
   /** Where task outcomes and failures are logged (inside the task's trace, so lines carry its ids). */
   logger?: AgentLogger;
-  /** Optional seam around each LLM call (the demo caches responses here). */
-  chat?: (messages: ChatMessage[], call: () => Promise<ChatResult>) => Promise<ChatResult>;
+  /** Optional seam around each real LLM call (the demo caches responses here): return `call()`'s result or a stored one. */
+  chat?: (request: ChatRequest, call: () => Promise<ChatResult>) => Promise<ChatResult>;
 }
 
 /** The logger methods the agent uses; a @periscope/logging or winston logger fits. */
@@ -48,6 +50,7 @@ export class AgentStats {
   done = 0;
   errors = 0;
   inFlight = 0;
+  cachedCalls = 0;
   inputTokens = 0;
   outputTokens = 0;
   readonly perModel = new Map<string, { calls: number; inputTokens: number; outputTokens: number; costUsd: number }>();
@@ -80,6 +83,7 @@ export class AgentStats {
     return {
       tasks: { done: this.done, errors: this.errors, inFlight: this.inFlight },
       tokens: { input: this.inputTokens, output: this.outputTokens },
+      llmCallsFromCache: this.cachedCalls,
       latencyMs: { p50: this.percentileMs(0.5), p95: this.percentileMs(0.95) },
       costUsd: Number(this.costUsd.toFixed(6)),
       models: Object.fromEntries([...this.perModel].map(([k, v]) => [k, { ...v, costUsd: Number(v.costUsd.toFixed(6)) }])),
@@ -105,7 +109,7 @@ export class Agent {
     this.tools = options.tools;
     this.model = options.model ?? options.provider.defaultModel;
     this.maxIterations = options.maxIterations ?? 4;
-    this.chatSeam = options.chat ?? ((_messages, call) => call());
+    this.chatSeam = options.chat ?? ((_request, call) => call());
     this.logger = options.logger;
     const metrics = options.metrics;
     this.m = {
@@ -143,7 +147,7 @@ export class Agent {
     const started = performance.now();
     const result: TaskResult = {
       id, prompt, status: 'ok', answer: '', usage: { inputTokens: 0, outputTokens: 0 }, durationMs: 0,
-      iterations: 0, toolCalls: [], model: this.model, costUsd: 0, finishedAt: '',
+      iterations: 0, cachedCalls: 0, toolCalls: [], model: this.model, costUsd: 0, finishedAt: '',
     };
     this.stats.inFlight++;
     this.m.inFlight.inc();
@@ -156,10 +160,14 @@ export class Agent {
       for (;;) {
         if (result.iterations >= this.maxIterations) throw new LlmError(`no answer after ${this.maxIterations} model calls`, 'max_iterations');
         result.iterations++;
-        const reply = await this.callModel(messages, result.iterations === 1 ? toolSpecs : undefined, signal);
-        result.usage.inputTokens += reply.usage.inputTokens;
-        result.usage.outputTokens += reply.usage.outputTokens;
-        result.costUsd += costUsd(reply.model, reply.usage.inputTokens, reply.usage.outputTokens);
+        const { reply, cached } = await this.callModel(messages, result.iterations === 1 ? toolSpecs : undefined, signal);
+        // A cached reply spent no tokens: usage and cost count real calls only.
+        if (cached) result.cachedCalls++;
+        else {
+          result.usage.inputTokens += reply.usage.inputTokens;
+          result.usage.outputTokens += reply.usage.outputTokens;
+          result.costUsd += costUsd(reply.model, reply.usage.inputTokens, reply.usage.outputTokens);
+        }
         if (reply.toolCalls.length === 0) {
           result.answer = reply.text;
           break;
@@ -187,18 +195,30 @@ export class Agent {
     return result;
   }
 
-  private async callModel(messages: ChatMessage[], tools: ToolSpec[] | undefined, signal?: AbortSignal): Promise<ChatResult> {
-    const request = { model: this.model, messages: [...messages], tools };
+  /** One model round trip, through the seam (the demo's response cache); `cached` when no call was made. */
+  private async callModel(messages: ChatMessage[], tools: ToolSpec[] | undefined, signal?: AbortSignal): Promise<{ reply: ChatResult; cached: boolean }> {
+    const request: ChatRequest = { model: this.model, messages: [...messages], tools };
+    let called = false;
+    const reply = await this.chatSeam(request, () => {
+      called = true;
+      return this.instrumentedCall(request, signal);
+    });
+    if (!called) this.stats.cachedCalls++;
+    return { reply, cached: !called };
+  }
+
+  /** A real provider call: a `chat {model}` span, GenAI metrics, tokens and cost. */
+  private async instrumentedCall(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const started = performance.now();
     const base = { provider: this.provider.name, model: this.model, operation: 'chat' };
     try {
       const reply = await traceLlmCall(
         {
           ...base,
-          input: messages,
+          input: request.messages,
           describe: (r: ChatResult) => ({ responseModel: r.model, inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, finishReasons: [r.finishReason], output: r.text || r.toolCalls }),
         },
-        () => this.chatSeam(request.messages, () => this.provider.chatStream(request, () => undefined, { signal })),
+        () => this.provider.chatStream(request, () => undefined, { signal }),
       );
       this.m.metrics.recordLlmCall({
         ...base,

@@ -5,6 +5,19 @@ import { parseConfig, usage, UsageError } from './config';
 import { createDemoApp, type DemoApp } from './app';
 import { createProgress } from './progress';
 import type { TaskResult } from './agent';
+import type { CacheStats } from '@periscope/cache';
+import type { PoolStats } from '@periscope/db-pool';
+
+const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
+
+function cacheLine(st: CacheStats): string {
+  const tier = (name: string, t: { hits: number; misses: number; hitRatio: number } | undefined) => (t ? `${name} ${pct(t.hitRatio)} (${t.hits}/${t.hits + t.misses})` : `${name} off`);
+  return `hit ratio ${tier('L1', st.l1)}, ${tier('L2', st.l2)}, ${tier('L3', st.l3)}`;
+}
+
+function poolLine(st: PoolStats): string {
+  return `${st.server}, ${st.total} open (${st.idle} idle), ${st.created} created, ${st.acquireTimeouts} acquire timeouts`;
+}
 
 function summary(app: DemoApp, results: TaskResult[], wallMs: number, base: string): string {
   const s = app.agent.stats;
@@ -17,6 +30,9 @@ function summary(app: DemoApp, results: TaskResult[], wallMs: number, base: stri
     `  task latency     p50 ${fmt(s.percentileMs(0.5))}, p95 ${fmt(s.percentileMs(0.95))}`,
     `  tokens           ${s.inputTokens} in, ${s.outputTokens} out`,
     `  simulated cost   $${s.costUsd.toFixed(4)}${[...s.perModel].map(([m, v]) => ` · ${m} $${v.costUsd.toFixed(4)}`).join('')}`,
+    `  LLM cache        ${cacheLine(app.llmCache.stats())} · ${s.cachedCalls} model calls answered from cache`,
+    `  embedding cache  ${cacheLine(app.embeddingCache.stats())}`,
+    `  database pool    ${poolLine(app.pool.stats())}`,
     '',
     'Endpoints',
     `  metrics          ${base}/metrics`,
@@ -58,6 +74,7 @@ async function main(): Promise<void> {
   process.stdout.write(`Periscope demo agent on ${base} — ${config.tasks} tasks, concurrency ${config.concurrency}, provider ${config.provider}, seed ${config.seed}\n`);
   for (const notice of app.notices) process.stdout.write(`  ${notice}\n`);
 
+  await app.ready;
   const progress = createProgress(config.tasks);
   const started = performance.now();
   const results = await app.runBatch((done, errors) => progress.update(done, errors));

@@ -3,7 +3,7 @@
 import { context } from '@opentelemetry/api';
 import { readJsonBody, type HealthServer } from '@periscope/health';
 import { extract, type Tracing } from '@periscope/tracing';
-import type { Agent, TaskResult } from './agent';
+import type { TaskResult } from './agent';
 
 export const MAX_TASK_BODY_BYTES = 64 * 1024;
 const MAX_PROMPT_CHARS = 8000;
@@ -33,7 +33,7 @@ function sendJson(res: import('node:http').ServerResponse, status: number, body:
   res.end(text);
 }
 
-export function addTaskRoutes(server: HealthServer, agent: Agent, store: TaskStore): void {
+export function addTaskRoutes(server: HealthServer, runTask: (prompt: string, options: { signal?: AbortSignal }) => Promise<TaskResult>, store: TaskStore): void {
   server.route('POST', '/tasks', async (req, res) => {
     const body = await readJsonBody(req, { limitBytes: MAX_TASK_BODY_BYTES });
     if (!body || typeof body !== 'object' || Array.isArray(body)) return sendJson(res, 400, { error: 'request body must be a JSON object like {"prompt": "..."}' });
@@ -47,8 +47,7 @@ export function addTaskRoutes(server: HealthServer, agent: Agent, store: TaskSto
       if (!res.writableFinished) ac.abort(new Error('client went away'));
     });
     // Continue the caller's trace (a malformed traceparent just starts a new one).
-    const task = await context.with(extract(req.headers), () => agent.run(prompt, { signal: ac.signal }));
-    store.add(task);
+    const task = await context.with(extract(req.headers), () => runTask(prompt, { signal: ac.signal }));
     if (task.status === 'error') return sendJson(res, 502, { id: task.id, error: task.error, usage: task.usage, durationMs: Math.round(task.durationMs) });
     sendJson(res, 200, { id: task.id, answer: task.answer, usage: task.usage, durationMs: Math.round(task.durationMs) });
   });
