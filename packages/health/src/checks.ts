@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { validateMs, validateName } from './config';
 import { HealthConfigError, errorMessage } from './errors';
 import type { Instruments } from './instruments';
+import { toJson } from './probes';
 import { withTimeout } from './timeout';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -180,9 +181,18 @@ export class CheckRegistry {
     return result;
   }
 
-  /** Check output often quotes a connection error; it is shown unauthenticated, so it is redacted once here. */
+  /**
+   * Check output often quotes a connection error and is shown unauthenticated, so it is redacted
+   * once here; values are also made plain JSON here so one odd result cannot break /health.
+   */
   private safe(value: unknown): unknown {
-    return typeof value === 'number' || typeof value === 'boolean' ? value : this.redact(value);
+    if (typeof value === 'number' || typeof value === 'boolean') return value;
+    try {
+      const text = toJson(this.redact(value));
+      return text === undefined ? null : (JSON.parse(text) as unknown);
+    } catch (err) {
+      return `[unserializable: ${errorMessage(err)}]`;
+    }
   }
 }
 

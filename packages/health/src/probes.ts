@@ -2,6 +2,11 @@
 import type { CheckResult, CheckStatus } from './checks';
 import type { LifecycleState } from './instruments';
 
+/** JSON text of a response body; BigInts (counters from drivers) become decimal strings instead of throwing. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
 /** One `[+]name ok` / `[-]name failed: reason` line per check, as kube-apiserver's ?verbose prints. */
 export function checkLine(r: CheckResult): string {
   if (r.status === 'pass') return `[+]${r.name} ok`;

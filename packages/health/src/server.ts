@@ -8,7 +8,7 @@ import { CheckRegistry, type CheckDefinition } from './checks';
 import { STDERR_LOGGER, resolveConfig, validateMs, validateName, type HealthLogger, type HealthServerOptions, type ResolvedConfig } from './config';
 import { HealthConfigError, HealthError, HealthStateError, HttpError, errorMessage } from './errors';
 import { createInstruments, type Instruments, type LifecycleState } from './instruments';
-import { checkLine, excludedNames, healthDocument, isReady } from './probes';
+import { checkLine, excludedNames, healthDocument, isReady, toJson } from './probes';
 import { Router, allowedMethods, handlerFor, type RouteHandler, type RouteMethod } from './router';
 import { withTimeout } from './timeout';
 
@@ -502,7 +502,7 @@ export class HealthServer {
     for (const [name, value] of sections) doc[name] = value;
     let body: string;
     try {
-      body = JSON.stringify(this.redact(doc), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      body = toJson(this.redact(doc));
     } catch (err) {
       return this.sendJson(res, '/status', 500, { error: `status document cannot be serialized: ${errorMessage(err)}` });
     }

@@ -84,6 +84,20 @@ describe('checks', () => {
     expect(doc.output).toBe('failing critical checks: throws, rejects, invalid');
   });
 
+  it('keeps /health valid JSON whatever a check observes (BigInt, circular)', async () => {
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular.self = circular;
+    await start((s) => {
+      s.addCheck({ name: 'rows', measurement: 'count', run: () => ({ status: 'pass', observedValue: 12345678901234567890n }) });
+      s.addCheck({ name: 'odd', critical: false, run: () => ({ status: 'pass', observedValue: circular }) });
+    });
+    const r = await request(addr.url, '/health');
+    expect(r.status).toBe(200);
+    const doc = JSON.parse(r.body);
+    expect(doc.checks['rows:count'][0].observedValue).toBe('12345678901234567890');
+    expect(doc.checks['odd:responseTime'][0].observedValue).toMatchObject({ name: 'loop' });
+  });
+
   it('a non-critical failure makes /health warn (200) and leaves /readyz at 200', async () => {
     await start((s) => {
       s.addCheck({ name: 'db', run: () => ({ status: 'pass' }) });
