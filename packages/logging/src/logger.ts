@@ -3,11 +3,11 @@
 // winston transports and child loggers keep working because the result is a winston Logger.
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { context, trace, isSpanContextValid } from '@opentelemetry/api';
+import { context, trace, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 import { LoggingConfigError } from './errors';
 import { createRedactor, type Redactor, type RedactorOptions } from './redact';
 import { LEVELS, LEVEL_NAMES, isLogLevel, type LogLevel } from './levels';
-import { LOG_FORMATS, render, type LogFormat } from './layouts';
+import { LOG_FORMATS, rendererFor, type LogFormat } from './layouts';
 import { LEVEL, MESSAGE, SPLAT, LOG_RECORD, type LogRecord, type SerializedError, type WinstonInfo } from './record';
 import type { CounterLike, MetricsLike } from './metrics';
 import { Sampler, type SamplingOptions } from './sampling';
@@ -119,6 +119,14 @@ function stripStacks(e: SerializedError): void {
 }
 
 const FLAGS = ['00', '01'];
+// Module-local copies of imported bindings read on every record: transpilers that emit ES-module
+// interop (tsx/esbuild) turn each imported-binding read into a getter call.
+const K_LEVEL: typeof LEVEL = LEVEL;
+const K_SPLAT: typeof SPLAT = SPLAT;
+const K_MESSAGE: typeof MESSAGE = MESSAGE;
+const K_RECORD: typeof LOG_RECORD = LOG_RECORD;
+const spanContextValid = isSpanContextValid;
+const LEVEL_VALUES: Record<string, number> = LEVELS;
 
 export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
   const cfg = resolveOptions(options);
@@ -137,14 +145,18 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     ? createRedactor({ replaceDefaultKeys: true, keySuffixes: false, defaultPatterns: false })
     : createRedactor({ ...cfg.redactOptions, onRedaction });
   const sampler = options.sampling ? new Sampler(options.sampling) : undefined;
+  const renderLine = rendererFor(format, colors);
+  let lastValidContext: SpanContext | undefined;
 
   // eslint-disable-next-line prefer-const
   let logger: PeriscopeLogger;
 
   const transform = (info: WinstonInfo): WinstonInfo | false => {
-    const level = String(info[LEVEL] ?? info.level);
-    // winston formats every record before transports filter by level; skip the work early.
-    if (!logger.isLevelEnabled(level)) return false;
+    const level = String(info[K_LEVEL] ?? info.level);
+    // winston formats every record before transports filter by level; skip the work early
+    // (the common case by comparing with the logger's level, else asking winston about transports).
+    const value = LEVEL_VALUES[level];
+    if (!(value !== undefined && value <= LEVEL_VALUES[logger.level]) && !logger.isLevelEnabled(level)) return false;
     if (sampler) {
       const verdict = sampler.admit(level);
       if (verdict !== null) {
@@ -159,7 +171,7 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     let fromSplat = false;
     if (info instanceof Error) error = info;
     else {
-      const splat = info[SPLAT];
+      const splat = info[K_SPLAT];
       if (splat !== undefined && splat[0] instanceof Error) { error = splat[0]; fromSplat = true; }
     }
 
@@ -185,7 +197,8 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     const span = trace.getSpan(context.active());
     if (span !== undefined) {
       const sc = span.spanContext();
-      if (isSpanContextValid(sc)) {
+      // SDK spans return the same SpanContext object each time: validate each one once.
+      if (sc === lastValidContext || (spanContextValid(sc) && (lastValidContext = sc))) {
         record.traceId = sc.traceId;
         record.spanId = sc.spanId;
         record.traceFlags = FLAGS[sc.traceFlags & 1];
@@ -205,10 +218,10 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     const dropped = sampler?.takeDroppedSinceLastKept(level);
     if (dropped) attributes['log.dropped'] = dropped;
 
-    out[LEVEL] = level;
-    if (info[SPLAT] !== undefined) out[SPLAT] = info[SPLAT];
-    out[LOG_RECORD] = record;
-    out[MESSAGE] = render(format, record, colors);
+    out[K_LEVEL] = level;
+    if (info[K_SPLAT] !== undefined) out[K_SPLAT] = info[K_SPLAT];
+    out[K_RECORD] = record;
+    out[K_MESSAGE] = renderLine(record);
     return out;
   };
 

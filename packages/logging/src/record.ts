@@ -62,8 +62,9 @@ export function recordOf(info: WinstonInfo): LogRecord {
     message: typeof info.message === 'string' ? info.message : String(info.message),
     service: typeof info.service === 'string' ? info.service : '',
     logger: typeof info.logger === 'string' ? info.logger : undefined,
-    traceId: typeof info.trace_id === 'string' ? info.trace_id : undefined,
-    spanId: typeof info.span_id === 'string' ? info.span_id : undefined,
+    // Only well-formed ids: the JSON layout writes them without escaping.
+    traceId: typeof info.trace_id === 'string' && /^[0-9a-f]{32}$/.test(info.trace_id) ? info.trace_id : undefined,
+    spanId: typeof info.span_id === 'string' && /^[0-9a-f]{16}$/.test(info.span_id) ? info.span_id : undefined,
     attributes,
   };
 }

@@ -168,8 +168,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return secret;
   }
 
+  // No built-in pattern matches fewer than 5 characters ("pwd=x"); custom patterns might.
+  const minLength = options.patterns?.length ? 0 : 5;
   function scrub(text: string): string {
-    if (anyTrigger === null || !anyTrigger.test(text)) return text;
+    if (text.length < minLength || anyTrigger === null || !anyTrigger.test(text)) return text;
     let out = text;
     for (const p of patterns) {
       if (!p.trigger.test(out)) continue;

@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import TransportStream from 'winston-transport';
 import { LoggingConfigError, ShippingError } from './errors';
-import { toEcs, toOtelJson } from './layouts';
+import { toEcs, renderOtelJson } from './layouts';
 import { recordOf, type LogRecord, type WinstonInfo } from './record';
 import { redactString } from './redact';
 import type { CounterLike, MetricsLike } from './metrics';
@@ -35,7 +35,7 @@ export function toLokiPush(records: readonly LogRecord[], labels: Record<string,
       streams.set(key, s);
     }
     // Loki wants nanoseconds as a decimal string.
-    s.values.push([`${r.time}000000`, JSON.stringify(toOtelJson(r))]);
+    s.values.push([`${r.time}000000`, renderOtelJson(r)]);
   }
   return { streams: [...streams.values()] };
 }

@@ -1,0 +1,80 @@
+// Interleaved benchmark: `logger.info('msg', { a: 1, b: 'x' })` to a discarding stream.
+// Baseline (first): raw winston with format.json(). Ours: json layout + trace correlation (run
+// inside an active span, so trace_id/span_id really are looked up and written) + default
+// redaction. Also: ours with redaction off (to show its cost), and pino.
+// Run: npx nx bench logging   (or: cd packages/logging && npx tsx bench/logging.bench.ts)
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import pino from 'pino';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { compare, machineLine } from '@periscope-tools/bench';
+import { createLogger, redact } from '../src';
+
+function sink(onLine?: (line: string) => void): Writable {
+  return new Writable({ write(chunk, _enc, cb) { onLine?.(String(chunk)); cb(); } });
+}
+
+/** One line from a logger, to show that every case writes a complete record. */
+async function sample(log: (dest: Writable) => () => void): Promise<string> {
+  let line = '';
+  const write = log(sink((l) => { line ||= l; }));
+  write();
+  await new Promise((r) => setImmediate(r));
+  return line.trim();
+}
+
+async function main(): Promise<void> {
+  console.log(`# @periscope/logging vs winston and pino\n\n${machineLine()}\n`);
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const provider = new BasicTracerProvider();
+  trace.setGlobalTracerProvider(provider);
+  const span = trace.getTracer('bench').startSpan('bench');
+
+  const winstonLogger = (dest: Writable) => winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream: dest })] });
+  const ours = (dest: Writable, redactOn = true) => createLogger({ service: 'bench', format: 'json', destination: dest, redact: redactOn });
+  const pinoLogger = (dest: Writable) => pino({ base: undefined }, dest);
+
+  const rawW = winstonLogger(sink());
+  const oursL = ours(sink());
+  const oursNoRedact = ours(sink(), false);
+  const p = pinoLogger(sink());
+  const meta = { a: 1, b: 'x' };
+
+  await context.with(trace.setSpan(context.active(), span), async () => {
+    console.log('Sample lines (same call, each logger):\n');
+    const logs = [
+      await sample((d) => { const l = winstonLogger(d); return () => l.info('msg', { a: 1, b: 'x' }); }),
+      await sample((d) => { const l = ours(d); return () => l.info('msg', { a: 1, b: 'x' }); }),
+      await sample((d) => { const l = pinoLogger(d); return () => l.info({ a: 1, b: 'x' }, 'msg'); }),
+    ];
+    for (const l of logs) console.log(`    ${l}`);
+
+    await compare("logger.info('msg', { a: 1, b: 'x' }) to a discarding stream", [
+      { name: 'winston 3 format.json() (baseline)', fn: () => rawW.info('msg', meta) },
+      { name: 'ours: json + correlation + default redaction', fn: () => oursL.info('msg', meta) },
+      { name: 'ours: json + correlation, redaction off', fn: () => oursNoRedact.info('msg', meta) },
+      { name: 'pino 9 (no correlation, no redaction)', fn: () => p.info(meta, 'msg') },
+    ], { rounds: 9, sliceMs: 300 });
+
+    const nested = { user: { id: 7, email: 'ada@example.com', password: 'p' }, headers: { authorization: 'Bearer abcdefgh12345678', accept: 'text/html' }, url: 'postgres://app:pw@db/app', tags: ['a', 'b', 'c'] };
+    await compare('redact() alone', [
+      { name: "redact({ a: 1, b: 'x' })", fn: () => redact(meta) },
+      { name: 'redact(nested request with 3 secrets)', fn: () => redact(nested) },
+      { name: 'JSON.parse(JSON.stringify(nested)) (a plain deep copy, for scale)', fn: () => JSON.parse(JSON.stringify(nested)) },
+    ], { rounds: 5, sliceMs: 200 });
+  });
+
+  span.end();
+  await Promise.all([oursL.shutdown(), oursNoRedact.shutdown()]);
+  rawW.close();
+  await provider.shutdown();
+  context.disable();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
