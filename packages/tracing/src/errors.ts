@@ -28,3 +28,11 @@ export class TracingInputError extends TracingError {
     super('ERR_TRACING_INPUT', `${argument}: ${message}`);
   }
 }
+
+/** forceFlush() could not deliver spans to an exporter (the failure is also counted in a metric). */
+export class TracingExportError extends TracingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TRACING_EXPORT', message);
+    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
+  }
+}

@@ -15,7 +15,7 @@ export {
   type SamplerName,
   type PropagatorName,
 } from './config';
-export { TracingError, TracingConfigError, TracingStateError, TracingInputError } from './errors';
+export { TracingError, TracingConfigError, TracingStateError, TracingInputError, TracingExportError } from './errors';
 export type { MetricsLike, MetricLabels, DropReason } from './metrics';
 export { trace, Traced, currentSpan, setAttributes, recordError, SpanKind, SpanStatusCode, type TraceOptions } from './api';
 export {

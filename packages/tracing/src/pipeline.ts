@@ -197,7 +197,8 @@ export class PipelineProcessor implements SpanProcessor {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.tail?.close();
-      await Promise.all(this.sinks.map((s) => s.shutdown()));
+      // A failed final export is already counted by the exporter wrapper; shutdown must still complete.
+      await Promise.allSettled(this.sinks.map((s) => s.shutdown()));
     })();
     return this.shutdownPromise;
   }

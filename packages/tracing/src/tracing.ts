@@ -8,7 +8,7 @@ import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
-import { TracingStateError } from './errors';
+import { TracingExportError, TracingStateError } from './errors';
 import { buildSinks } from './exporters';
 import { TracingMetrics } from './metrics';
 import { PipelineProcessor } from './pipeline';
@@ -25,7 +25,7 @@ export interface Tracing {
   readonly config: Omit<ResolvedConfig, 'otlp'> & { otlp: { url: string; timeoutMs: number } };
   /** Tail-sampling buffer occupancy (0 when tail sampling is off). */
   readonly tailBuffer: { traces: number; spans: number };
-  /** Exports everything ended so far (decides tail-sampled traces whose root has ended). */
+  /** Exports everything ended so far (decides tail-sampled traces whose root has ended). Rejects with TracingExportError when an exporter fails. */
   forceFlush(): Promise<void>;
   /** Flushes, stops the exporters and unregisters the global provider, context manager and propagator. Idempotent. */
   shutdown(): Promise<void>;
@@ -87,7 +87,13 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     get tailBuffer() {
       return { traces: pipeline.tail?.bufferedTraces ?? 0, spans: pipeline.tail?.bufferedSpans ?? 0 };
     },
-    forceFlush: () => provider.forceFlush(),
+    async forceFlush() {
+      try {
+        await pipeline.forceFlush();
+      } catch (e) {
+        throw new TracingExportError(`span export failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    },
     shutdown() {
       shutdownPromise ??= (async () => {
         try {
