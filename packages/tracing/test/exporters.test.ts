@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { createMetrics } from '@periscope/metrics';
-import { startTracing, trace, traceLlmCall, type Tracing } from '../src';
+import { startTracing, trace, type Tracing } from '../src';
 import { decodeExportTraceServiceRequest } from './otlp-decode';
 import { runFixture } from './child';
 import { startReceiver, type Receiver } from './receivers';
