@@ -151,7 +151,18 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
   // eslint-disable-next-line prefer-const
   let logger: PeriscopeLogger;
 
+  // A record that cannot be formatted still leaves a line (and never an exception at the call site).
   const transform = (info: WinstonInfo): WinstonInfo | false => {
+    try {
+      return formatRecord(info);
+    } catch (err) {
+      const level = typeof info.level === 'string' ? info.level : 'error';
+      const record: LogRecord = { time: Date.now(), level, message: `[unformattable log record: ${redactor.redactString(String(err))}]`, service, attributes: {} };
+      return { level, message: record.message, [K_LEVEL]: level, [K_RECORD]: record, [K_MESSAGE]: renderLine(record) };
+    }
+  };
+
+  const formatRecord = (info: WinstonInfo): WinstonInfo | false => {
     const level = String(info[K_LEVEL] ?? info.level);
     // winston formats every record before transports filter by level; skip the work early
     // (the common case by comparing with the logger's level, else asking winston about transports).

@@ -282,6 +282,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       }
       if (extra) out['…'] = `[${extra} more keys]`;
       return out;
+    } catch {
+      // Proxies and exotic objects can throw while being enumerated: never fail the log call.
+      return '[Unreadable]';
     } finally {
       walk.path.delete(obj);
     }

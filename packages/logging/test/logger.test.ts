@@ -4,7 +4,7 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createMetrics } from '@periscope/metrics';
-import { createLogger, LoggingConfigError, LOG_RECORD, REDACTED, type PeriscopeLogger, type LogRecord } from '@periscope/logging';
+import { createLogger, LoggingConfigError, LOG_RECORD, REDACTED, toOtelJson, type PeriscopeLogger, type LogRecord } from '@periscope/logging';
 import { capture, tick } from './helpers';
 
 const loggers: PeriscopeLogger[] = [];
@@ -27,6 +27,30 @@ describe('layouts', () => {
     expect(Object.keys(rec)).toEqual(['timestamp', 'severity_text', 'severity_number', 'body', 'service.name', 'attributes']);
     expect(rec).toMatchObject({ severity_text: 'INFO', severity_number: 9, body: 'order placed', 'service.name': 'checkout', attributes: { order_id: 42, items: ['a'] } });
     expect(new Date(rec.timestamp).toISOString()).toBe(rec.timestamp);
+  });
+
+  it('writes exactly JSON.stringify(toOtelJson(record)) for awkward values (the fast path is byte-exact)', async () => {
+    const seen: { line: string; record: LogRecord }[] = [];
+    class Collect extends Transport {
+      override log(info: Record<string | symbol, any>, next: () => void): void {
+        seen.push({ line: info[Symbol.for('message')], record: info[LOG_RECORD] });
+        next();
+      }
+    }
+    const logger = createLogger({ service: 'svc "quoted"', format: 'json', transports: [new Collect()] });
+    loggers.push(logger);
+    logger.info('line\nbreak "quotes" \\ tab\t é 😀 \ud800 lone', {
+      nan: NaN, inf: -Infinity, neg0: -0, big: 1e21, undef: undefined, nil: null, bool: false, fn: () => 1,
+      long: 'y'.repeat(300), nested: { 'k"ey': ['a', { b: 'c\u0001' }] }, date: new Date(0), 'ключ': 'значение',
+    });
+    logger.warn('with error', new Error('bad "thing"'));
+    logger.info('');
+    await tick();
+    expect(seen).toHaveLength(3);
+    for (const { line, record } of seen) {
+      expect(line).toBe(JSON.stringify(toOtelJson(record)));
+      expect(() => JSON.parse(line)).not.toThrow();
+    }
   });
 
   it('maps every level to its OpenTelemetry severity', async () => {
@@ -187,6 +211,34 @@ describe('winston compatibility', () => {
       ['now visible', { region: 'eu', request_id: 'r1', step: 'plan' }],
     ]);
     expect(child).toBeInstanceOf(winston.Logger);
+  });
+
+  it("keeps winston's startTimer() and profile() working", async () => {
+    const { logger, out } = make();
+    logger.startTimer().done({ message: 'timed', token: 'secret-value' });
+    logger.profile('load');
+    logger.profile('load');
+    await tick();
+    const [timed, profiled] = out.json();
+    expect(timed.body).toBe('timed');
+    expect(timed.attributes).toEqual({ durationMs: expect.any(Number), token: REDACTED });
+    expect(profiled.body).toBe('load');
+    expect(typeof profiled.attributes.durationMs).toBe('number');
+  });
+
+  it('never throws at the call site because of the values logged', async () => {
+    const { logger, out } = make();
+    const hostile = new Proxy({}, { ownKeys() { throw new Error('no keys for you'); } });
+    const weird = { get boom() { throw new Error('getter'); } };
+    expect(() => logger.info('hostile', { hostile, weird, big: 10n, sym: Symbol('s') })).not.toThrow();
+    expect(() => logger.info({ message: { nested: 'object message', password: 'p' } } as never)).not.toThrow();
+    const entry = { level: 'warn', message: 'x', get bad(): string { throw new Error('token=abc123 getter'); } };
+    expect(() => logger.log(entry)).not.toThrow();
+    await tick();
+    const [a, b, c] = out.json();
+    expect(c).toMatchObject({ severity_text: 'WARN', body: `[unformattable log record: Error: token=${REDACTED} getter]` });
+    expect(a.attributes).toEqual({ hostile: '[Unreadable]', weird: { boom: '[Unreadable]' }, big: '10', sym: 'Symbol(s)' });
+    expect(b.body).toBe(`{"nested":"object message","password":"${REDACTED}"}`);
   });
 
   it('agentLogger binds the agent name and perfLogger logs durations (warn when slow)', async () => {
