@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'demo-agent', rootDir: __dirname };
+module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'demo-agent', rootDir: __dirname };

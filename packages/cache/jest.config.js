@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'cache', rootDir: __dirname };
+module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'cache', rootDir: __dirname };

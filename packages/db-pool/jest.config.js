@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'db-pool', rootDir: __dirname };
+module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'db-pool', rootDir: __dirname };

@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'health', rootDir: __dirname };
+module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'health', rootDir: __dirname };

@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'metrics', rootDir: __dirname };
+module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'metrics', rootDir: __dirname };

@@ -1,16 +1,22 @@
 // End to end: the built demo (dist/main.js) as a child process, talked to over HTTP.
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startChildApp, promtoolCheckMetrics, startPrometheus, type ChildApp } from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 const DEBUG_TOKEN = 'e2e-debug-token-0123456789';
-const FAST = { PERISCOPE_DEMO_LATENCY_SCALE: '0.02', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300' };
+// A private cache directory and fresh seeds: earlier runs' cached replies must not leak in.
+const CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-demo-e2e-'));
+const FAST = { PERISCOPE_DEMO_LATENCY_SCALE: '0.02', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300', PERISCOPE_DEMO_CACHE_DIR: CACHE_DIR };
+const freshSeed = () => String(Math.floor(Math.random() * 2 ** 30));
+afterAll(() => fs.rmSync(CACHE_DIR, { recursive: true, force: true }));
 
 describe('demo agent serving', () => {
   let app: ChildApp;
   beforeAll(async () => {
-    app = await startChildApp({ script: MAIN, args: ['--tasks', '6', '--port', '0', '--error-rate', '0'], env: { ...FAST, PERISCOPE_DEBUG_TOKEN: DEBUG_TOKEN } });
+    app = await startChildApp({ script: MAIN, args: ['--tasks', '6', '--port', '0', '--error-rate', '0', '--seed', freshSeed()], env: { ...FAST, PERISCOPE_DEBUG_TOKEN: DEBUG_TOKEN } });
     await app.waitForOutput(/Serving until Ctrl-C/);
   });
   afterAll(() => app.stop());
@@ -37,7 +43,8 @@ describe('demo agent serving', () => {
     expect(health.headers.get('content-type')).toMatch(/^application\/health\+json/);
     const doc = (await health.json()) as any;
     expect(doc).toMatchObject({ status: 'pass', serviceId: 'periscope-demo-agent' });
-    expect(Object.keys(doc.checks)).toContain('llm-provider:errorRatio');
+    expect(Object.keys(doc.checks)).toEqual(expect.arrayContaining(['llm-provider:errorRatio', 'postgres:responseTime', 'cache-l2:responseTime']));
+    expect(doc.checks['postgres:responseTime'][0]).toMatchObject({ status: 'pass', componentType: 'datastore' });
   });
 
   test('/metrics is valid Prometheus text and OpenMetrics, with the GenAI and agent series', async () => {
@@ -87,6 +94,9 @@ describe('demo agent serving', () => {
     expect(status.agent.models['sim-gpt-4o-mini'].costUsd).toBeGreaterThan(0);
     expect(status.state).toBe('ready');
     expect(status.logs).toBeDefined();
+    expect(status.database).toMatchObject({ kind: 'postgresql', state: 'open' });
+    expect(status.cache.llm.l2).toMatchObject({ connected: true });
+    expect(status.cache.llm.factory.calls).toBeGreaterThan(0);
   });
 
   test('POST /tasks runs a task and GET /tasks/:id returns it', async () => {
@@ -151,7 +161,7 @@ describe('demo agent serving', () => {
 });
 
 test('--exit runs the batch and exits 0 by itself; failures are logged as JSON with the task\'s trace id', async () => {
-  const app = await startChildApp({ script: MAIN, args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.5'], env: FAST });
+  const app = await startChildApp({ script: MAIN, args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.5', '--seed', freshSeed()], env: FAST });
   const { code } = await app.exited;
   expect(code).toBe(0);
   expect(app.output()).toMatch(/tasks\s+12 in/);
@@ -164,6 +174,23 @@ test('--exit runs the batch and exits 0 by itself; failures are logged as JSON w
     expect(f.span_id).toMatch(/^[0-9a-f]{16}$/);
   }
   expect(app.output()).toMatch(/Slowest trace \([0-9a-f]{32}\)\ntrace [0-9a-f]{32}.*\n└─ invoke_agent periscope-demo-agent/);
+});
+
+test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repeated batch is answered from the cache', async () => {
+  const seed = freshSeed();
+  const run = async () => {
+    const app = await startChildApp({ script: MAIN, args: ['--tasks', '8', '--port', '0', '--exit', '--error-rate', '0', '--seed', seed], env: { ...FAST, DATABASE_URL: '' } });
+    expect((await app.exited).code).toBe(0);
+    return app.output();
+  };
+  const first = await run();
+  expect(first).toContain('started an embedded PostgreSQL (PGlite');
+  expect(first).toMatch(/tasks\s+8 in [\d.]+ s \(8 succeeded, 0 failed\)/);
+  expect(first).toMatch(/database pool\s+127\.0\.0\.1:\d+\/postgres/);
+  const second = await run();
+  const fromCache = Number(/(\d+) model calls answered from cache/.exec(second)?.[1]);
+  expect(fromCache).toBeGreaterThanOrEqual(16);
+  expect(second).toMatch(/tokens\s+0 in, 0 out/);
 });
 
 test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then exit 0', async () => {
