@@ -74,11 +74,13 @@ export class TailSampler {
       p = { spans: [], error: false, slow: false, firstSeen: Date.now() };
       this.pending.set(traceId, p);
     }
-    if (this.buffered >= this.cfg.maxSpans) return this.metrics.drop('tail_buffer_full');
+    const root = isLocalRoot(span);
+    // A local root is let past maxSpans (at most one per buffered trace): it carries the decision.
+    if (this.buffered >= this.cfg.maxSpans && !root) return this.metrics.drop('tail_buffer_full');
     p.spans.push(span);
     this.buffered++;
     if (span.status.code === SpanStatusCode.ERROR) p.error = true;
-    if (isLocalRoot(span)) {
+    if (root) {
       if (hrToMs(span.duration) > this.cfg.slowerThanMs) p.slow = true;
       if (!p.timer) {
         const entry = p;

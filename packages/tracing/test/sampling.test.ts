@@ -1,0 +1,194 @@
+import { context, ROOT_CONTEXT, trace as otelTrace, TraceFlags } from '@opentelemetry/api';
+import { createMetrics } from '@periscope/metrics';
+import { SpanStatusCode, trace, TokenBucket, type Tracing } from '../src';
+import { sleep, startMemory } from './helpers';
+
+const remoteParent = (sampled: boolean) => otelTrace.setSpanContext(ROOT_CONTEXT, {
+  traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true,
+});
+
+/** Every stored span's parent is either absent, remote, or stored too: nothing orphaned. */
+function expectNoOrphans(tracing: Tracing): void {
+  for (const { traceId } of tracing.store!.recentTraces({ limit: 10_000 })) {
+    const spans = tracing.store!.getTrace(traceId)!.spans;
+    const ids = new Set(spans.map((s) => s.spanId));
+    for (const s of spans) if (s.parentSpanId && s.parentSpanId !== 'b'.repeat(16)) expect(ids.has(s.parentSpanId)).toBe(true);
+  }
+}
+
+describe('head sampling', () => {
+  let tracing: Tracing;
+  afterEach(() => tracing.shutdown());
+
+  it('never records probe routes by default, and drop rules take the subtree with them', () => {
+    tracing = startMemory({ dropRules: [{ name: /^cache\./ }, { attributes: { 'url.path': '/livez' } }] });
+    trace('GET /livez', () => trace('inside-probe', () => undefined), { attributes: { 'url.path': '/livez' } });
+    const kept = trace('work', (s) => { trace('cache.get', () => trace('under-cache', () => undefined)); trace('db', () => undefined); return s.spanContext().traceId; });
+    expect(tracing.store!.size).toBe(1);
+    expect(tracing.store!.getTrace(kept)!.spans.map((s) => s.name).sort()).toEqual(['db', 'work']);
+  });
+
+  it('default rules drop /livez /readyz /metrics by url.path or http.route', async () => {
+    await (tracing = startMemory()).shutdown();
+    tracing = startMemory();
+    for (const p of ['/livez', '/readyz', '/metrics', '/healthz']) trace(`GET ${p}`, () => undefined, { attributes: { 'url.path': p } });
+    trace('GET /metrics', () => undefined, { attributes: { 'http.route': '/metrics' } });
+    trace('GET /tasks', () => undefined, { attributes: { 'url.path': '/tasks' } });
+    expect(tracing.store!.recentTraces().map((t) => t.rootName)).toEqual(['GET /tasks']);
+  });
+
+  it('ratio and parent-based samplers, from options and from OTEL_TRACES_SAMPLER/_ARG', async () => {
+    tracing = startMemory({ sampler: 'parentbased_traceidratio', samplerRatio: 0 });
+    trace('root-dropped', () => undefined);
+    context.with(remoteParent(true), () => trace('child-of-sampled-remote', () => undefined));
+    context.with(remoteParent(false), () => trace('child-of-unsampled-remote', () => undefined));
+    expect(tracing.store!.recentTraces().map((t) => t.rootName)).toEqual(['child-of-sampled-remote']);
+    await tracing.shutdown();
+
+    tracing = startMemory({ env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' } });
+    for (let i = 0; i < 400; i++) trace(`r${i}`, () => undefined);
+    const kept = tracing.store!.size;
+    expect(kept).toBeGreaterThan(140);
+    expect(kept).toBeLessThan(260);
+    await tracing.shutdown();
+
+    tracing = startMemory({ env: { OTEL_TRACES_SAMPLER: 'always_off' } });
+    trace('off', () => undefined);
+    expect(tracing.store!.size).toBe(0);
+  });
+
+  it('maxSpansPerSecond: a token bucket keeps the rate within tolerance, counts drops, and orphans nothing', async () => {
+    const metrics = createMetrics();
+    tracing = startMemory({ maxSpansPerSecond: 200, metrics, spanMetrics: false, store: { maxTraces: 10_000 } });
+    const started = performance.now();
+    let attempted = 0;
+    while (performance.now() - started < 500) {
+      trace('root', () => { trace('child', () => trace('grandchild', () => undefined)); });
+      attempted += 3;
+      if (attempted % 30 === 0) await sleep(1);
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    let recorded = 0;
+    for (const t of tracing.store!.recentTraces({ limit: 10_000 })) recorded += t.spanCount;
+    // Burst of one second's tokens, then the rate.
+    const expected = 200 + 200 * elapsed;
+    expect(recorded).toBeGreaterThan(expected * 0.85);
+    expect(recorded).toBeLessThan(expected * 1.15);
+    expect(attempted).toBeGreaterThan(recorded * 2);
+    expectNoOrphans(tracing);
+    const body = (await metrics.expose()).body;
+    const dropped = Number(/periscope_tracing_dropped_spans_total\{reason="rate_limit"\} (\d+)/.exec(body)?.[1]);
+    expect(dropped).toBeGreaterThan(0);
+  });
+
+  it('TokenBucket refills continuously up to one second of tokens', () => {
+    let now = 0;
+    const b = new TokenBucket(10, () => now);
+    let taken = 0;
+    while (b.take()) taken++;
+    expect(taken).toBe(10);
+    now = 250;
+    expect([b.take(), b.take(), b.take()]).toEqual([true, true, false]);
+    now = 10_000;
+    taken = 0;
+    while (b.take()) taken++;
+    expect(taken).toBe(10);
+  });
+
+  it('minDurationMs drops short leaves but keeps parents of kept or dropped children, roots and errors', async () => {
+    const metrics = createMetrics();
+    tracing = startMemory({ minDurationMs: 15, metrics, spanMetrics: false });
+    const id = await trace('root', async (s) => {
+      trace('short-leaf', () => undefined);
+      await trace('slow-leaf', () => sleep(25));
+      trace('short-parent', () => trace('short-child', () => undefined));
+      try { trace('short-error', () => { throw new Error('x'); }); } catch { /* recorded */ }
+      return s.spanContext().traceId;
+    });
+    trace('fast-root', () => undefined);
+    expect(tracing.store!.getTrace(id)!.spans.map((s) => s.name).sort()).toEqual(['root', 'short-error', 'short-parent', 'slow-leaf']);
+    expect(tracing.store!.recentTraces().map((t) => t.rootName)).toContain('fast-root');
+    expectNoOrphans(tracing);
+    expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="min_duration"\} 2/);
+  });
+});
+
+describe('tail sampling', () => {
+  let tracing: Tracing;
+  afterEach(() => tracing.shutdown());
+
+  const tail = { slowerThanMs: 40, graceMs: 30, ratio: 0 };
+
+  it('keeps error and slow traces, drops the rest, including children that end after their root', async () => {
+    const metrics = createMetrics();
+    tracing = startMemory({ tailSampling: tail, metrics, spanMetrics: false });
+    const late: Promise<unknown>[] = [];
+    const okId = trace('fast-ok', (s) => {
+      // ends 10 ms after its root: still inside the grace period
+      late.push(trace('late-child-of-dropped', () => sleep(10)));
+      return s.spanContext().traceId;
+    });
+    const errId = trace('fast-error', (s) => {
+      late.push(trace('late-child-of-kept', () => sleep(10)));
+      late.push(trace('very-late-child-of-kept', () => sleep(60))); // after the decision
+      trace('failing', (f) => f.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' }));
+      return s.spanContext().traceId;
+    });
+    expect(tracing.store!.size).toBe(0); // nothing leaves before the decision
+    expect(tracing.tailBuffer.traces).toBe(2);
+    const slowId = await trace('slow-ok', async (s) => { await sleep(50); return s.spanContext().traceId; });
+    await Promise.allSettled(late);
+    await sleep(tail.graceMs + 30);
+
+    expect(tracing.store!.getTrace(okId)).toBeUndefined();
+    expect(tracing.store!.getTrace(slowId)!.spans.map((s) => s.name)).toEqual(['slow-ok']);
+    expect(tracing.store!.recentTraces({ errorsOnly: true }).map((t) => t.traceId)).toEqual([errId]);
+    expect(tracing.store!.getTrace(errId)!.spans.map((s) => s.name).sort()).toEqual(['failing', 'fast-error', 'late-child-of-kept', 'very-late-child-of-kept']);
+    expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
+    expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_sampled"\} 2/);
+  });
+
+  it('keeps fast traces by the base ratio', async () => {
+    tracing = startMemory({ tailSampling: { ...tail, ratio: 1 } });
+    const id = trace('fast', (s) => s.spanContext().traceId);
+    await sleep(tail.graceMs + 20);
+    expect(tracing.store!.getTrace(id)).toBeDefined();
+  });
+
+  it('is bounded: overflow is dropped and counted, never blocks', async () => {
+    const metrics = createMetrics();
+    tracing = startMemory({ tailSampling: { ...tail, maxTraces: 2, maxSpans: 5 }, metrics, spanMetrics: false });
+    // Three traces whose roots stay open while their children end.
+    const roots = [1, 2, 3].map((i) => tracing.tracer.startSpan(`root-${i}`));
+    for (const root of roots) {
+      context.with(otelTrace.setSpan(context.active(), root), () => {
+        for (let j = 0; j < 3; j++) trace(`child-${j}`, (c) => c.setStatus({ code: SpanStatusCode.ERROR }));
+      });
+    }
+    expect(tracing.tailBuffer.traces).toBe(2);
+    expect(tracing.tailBuffer.spans).toBe(5);
+    const body = (await metrics.expose()).body;
+    // trace 3 has no room (3 spans), trace 2 got 2 of its 3 spans
+    expect(body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 4/);
+    roots.forEach((r) => r.end());
+    // the roots of buffered traces still get in (they carry the decision); root-3 has no trace slot
+    expect(tracing.tailBuffer).toEqual({ traces: 2, spans: 7 });
+    expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 5/);
+    await tracing.forceFlush();
+    expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
+    expect(tracing.store!.recentTraces().map((t) => t.rootName).sort()).toEqual(['root-1', 'root-2']);
+  });
+
+  it('forceFlush decides ended traces at once; shutdown decides open ones', async () => {
+    tracing = startMemory({ tailSampling: { ...tail, graceMs: 60_000 } });
+    const id = trace('ended-error', (s) => { s.setStatus({ code: 2 }); return s.spanContext().traceId; });
+    const open = tracing.tracer.startSpan('still-open');
+    context.with(otelTrace.setSpan(context.active(), open), () => trace('child-error', (s) => s.setStatus({ code: 2 })));
+    await tracing.forceFlush();
+    expect(tracing.store!.getTrace(id)).toBeDefined();
+    expect(tracing.tailBuffer.spans).toBe(1);
+    const openId = open.spanContext().traceId;
+    await tracing.shutdown();
+    expect(tracing.store!.getTrace(openId)!.spans.map((s) => s.name)).toEqual(['child-error']);
+  });
+});
