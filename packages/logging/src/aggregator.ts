@@ -5,7 +5,7 @@
 import TransportStream from 'winston-transport';
 import { LoggingConfigError } from './errors';
 import { LEVELS, isLogLevel } from './levels';
-import { recordOf, type LogRecord, type WinstonInfo } from './record';
+import { recordOf, type LogRecord, type SerializedError, type WinstonInfo } from './record';
 import { messageTemplate } from './template';
 import type { CounterLike, MetricsLike } from './metrics';
 
@@ -138,6 +138,7 @@ interface TemplateStat { count: number; level: string; example: string; lastSeen
 
 const SEVERE = new Set(['fatal', 'error', 'warn']);
 const MINUTE = 60_000;
+const MAX_LOGGERS = 1000;
 
 function compile(p: LogPattern): CompiledPattern {
   if (!p || typeof p.name !== 'string' || p.name === '') throw new LoggingConfigError('patterns', 'each pattern needs a non-empty name');
@@ -174,10 +175,16 @@ function durationOf(r: LogRecord): number {
   return typeof d === 'number' ? d : -1;
 }
 
+/** The text patterns look at: the message, then the error and its causes (type, message, code). */
 function textOf(r: LogRecord): string {
-  if (!r.error) return r.message;
-  const code = typeof r.error.code === 'string' ? ` ${r.error.code}` : '';
-  return `${r.message} ${r.error.type}: ${r.error.message}${code}`;
+  let text = r.message;
+  let e: unknown = r.error;
+  for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++) {
+    const err = e as SerializedError;
+    text += ` ${String(err.type)}: ${String(err.message)}${typeof err.code === 'string' ? ` ${err.code}` : ''}`;
+    e = err.cause;
+  }
+  return text;
 }
 
 function median(sorted: number[]): number {
@@ -279,7 +286,8 @@ export class LogAggregator extends TransportStream {
 
     this.total++;
     inc(this.byLevel, record.level);
-    if (record.logger) inc(this.byLogger, record.logger);
+    // Logger names are usually few; a per-request name must not grow the table without bound.
+    if (record.logger) inc(this.byLogger, this.byLogger.has(record.logger) || this.byLogger.size < MAX_LOGGERS ? record.logger : '(other)');
     this.count(record);
     this.track(record);
     for (const name of matched) {
@@ -462,7 +470,8 @@ export class LogAggregator extends TransportStream {
     return this.baselineCache;
   }
 
-  summary(): LogSummary {
+  /** Everything at a glance (for /status): counts, the last `trendMinutes` of the trend (15), top messages (10), anomaly, alerts. */
+  summary(options: { trendMinutes?: number; topMessages?: number } = {}): LogSummary {
     return {
       capacity: this.capacity,
       buffered: this.size,
@@ -470,8 +479,8 @@ export class LogAggregator extends TransportStream {
       byLevel: Object.fromEntries(this.byLevel),
       byLogger: Object.fromEntries(this.byLogger),
       byPattern: Object.fromEntries(this.byPattern),
-      trend: this.trend(),
-      topMessages: this.topMessages(),
+      trend: this.trend().slice(-(options.trendMinutes ?? 15)),
+      topMessages: this.topMessages(options.topMessages ?? 10),
       anomaly: this.anomaly(),
       alerts: { raised: this.raised, suppressed: this.suppressed, failed: this.failed, recent: this.recentAlerts.slice(-20) },
     };

@@ -18,6 +18,7 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = [
 /** A key ending in one of these (after normalization) is secret too: db_password, githubToken, stripeSecret. */
 export const DEFAULT_REDACT_KEY_SUFFIXES: readonly string[] = [
   'password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'credentials',
+  'sessionid', 'subscriptionkey',
 ];
 
 export interface RedactPattern {
@@ -52,6 +53,8 @@ export const DEFAULT_REDACT_PATTERNS: readonly RedactPattern[] = [
     replacement: `$1$2${REDACTED}`,
     trigger: /pass|pwd|secret|token|key|auth/i,
   },
+  // PEM private keys (multi-line blocks in config dumps and errors).
+  { name: 'private_key_block', regex: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, trigger: /PRIVATE KEY-----/ },
   // JSON Web Tokens (header.payload.signature, header and payload start with '{"' in base64url).
   { name: 'jwt', regex: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, trigger: /eyJ/ },
   // OpenAI / Anthropic style secret keys: sk-..., sk-proj-..., sk-ant-...

@@ -68,7 +68,7 @@ describe('patterns and alerts', () => {
     logger.error('worker panicked: index out of range');
     logger.warn('authentication failed for user 17');
     logger.error('embedding job died', Object.assign(new Error('CUDA error: out of memory'), { code: 'ERR_GPU' }));
-    logger.error('db query failed', Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }));
+    logger.error('db query failed', new Error('query aborted', { cause: Object.assign(new Error('connect to 10.0.0.5:5432 failed'), { code: 'ECONNREFUSED' }) }));
     logger.perfLogger().start('vector_search').end();
     logger.info('slow tool call', { duration_ms: 120 });
     await tick();
@@ -174,6 +174,7 @@ describe('analytics', () => {
     agg.ingest(rec({ message: 'a', time: T0 + 1000 }));
     agg.ingest(rec({ level: 'error', message: 'b', time: T0 + 2000 }));
     agg.ingest(rec({ level: 'warn', message: 'c', time: T0 + 3 * MIN }));
+    expect(agg.summary({ trendMinutes: 2 }).trend.map((p) => p.total)).toEqual([1, 0]);
     expect(agg.trend()).toEqual([
       { minute: new Date(T0).toISOString(), total: 2, errors: 1, byLevel: { info: 1, error: 1 } },
       { minute: new Date(T0 + MIN).toISOString(), total: 0, errors: 0, byLevel: {} },

@@ -315,6 +315,26 @@ describe('configuration', () => {
     expect(out.json()).toEqual([expect.objectContaining({ 'service.name': 'from-env', 'log.level': 'warn', tenant_pin: REDACTED })]);
   });
 
+  it('defaults to pretty on a terminal and to json otherwise', async () => {
+    delete process.env.PERISCOPE_LOG_FORMAT;
+    const descriptor = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    const tty = capture();
+    const pipe = capture();
+    try {
+      Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+      loggers.push(createLogger({ service: 's', destination: tty.stream, colors: false }));
+      Object.defineProperty(process.stdout, 'isTTY', { value: false, configurable: true });
+      loggers.push(createLogger({ service: 's', destination: pipe.stream }));
+    } finally {
+      if (descriptor) Object.defineProperty(process.stdout, 'isTTY', descriptor);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
+    for (const l of loggers) l.info('hi');
+    await tick();
+    expect(tty.lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[s\] hi$/);
+    expect(JSON.parse(pipe.lines[0]).body).toBe('hi');
+  });
+
   it('rejects invalid configuration with one typed error naming the option and accepted values', () => {
     expect(() => createLogger({ level: 'loud' as never })).toThrow(LoggingConfigError);
     expect(() => createLogger({ level: 'loud' as never })).toThrow(/"level".*fatal, error, warn, info/);

@@ -90,6 +90,13 @@ describe('redact: patterns in strings', () => {
     expect(redactString('db_password = letmein; host=db')).toBe(`db_password = ${REDACTED}; host=db`);
   });
 
+  it('replaces PEM private key blocks, even when cut off', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----';
+    expect(redactString(`loaded key ${pem} from disk`)).toBe(`loaded key ${REDACTED} from disk`);
+    expect(redactString('-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg')).toBe(REDACTED);
+    expect(redact({ session_id: 's', 'Ocp-Apim-Subscription-Key': 'k' })).toEqual({ session_id: REDACTED, 'Ocp-Apim-Subscription-Key': REDACTED });
+  });
+
   it('leaves ordinary text alone', () => {
     const plain = ['task 42 done in 12ms', 'basic configuration loaded', 'used 1200 tokens', 'model gpt-4o-mini', 'the key is in the cache'];
     for (const s of plain) expect(redactString(s)).toBe(s);
