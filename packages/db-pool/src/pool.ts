@@ -122,8 +122,8 @@ interface Evictor { evict(config: unknown, resource: { obj: Conn }, available: n
 type GenericPoolCtor = new <T>(evictor: new () => Evictor, deque: unknown, priorityQueue: unknown, factory: Factory<T>, options: GenericPoolOptions) => GenericPoolInternals<T>;
 const gpModule = genericPool as unknown as { Pool: GenericPoolCtor; Deque: unknown; PriorityQueue: unknown };
 
-const TRUE = Promise.resolve(true);
-const FALSE = Promise.resolve(false);
+// What a borrowed connection needs before the caller gets it.
+const enum Check { Ok, Ping, Replace }
 const SPAN_OPTIONS: SpanOptions = { kind: SpanKind.CLIENT };
 const RETRYABLE = new Set(['40001', '40P01']);
 // SQLSTATEs after which the server closes the session: the connection is gone.
@@ -131,6 +131,13 @@ const FATAL_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '0800
 const tracer = trace.getTracer('@periscope/db-pool');
 
 interface StackHolder { stack?: string }
+
+/** The remaining acquire time ran out while a broken connection was being replaced. */
+class DeadlineError extends Error {
+  override readonly name = 'TimeoutError';
+}
+/** Who holds a borrowed connection, for leak reports: the acquiring stack, or the statement of query(). */
+type Holder = StackHolder | { statement: string };
 
 class Conn {
   inUse = false;
@@ -140,7 +147,6 @@ class Conn {
   lastUsedAt: number;
   lastValidatedAt: number;
   leakTimer: NodeJS.Timeout | undefined = undefined;
-  acquiredAt = 0;
   constructor(readonly id: number, readonly client: pg.Client, readonly createdAt: number, readonly retireAt: number) {
     this.lastUsedAt = createdAt;
     this.lastValidatedAt = createdAt;
@@ -185,6 +191,7 @@ export class DbPool {
   private readonly cancels = new Set<Socket>();
   private readonly housekeeper: NodeJS.Timeout;
   private readonly spanAttributes: Record<string, string | number>;
+  private readonly metered: boolean;
   private nextId = 1;
   private state: PoolState = 'open';
   private drainPromise: Promise<DrainResult> | undefined;
@@ -200,6 +207,7 @@ export class DbPool {
     this.serverLabel = `${this.server.host}:${this.server.port}/${this.server.database}`;
     this.secrets = collectSecrets(this.opts);
     this.instruments = createInstruments(options.metrics, this.name);
+    this.metered = options.metrics !== undefined;
     this.spanAttributes = {
       'db.system.name': 'postgresql',
       'db.namespace': this.server.database,
@@ -234,13 +242,14 @@ export class DbPool {
     const factory: Factory<Conn> = {
       create: () => this.creator.create(),
       destroy: (conn) => this.destroyConnection(conn),
-      validate: (conn) => this.validateOnBorrow(conn),
     };
     this.gp = new gpModule.Pool<Conn>(PoolEvictor, gpModule.Deque, gpModule.PriorityQueue, factory, {
       min: this.opts.poolSize,
       max,
       acquireTimeoutMillis: this.opts.acquireTimeoutMs,
-      testOnBorrow: true,
+      // Validation on borrow is done in acquire(): generic-pool's testOnBorrow costs a promise
+      // round per borrow even when (as almost always) no round trip is needed.
+      testOnBorrow: false,
       // LIFO: hot connections are reused, so overflow ones go idle and close.
       fifo: false,
       priorityRange: this.opts.priorityLevels,
@@ -265,8 +274,7 @@ export class DbPool {
 
   /** Runs one statement on a pooled connection. */
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    const stack = this.opts.leakDetectionMs > 0 ? captureStack(this.query) : undefined;
-    return this.run<R>(undefined, text, params, options, stack);
+    return this.run<R>(undefined, text, params, options);
   }
 
   /** Borrows a connection for `fn` and gives it back afterwards (rolling back a transaction left open). */
@@ -279,7 +287,8 @@ export class DbPool {
       return await fn(borrowed);
     } finally {
       borrowed.released = true;
-      await this.giveBack(conn);
+      const rollingBack = this.giveBack(conn);
+      if (rollingBack) await rollingBack;
     }
   }
 
@@ -307,7 +316,8 @@ export class DbPool {
           return result;
         } finally {
           borrowed.released = true;
-          await this.giveBack(conn);
+          const rollingBack = this.giveBack(conn);
+          if (rollingBack) await rollingBack;
         }
       } catch (err) {
         if (attempt < retries && err instanceof QueryError && err.sqlState !== undefined && RETRYABLE.has(err.sqlState)) {
@@ -376,47 +386,66 @@ export class DbPool {
 
   // --- acquisition ------------------------------------------------------------------------------
 
-  private async acquire(signal: AbortSignal | undefined, priority: number | undefined, stack: StackHolder | undefined): Promise<Conn> {
+  private async acquire(signal: AbortSignal | undefined, priority: number | undefined, holder: Holder | undefined): Promise<Conn> {
     if (this.state !== 'open') throw new PoolClosedError();
     if (signal?.aborted) throw new QueryAbortedError(signal.reason);
     if (this.gp.pending >= this.opts.maxWaiting && this.gp.available === 0 && this.gp.spareResourceCapacity < 1) {
       throw new PoolExhaustedError(`pool ${this.name} has ${this.gp.pending} callers waiting (maxWaiting ${this.opts.maxWaiting}); ${this.countsText()}`);
     }
     const started = performance.now();
+    const deadline = started + this.opts.acquireTimeoutMs;
     let conn: Conn;
-    try {
-      conn = await (signal ? this.acquireAbortable(signal, priority) : this.gp.acquire(priority));
-    } catch (err) {
-      throw this.acquireError(err);
+    for (let replaced = 0; ; replaced++) {
+      try {
+        // After a replacement the wait is bounded by what is left of acquireTimeoutMs.
+        conn = await (signal || replaced > 0 ? this.acquireBounded(priority, signal, replaced > 0 ? deadline : undefined) : this.gp.acquire(priority));
+      } catch (err) {
+        throw this.acquireError(err);
+      }
+      const check = this.borrowCheck(conn);
+      if (check === Check.Ok || (check === Check.Ping && (await this.ping(conn)))) break;
+      // Broken, past its lifetime, or failed validation: replaced before the caller sees it.
+      void this.gp.destroy(conn);
     }
     conn.inUse = true;
-    conn.acquiredAt = Date.now();
     this.instruments.acquired((performance.now() - started) / 1000);
-    if (stack) this.watchLeak(conn, stack);
+    if (holder) this.watchLeak(conn, holder);
     this.updateGauges();
     return conn;
   }
 
-  private acquireAbortable(signal: AbortSignal, priority: number | undefined): Promise<Conn> {
+  /** gp.acquire() that also ends at an AbortSignal or a deadline; a connection that arrives late goes back. */
+  private acquireBounded(priority: number | undefined, signal: AbortSignal | undefined, deadline: number | undefined): Promise<Conn> {
     return new Promise<Conn>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => {
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const onAbort = () => {
         if (settled) return;
-        settled = true;
-        reject(new QueryAbortedError(signal.reason));
+        settle();
+        reject(new QueryAbortedError(signal?.reason));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (deadline !== undefined) {
+        timer = setTimeout(() => {
+          if (settled) return;
+          settle();
+          reject(new DeadlineError());
+        }, Math.max(0, deadline - performance.now()));
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.gp.acquire(priority).then(
         (conn) => {
-          signal.removeEventListener('abort', onAbort);
-          if (settled) { void this.gp.release(conn); return; } // caller gave up meanwhile
-          settled = true;
+          if (settled) { void this.gp.release(conn); return; } // the caller gave up meanwhile
+          settle();
           resolve(conn);
         },
         (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
           if (settled) return;
-          settled = true;
+          settle();
           reject(err);
         },
       );
@@ -440,13 +469,19 @@ export class DbPool {
     return `total=${this.conns.size} idle=${this.gp.available} active=${this.gp.borrowed} waiting=${this.gp.pending} max=${this.opts.poolSize + this.opts.maxOverflow}`;
   }
 
-  private watchLeak(conn: Conn, stack: StackHolder): void {
+  private watchLeak(conn: Conn, holder: Holder): void {
     const ms = this.opts.leakDetectionMs;
     conn.leakTimer = setTimeout(() => {
       conn.leakTimer = undefined;
       this.counts.leaks++;
       this.instruments.leak();
-      const where = (stack.stack ?? '').split('\n').slice(1).join('\n');
+      if ('statement' in holder) {
+        this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms by query(): ${holder.statement}`, {
+          pool: this.name, connectionId: conn.id, leakDetectionMs: ms, statement: holder.statement,
+        });
+        return;
+      }
+      const where = (holder.stack ?? '').split('\n').slice(1).join('\n');
       this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms (possible leak); acquired at:\n${where}`, {
         pool: this.name, connectionId: conn.id, leakDetectionMs: ms, stack: where,
       });
@@ -468,28 +503,31 @@ export class DbPool {
     this.updateGauges();
   }
 
-  /** release() after user code: a transaction left open is rolled back first (as HikariCP does). */
-  private async giveBack(conn: Conn): Promise<void> {
+  /**
+   * release() after user code: a transaction left open is rolled back first (as HikariCP does).
+   * Returns a promise only in that rare case, so the common path costs no extra promise.
+   */
+  private giveBack(conn: Conn): Promise<void> | undefined {
     const tx = conn.broken ? 'I' : conn.client.getTransactionStatus();
-    if (tx === 'T' || tx === 'E') {
-      this.logger.warn(`db-pool ${this.name}: connection ${conn.id} came back inside a transaction; rolling it back`, { pool: this.name, connectionId: conn.id });
-      try {
-        await this.execute(conn, 'ROLLBACK', undefined, this.opts.validationTimeoutMs, undefined);
-      } catch (err) {
-        conn.broken = conn.broken ?? err;
-      }
+    if (tx !== 'T' && tx !== 'E') {
+      this.release(conn);
+      return undefined;
     }
-    this.release(conn);
+    this.logger.warn(`db-pool ${this.name}: connection ${conn.id} came back inside a transaction; rolling it back`, { pool: this.name, connectionId: conn.id });
+    return this.execute(conn, 'ROLLBACK', undefined, this.opts.validationTimeoutMs, undefined).then(
+      () => this.release(conn),
+      (err: unknown) => { conn.broken = conn.broken ?? err; this.release(conn); },
+    );
   }
 
   // --- execution --------------------------------------------------------------------------------
 
   /** Runs `text` on `conn` (already borrowed), instrumented. Used by borrowed connections. */
   runOn<R extends QueryResultRow>(conn: Conn, text: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'priority'>): Promise<QueryResult<R>> {
-    return this.run<R>(conn, text, params, options, undefined);
+    return this.run<R>(conn, text, params, options);
   }
 
-  private async run<R extends QueryResultRow>(conn: Conn | undefined, text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined, stack: StackHolder | undefined): Promise<QueryResult<R>> {
+  private async run<R extends QueryResultRow>(conn: Conn | undefined, text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
     if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError('text', 'query text must be a non-empty string');
     if (params !== undefined && params !== null && !Array.isArray(params)) throw new InvalidArgumentError('params', 'query params must be an array (or omitted)');
     const timeoutMs = options?.timeoutMs ?? this.opts.queryTimeoutMs;
@@ -508,7 +546,10 @@ export class DbPool {
       if (conn) {
         result = await this.execute<R>(conn, text, params, timeoutMs, options?.signal);
       } else {
-        const own = await this.acquire(options?.signal, options?.priority, stack);
+        // query() gives its connection back itself, so it cannot leak one; a connection held too long
+        // there is a slow statement, reported with its (sanitized) text instead of a captured stack,
+        // which would cost more than the rest of the pool's work per query.
+        const own = await this.acquire(options?.signal, options?.priority, this.opts.leakDetectionMs > 0 ? { statement: info.sanitized } : undefined);
         try {
           result = await this.execute<R>(own, text, params, timeoutMs, options?.signal);
         } finally {
@@ -643,12 +684,13 @@ export class DbPool {
     this.lastDisconnectAt = Date.now();
   }
 
-  private validateOnBorrow(conn: Conn): Promise<boolean> {
-    if (conn.broken !== undefined || this.state === 'closed') return FALSE;
+  /** HikariCP's rule: a round trip only after an idle window, or when a disconnect was seen since the last check. */
+  private borrowCheck(conn: Conn): Check {
+    if (conn.broken !== undefined) return Check.Replace;
     const now = Date.now();
-    if (now >= conn.retireAt) return FALSE;
-    if (now - conn.lastUsedAt > this.opts.validateAfterIdleMs || conn.lastValidatedAt < this.lastDisconnectAt) return this.ping(conn);
-    return TRUE;
+    if (now >= conn.retireAt) return Check.Replace;
+    if (now - conn.lastUsedAt > this.opts.validateAfterIdleMs || conn.lastValidatedAt < this.lastDisconnectAt) return Check.Ping;
+    return Check.Ok;
   }
 
   /** A lightweight round trip (an empty statement) bounded by validationTimeoutMs. */
@@ -767,6 +809,7 @@ export class DbPool {
   }
 
   private updateGauges(): void {
+    if (!this.metered) return;
     this.instruments.gauges({ total: this.conns.size, idle: this.gp.available, active: this.gp.borrowed, pending: this.gp.pending });
   }
 

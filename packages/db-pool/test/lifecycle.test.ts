@@ -137,6 +137,15 @@ test('leak detection reports a connection held too long, once, with the stack th
   expect(pool.stats().leaks).toBe(1);
 });
 
+test('leak detection names the statement when a query() holds its connection too long', async () => {
+  const { pool, logger } = newPool({ poolSize: 1, leakDetectionMs: 80 });
+  await pool.query("SELECT pg_sleep(0.25), 'hidden literal'");
+  const reports = logger.records.filter((r) => /held for more than 80 ms by query\(\)/.test(r.message));
+  expect(reports).toHaveLength(1);
+  expect(reports[0].message).toContain('SELECT pg_sleep(?), ?');
+  expect(pool.stats().leaks).toBe(1);
+});
+
 test('drain lets borrowed work finish and refuses new work', async () => {
   const { pool } = newPool({ poolSize: 2 });
   const inFlight = pool.withConnection(async (c) => { await sleep(100); return (await c.query<{ one: number }>('SELECT 1 AS one')).rows[0].one; });

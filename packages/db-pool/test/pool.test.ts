@@ -1,12 +1,13 @@
 import { postgresUrl } from '@periscope-tools/testing';
 import { createPool, DbPool, InvalidArgumentError, PoolClosedError, PoolExhaustedError, PoolTimeoutError, QueryError } from '../src';
-import { sleep, uniqueName, waitFor } from './helpers';
+import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
 
 const app = uniqueName('dbpool_basic');
+const logger = captureLogger();
 let pool: DbPool;
 
 beforeAll(() => {
-  pool = createPool({ connectionString: postgresUrl(), poolSize: 2, maxOverflow: 1, applicationName: app, acquireTimeoutMs: 2000 });
+  pool = createPool({ connectionString: postgresUrl(), poolSize: 2, maxOverflow: 1, applicationName: app, acquireTimeoutMs: 2000, logger });
 });
 afterAll(async () => {
   await pool.close();
@@ -86,6 +87,7 @@ test('a transaction left open in withConnection is rolled back before reuse', as
     });
     const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     expect(r.rows[0].n).toBe('0');
+    expect(logger.records.some((l) => l.level === 'warn' && /came back inside a transaction; rolling it back/.test(l.message))).toBe(true);
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${table}`);
   }
