@@ -43,13 +43,13 @@ export class InvalidationBus {
     private readonly namespace: string,
     private readonly channel: string,
     source: { url?: string; client?: RedisClient },
-    reconnectMaxDelayMs: number,
+    reconnect: { reconnectMaxDelayMs: number; socketTimeoutMs: number },
     private readonly publishRaw: (message: string) => Promise<void>,
     private readonly handlers: BusHandlers,
     private readonly counters: CacheCounters,
   ) {
     // A subscribed connection can run nothing else, so the bus always has its own.
-    this.sub = source.client ? source.client.duplicate() : new Redis(source.url!, ownedRedisOptions(reconnectMaxDelayMs));
+    this.sub = source.client ? source.client.duplicate() : new Redis(source.url!, ownedRedisOptions(reconnect.reconnectMaxDelayMs, reconnect.socketTimeoutMs));
     this.sub.on('error', () => undefined); // counted by the data connection; reconnects on its own
     this.sub.on('ready', () => {
       // ioredis resubscribes on reconnect; anything published in between was lost.

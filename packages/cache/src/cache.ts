@@ -100,14 +100,14 @@ export class Cache {
       const l2 = config.l2;
       this.l2c = new TierCounters('l2', ns, options.metrics);
       this.l2 = new RedisTier(
-        { url: l2.url, client: l2.client, namespace: ns, keyPrefix: l2.keyPrefix, version: String(l2.version), timeoutMs: l2.timeoutMs, breaker: l2.breaker, reconnectMaxDelayMs: l2.reconnectMaxDelayMs },
+        { url: l2.url, client: l2.client, namespace: ns, keyPrefix: l2.keyPrefix, version: String(l2.version), timeoutMs: l2.timeoutMs, breaker: l2.breaker, reconnectMaxDelayMs: l2.reconnectMaxDelayMs, socketTimeoutMs: l2.socketTimeoutMs },
         this.l2c,
         (s) => this.counters.breaker(s),
         logger,
       );
       if (l2.bus) {
         const tier = this.l2;
-        this.bus = new InvalidationBus(ns, tier.channel, { url: l2.url, client: l2.client }, l2.reconnectMaxDelayMs, (m) => tier.publish(m), {
+        this.bus = new InvalidationBus(ns, tier.channel, { url: l2.url, client: l2.client }, l2, (m) => tier.publish(m), {
           onKeys: (keys) => {
             for (const k of keys) this.l1.delete(k);
             if (this.l3) this.track(this.l3.delete(keys));
@@ -476,12 +476,8 @@ export class Cache {
   }
 
   private async lowerL2Only(key: string): Promise<L1Entry | undefined> {
-    let bytes: Buffer | null = null;
-    try {
-      bytes = await this.l2!.get(key);
-    } catch {
-      // counted by the tier; a failing L2 reads as a miss
-    }
+    // A failing L2 reads as a miss (the tier counted the failure).
+    const bytes = await this.l2!.get(key).catch(() => null);
     const entry = bytes && this.decode(bytes, this.l2c!);
     if (entry && entry.staleUntil > Date.now()) {
       if (entry.expiresAt > Date.now()) this.l2c!.hit();
@@ -507,7 +503,7 @@ export class Cache {
     const jitter = this.config.l1.jitter;
     const now = Date.now();
     const l1ExpiresAt = jitter > 0 && meta.expiresAt > now ? now + (meta.expiresAt - now) * (1 - Math.random() * jitter) : meta.expiresAt;
-    return { ...meta, value, size, l1ExpiresAt, freq: 0 };
+    return { value, createdAt: meta.createdAt, expiresAt: meta.expiresAt, staleUntil: meta.staleUntil, tags: meta.tags, size, l1ExpiresAt, freq: 0 };
   }
 
   /** Validates and serializes before anything changes, so bad input leaves every tier untouched. */

@@ -36,6 +36,8 @@ export interface L2Options {
   breaker?: { failureThreshold?: number; resetMs?: number };
   /** Cap of the reconnect back-off. Default 2000. */
   reconnectMaxDelayMs?: number;
+  /** A connection with commands pending and no byte received for this long is replaced (black-hole detection; owned connections only). Default 1000. */
+  socketTimeoutMs?: number;
   /** Distributed L1 invalidation over pub/sub. Default true. */
   bus?: boolean;
 }
@@ -146,6 +148,7 @@ export function resolveConfig(o: CacheOptions): ResolvedConfig {
         resetMs: num('l2.breaker.resetMs', undefined, x.breaker?.resetMs, 1000, positive, 'a positive number of milliseconds'),
       },
       reconnectMaxDelayMs: num('l2.reconnectMaxDelayMs', undefined, x.reconnectMaxDelayMs, 2000, positive, 'a positive number of milliseconds'),
+      socketTimeoutMs: num('l2.socketTimeoutMs', undefined, x.socketTimeoutMs, 1000, positive, 'a positive number of milliseconds'),
       bus: x.bus ?? true,
     };
   }

@@ -20,6 +20,7 @@ export interface RedisTierOptions {
   timeoutMs: number;
   breaker: BreakerOptions;
   reconnectMaxDelayMs: number;
+  socketTimeoutMs: number;
 }
 
 const tracer = trace.getTracer('@periscope/cache');
@@ -27,10 +28,14 @@ const tracer = trace.getTracer('@periscope/cache');
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
-export function ownedRedisOptions(reconnectMaxDelayMs: number): RedisOptions {
+export function ownedRedisOptions(reconnectMaxDelayMs: number, socketTimeoutMs: number): RedisOptions {
   return {
-    // Auto-pipelining batches concurrent commands into one write (and works with Cluster).
-    enableAutoPipelining: true,
+    // A connection that takes commands but answers nothing (black-holed) is destroyed after this
+    // long and replaced, so L2 comes back on its own once the network does.
+    socketTimeout: socketTimeoutMs,
+    // No auto-pipelining: it defers every write to a later tick, which costs a sequential caller
+    // more than batching saves; concurrent commands still pipeline on the socket.
+    enableAutoPipelining: false,
     // A request waits through at most one reconnection; our own timeout bounds it anyway.
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
@@ -51,6 +56,10 @@ export class RedisTier {
   private readonly openError = new L2UnavailableError('breaker_open');
   private readonly downError = new L2UnavailableError('disconnected');
   private warnedDown = false;
+  /** performance.now() of the last reply; a ready connection silent past socketTimeoutMs is black-holed. */
+  private lastReplyAt = performance.now();
+  private replacing = false;
+  private pendingGets: { key: string; resolve: (v: Buffer | null) => void; reject: (e: unknown) => void }[] | null = null;
   private readonly where: string;
 
   constructor(
@@ -67,15 +76,20 @@ export class RedisTier {
       this.owned = false;
       this.where = 'the given client';
     } else {
-      this.client = new Redis(options.url!, ownedRedisOptions(options.reconnectMaxDelayMs));
+      this.client = new Redis(options.url!, ownedRedisOptions(options.reconnectMaxDelayMs, options.socketTimeoutMs));
       this.owned = true;
       this.where = redactUrl(options.url!);
     }
     this.everReady = this.client.status === 'ready';
     // Without an 'error' listener ioredis reports every failed reconnect as unhandled.
     this.client.on('error', () => this.counters.error('connection'));
+    this.client.on('close', () => {
+      this.replacing = false;
+    });
     this.client.on('ready', () => {
       this.everReady = true;
+      this.replacing = false;
+      this.lastReplyAt = performance.now();
       // Reconnected: let traffic through now rather than waiting for the next probe.
       this.breaker.success();
     });
@@ -99,8 +113,46 @@ export class RedisTier {
     return `${this.base}l:${key}`;
   }
 
-  async get(key: string): Promise<Buffer | null> {
-    return this.call('GET', (c) => c.getBuffer(this.dataKey(key)));
+  get(key: string): Promise<Buffer | null> {
+    return this.call('GET', () => this.batchedGet(this.dataKey(key)));
+  }
+
+  /**
+   * GETs issued in the same tick go out as one pipeline (one socket write); a lone GET goes
+   * straight out. Unlike ioredis auto-pipelining (setImmediate), this waits only for a microtask,
+   * so a sequential caller pays nothing. Cluster: per-key commands (slots may differ).
+   */
+  private batchedGet(redisKey: string): Promise<Buffer | null> {
+    return new Promise((resolve, reject) => {
+      if (this.pendingGets === null) {
+        this.pendingGets = [];
+        queueMicrotask(() => this.flushGets());
+      }
+      this.pendingGets.push({ key: redisKey, resolve, reject });
+    });
+  }
+
+  private flushGets(): void {
+    const batch = this.pendingGets!;
+    this.pendingGets = null;
+    if (batch.length === 1 || this.client instanceof Cluster) {
+      for (const g of batch) this.client.getBuffer(g.key).then(g.resolve, g.reject);
+      return;
+    }
+    const pipeline = this.client.pipeline();
+    for (const g of batch) pipeline.getBuffer(g.key);
+    pipeline.exec().then(
+      (results) => {
+        batch.forEach((g, i) => {
+          const [err, value] = results?.[i] ?? [new Error('pipeline returned no result'), null];
+          if (err) g.reject(err);
+          else g.resolve(value as Buffer | null);
+        });
+      },
+      (err: unknown) => {
+        for (const g of batch) g.reject(err);
+      },
+    );
   }
 
   async set(key: string, bytes: Buffer, pxMs: number, tags: readonly string[]): Promise<void> {
@@ -197,7 +249,6 @@ export class RedisTier {
     if (status === 'reconnecting' || status === 'end' || status === 'close' || (this.everReady && status !== 'ready')) {
       // Known to be down: fail now instead of queueing behind a reconnect.
       this.failure('disconnected');
-      if (this.owned && status === 'connect') this.client.disconnect(true);
       return Promise.reject(this.downError);
     }
     const span: Span = tracer.startSpan(op, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': op, 'cache.tier': 'l2', 'cache.namespace': this.options.namespace } });
@@ -207,8 +258,7 @@ export class RedisTier {
       const timer = setTimeout(() => {
         settled = true;
         this.failure('timeout');
-        // A black-holed connection never answers again: replace it (ours only).
-        if (this.owned && this.breaker.state === 'open' && this.client.status === 'ready') this.client.disconnect(true);
+        this.replaceIfSilent();
         const err = new L2UnavailableError('timeout', timeoutMs);
         span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
         span.end();
@@ -220,7 +270,8 @@ export class RedisTier {
           settled = true;
           clearTimeout(timer);
           this.breaker.success();
-          this.counters.latency(op, performance.now() - start);
+          this.lastReplyAt = performance.now();
+          this.counters.latency(op, this.lastReplyAt - start);
           span.end();
           resolve(value);
         },
@@ -235,6 +286,19 @@ export class RedisTier {
         },
       );
     });
+  }
+
+  /**
+   * A connection that looks ready but has answered nothing for socketTimeoutMs is black-holed
+   * (ioredis' own socketTimeout does not always catch it): drop it so ioredis reconnects. Only
+   * our own connection, once per outage; a merely slow Redis keeps answering and is left alone.
+   */
+  private replaceIfSilent(): void {
+    if (!this.owned || this.replacing || this.client.status !== 'ready') return;
+    if (performance.now() - this.lastReplyAt < this.options.socketTimeoutMs) return;
+    this.replacing = true;
+    this.counters.error('black_holed');
+    (this.client as Redis).disconnect(true);
   }
 
   private failure(kind: 'timeout' | 'disconnected' | 'error'): void {
