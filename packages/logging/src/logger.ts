@@ -8,7 +8,7 @@ import { LoggingConfigError } from './errors';
 import { createRedactor, type Redactor, type RedactorOptions } from './redact';
 import { LEVELS, LEVEL_NAMES, isLogLevel, type LogLevel } from './levels';
 import { LOG_FORMATS, rendererFor, type LogFormat } from './layouts';
-import { LEVEL, MESSAGE, SPLAT, LOG_RECORD, type LogRecord, type SerializedError, type WinstonInfo } from './record';
+import { LEVEL, MESSAGE, SPLAT, LOG_RECORD, SOURCE_ERROR, type LogRecord, type SerializedError, type WinstonInfo } from './record';
 import type { CounterLike, MetricsLike } from './metrics';
 import { Sampler, type SamplingOptions } from './sampling';
 import { createPerfLogger, type PerfLogger, type PerfLoggerOptions } from './perf';
@@ -125,8 +125,10 @@ const K_LEVEL: typeof LEVEL = LEVEL;
 const K_SPLAT: typeof SPLAT = SPLAT;
 const K_MESSAGE: typeof MESSAGE = MESSAGE;
 const K_RECORD: typeof LOG_RECORD = LOG_RECORD;
+const K_ERROR: typeof SOURCE_ERROR = SOURCE_ERROR;
 const spanContextValid = isSpanContextValid;
 const LEVEL_VALUES: Record<string, number> = LEVELS;
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
   const cfg = resolveOptions(options);
@@ -145,6 +147,9 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     ? createRedactor({ replaceDefaultKeys: true, keySuffixes: false, defaultPatterns: false })
     : createRedactor({ ...cfg.redactOptions, onRedaction });
   const sampler = options.sampling ? new Sampler(options.sampling) : undefined;
+  // Bound here rather than as winston's defaultMeta, which winston would merge into a logged Error itself.
+  const rootFields = options.fields;
+  if (rootFields !== undefined && (rootFields === null || typeof rootFields !== 'object')) throw new LoggingConfigError('fields', 'expected an object of fields bound to every record');
   const renderLine = rendererFor(format, colors);
   let lastValidContext: SpanContext | undefined;
 
@@ -177,21 +182,33 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     }
     recordsTotal?.inc({ level });
 
-    // The error: logger.error(err), logger.error('msg', err), or an `err`/`error` field.
+    // The error: logger.error(err) (child loggers pass a copy that points at it),
+    // logger.error('msg', err), or an `err`/`error` field. In the first two, winston spread the
+    // error's own fields onto info: those stay with the error, not in the attributes.
     let error: Error | undefined;
-    let fromSplat = false;
     if (info instanceof Error) error = info;
+    else if (info[K_ERROR] instanceof Error) error = info[K_ERROR];
     else {
       const splat = info[K_SPLAT];
-      if (splat !== undefined && splat[0] instanceof Error) { error = splat[0]; fromSplat = true; }
+      if (splat !== undefined && splat[0] instanceof Error) error = splat[0];
     }
+    const spread = error;
 
     const out: WinstonInfo = { level: info.level, message: '' };
     const attributes: Record<string, unknown> = {};
+    // The logger's own fields come first; the call's fields override them (as winston's defaultMeta).
+    if (rootFields !== undefined) {
+      for (const key in rootFields) {
+        if (hasOwn(info, key)) continue;
+        const safe = redactor.redactAttribute(key, rootFields[key]);
+        attributes[key] = safe;
+        out[key] = safe;
+      }
+    }
     for (const key in info) {
       if (key === 'level' || key === 'message') continue;
-      // winston copied the error's stack/cause onto info; they live in `error` instead.
-      if (fromSplat && (key === 'stack' || key === 'cause')) continue;
+      // winston copied the error's fields, stack and cause onto info; they live in `error` instead.
+      if (spread !== undefined && (key === 'stack' || key === 'cause' || hasOwn(spread, key))) continue;
       const value = info[key];
       if (error === undefined && (key === 'err' || key === 'error') && value instanceof Error) { error = value; continue; }
       const safe = redactor.redactAttribute(key, value);
@@ -221,8 +238,8 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
       const serialized = redactor.redact(error);
       if (serialized !== null && typeof serialized === 'object' && 'type' in serialized) {
         record.error = serialized as SerializedError;
-        // logger.error(err) makes the error itself the info object; winston stamped `level` on it.
-        if (error === (info as unknown)) delete record.error.level;
+        // logger.error(err) stamps `level` on the error object itself (winston's log()).
+        if (spread !== undefined) delete record.error.level;
         if (!errorStack) stripStacks(record.error);
       }
     }
@@ -247,7 +264,6 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     levels: LEVELS,
     level: cfg.level,
     format: winston.format(transform as unknown as winston.Logform.TransformFunction)(),
-    defaultMeta: options.fields,
     transports,
     exitOnError: false,
   }) as PeriscopeLogger;
@@ -259,6 +275,22 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     service: { value: service, enumerable: false },
     redactor: { value: redactor, enumerable: false },
   });
+  // Like winston's child(), but a logged Error travels along (winston's copy keeps only message/stack/cause).
+  logger.child = function (this: PeriscopeLogger, fields: Record<string, unknown>): PeriscopeLogger {
+    const parent = this;
+    return Object.create(parent, {
+      write: {
+        value(info: WinstonInfo): boolean {
+          const clone: WinstonInfo = Object.assign({}, fields, info);
+          if (info instanceof Error) {
+            clone.message = info.message;
+            clone[K_ERROR] = info;
+          }
+          return parent.write(clone);
+        },
+      },
+    }) as PeriscopeLogger;
+  };
   logger.agentLogger = function (this: PeriscopeLogger, name: string, fields?: Record<string, unknown>): PeriscopeLogger {
     if (typeof name !== 'string' || name === '') throw new LoggingConfigError('name', 'agentLogger(name) expects a non-empty string');
     return this.child({ ...fields, logger: name, 'gen_ai.agent.name': name });

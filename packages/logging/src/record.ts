@@ -7,6 +7,9 @@ export const LEVEL: unique symbol = Symbol.for('level') as never;
 export const MESSAGE: unique symbol = Symbol.for('message') as never;
 export const SPLAT: unique symbol = Symbol.for('splat') as never;
 
+/** The Error a child logger was given (winston's copy of it would lose the type). */
+export const SOURCE_ERROR: unique symbol = Symbol('periscope.logging.sourceError') as never;
+
 /** Key under which the logger stores the LogRecord on winston's info object. */
 export const LOG_RECORD: unique symbol = Symbol.for('periscope.logging.record') as never;
 
@@ -43,6 +46,7 @@ export interface WinstonInfo {
   [MESSAGE]?: string;
   [SPLAT]?: unknown[];
   [LOG_RECORD]?: LogRecord;
+  [SOURCE_ERROR]?: Error;
   [key: string]: unknown;
 }
 

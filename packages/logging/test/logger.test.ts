@@ -140,6 +140,24 @@ describe('errors', () => {
     expect(attributes.cause).toBeUndefined();
   });
 
+  it('keeps the error type and fields through child loggers, and bound fields beside them', async () => {
+    const { logger, out } = make({ fields: { region: 'eu' } });
+    const err = Object.assign(new RangeError('too big'), { code: 'E_RANGE', limit: 10 });
+    logger.agentLogger('planner').child({ step: 3 }).error(err);
+    logger.error(err);
+    logger.child({ step: 4 }).error('while planning', err);
+    await tick();
+    const [a, b, c] = out.json();
+    expect(a.body).toBe('too big');
+    expect(a.attributes).toMatchObject({ region: 'eu', logger: 'planner', step: 3, 'exception.type': 'RangeError', 'exception.details': { code: 'E_RANGE', limit: 10 } });
+    expect(a.attributes.code).toBeUndefined();
+    expect(a.attributes['exception.details']).toEqual({ code: 'E_RANGE', limit: 10 });
+    expect(b.attributes).toMatchObject({ region: 'eu', 'exception.type': 'RangeError', 'exception.details': { code: 'E_RANGE', limit: 10 } });
+    expect(Object.keys(b.attributes).sort()).toEqual(['exception.details', 'exception.message', 'exception.stacktrace', 'exception.type', 'region']);
+    expect(c).toMatchObject({ body: 'while planning too big', attributes: { region: 'eu', step: 4, 'exception.type': 'RangeError' } });
+    expect(c.attributes.limit).toBeUndefined();
+  });
+
   it('handles logger.error(err) and an `err` field, and can leave stacks out', async () => {
     const { logger, out } = make({ errorStack: false });
     logger.error(new SyntaxError('bad json', { cause: new Error('inner') }));
