@@ -568,7 +568,16 @@ export class DbPool {
 
   private execute<R extends QueryResultRow>(conn: Conn, text: string, params: readonly unknown[] | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<QueryResult<R>> {
     const pending = conn.client.query<R>(text, params as unknown[] | undefined);
-    if (!timeoutMs && !signal) return pending.catch((err: unknown) => { throw this.queryError(conn, err); });
+    if (!signal) {
+      if (!timeoutMs) return pending.catch((err: unknown) => { throw this.queryError(conn, err); });
+      // Hot path with a timeout: no extra promise or closures. When the timer fires it closes the
+      // socket, which makes pg fail `pending` at once; the timeout error then replaces pg's.
+      const timer = setTimeout(DbPool.queryTimedOut, timeoutMs, this, conn, timeoutMs);
+      return pending.then(
+        (result) => { clearTimeout(timer); return result; },
+        (err: unknown) => { clearTimeout(timer); throw conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err); },
+      );
+    }
     return new Promise<QueryResult<R>>((resolve, reject) => {
       let done = false;
       const finish = () => {
@@ -580,10 +589,7 @@ export class DbPool {
       const giveUp = (reason: DestroyReason, err: Error) => {
         if (done) return;
         finish();
-        conn.broken = err;
-        this.cancelOnServer(conn);
-        conn.forceClose();
-        this.instruments.error(reason);
+        this.abandon(conn, reason, err);
         reject(err);
       };
       const onAbort = () => giveUp('aborted', new QueryAbortedError(signal?.reason));
@@ -597,6 +603,19 @@ export class DbPool {
         (err: unknown) => { if (done) return; finish(); reject(this.queryError(conn, err)); },
       );
     });
+  }
+
+  private static queryTimedOut(pool: DbPool, conn: Conn, timeoutMs: number): void {
+    pool.abandon(conn, 'query_timeout', new QueryTimeoutError(timeoutMs));
+  }
+
+  /** Gives up on the query running on `conn`: the server is asked to cancel it and the connection is discarded. */
+  private abandon(conn: Conn, reason: DestroyReason, err: Error): void {
+    if (conn.broken !== undefined) return;
+    conn.broken = err;
+    this.cancelOnServer(conn);
+    conn.forceClose();
+    this.instruments.error(reason);
   }
 
   private cancelOnServer(conn: Conn): void {
