@@ -38,6 +38,17 @@ describe('single flight', () => {
   });
 });
 
+describe('invalidation while a factory runs', () => {
+  it('a delete during the factory wins: callers get the value, the cache does not keep it', async () => {
+    const cache = l1Only();
+    const p = cache.getOrSet('k', async () => { await sleep(30); return 'computed-before-delete'; });
+    await sleep(5);
+    await cache.delete('k');
+    expect(await p).toBe('computed-before-delete');
+    expect(await cache.get('k')).toBeUndefined();
+  });
+});
+
 describe('stale-while-revalidate and fail-safe', () => {
   it('within graceMs serves the stale value at once and refreshes in the background', async () => {
     const cache = l1Only({ graceMs: 5_000 });
