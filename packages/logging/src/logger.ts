@@ -9,7 +9,7 @@ import { createRedactor, type Redactor, type RedactorOptions } from './redact';
 import { LEVELS, LEVEL_NAMES, isLogLevel, type LogLevel } from './levels';
 import { LOG_FORMATS, rendererFor, type LogFormat } from './layouts';
 import { LEVEL, MESSAGE, SPLAT, LOG_RECORD, SOURCE_ERROR, type LogRecord, type SerializedError, type WinstonInfo } from './record';
-import type { CounterLike, MetricsLike } from './metrics';
+import { perLabel, type CounterLike, type MetricsLike } from './metrics';
 import { Sampler, type SamplingOptions } from './sampling';
 import { createPerfLogger, type PerfLogger, type PerfLoggerOptions } from './perf';
 import { createAuditLogger, type AuditLogger, type AuditLoggerOptions } from './audit';
@@ -138,6 +138,7 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
   const droppedTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_dropped_total', help: 'Log records dropped by sampling or rate limiting, by level and reason.', labelNames: ['level', 'reason'] });
   const redactionsTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_redactions_total', help: 'Secrets redacted from log records, by kind (key or pattern).', labelNames: ['kind'] });
 
+  const countRecord = perLabel(recordsTotal, 'level');
   const userRedact = cfg.redactOptions || undefined;
   const onRedaction = redactionsTotal || userRedact?.onRedaction
     ? (kind: 'key' | 'pattern', name: string) => { redactionsTotal?.inc({ kind }); userRedact?.onRedaction?.(kind, name); }
@@ -180,7 +181,7 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
         return false;
       }
     }
-    recordsTotal?.inc({ level });
+    countRecord?.(level);
 
     // The error: logger.error(err) (child loggers pass a copy that points at it),
     // logger.error('msg', err), or an `err`/`error` field. In the first two, winston spread the
