@@ -5,6 +5,11 @@ import { captureExemplar, Exemplar, formatExemplar } from './exemplar';
 import { formatValue } from './labels';
 import type { BoundCounter, Counter, LabelValues } from './types';
 
+// `!(v >= 0)` also rejects NaN.
+function invalidIncrement(metric: string, value: unknown): InvalidValueError {
+  return new InvalidValueError(metric, value, 'counters can only increase (value must be a number >= 0)');
+}
+
 export class CounterSeries extends SeriesBase implements BoundCounter {
   value = 0;
   exemplar: Exemplar | undefined = undefined;
@@ -21,8 +26,7 @@ export class CounterSeries extends SeriesBase implements BoundCounter {
   inc(value = 1): void {
     const shared = this.shared;
     if (!shared.enabled) return;
-    // `!(v >= 0)` also rejects NaN.
-    if (typeof value !== 'number' || !(value >= 0)) throw new InvalidValueError(this.metric.name, value, 'counters can only increase (value must be a number >= 0)');
+    if (typeof value !== 'number' || !(value >= 0)) throw invalidIncrement(this.metric.name, value);
     this.value += value;
     if (shared.exemplars) {
       const ex = captureExemplar(value);
@@ -52,8 +56,11 @@ export class CounterMetric<L extends string> extends BaseMetric<CounterSeries> i
   inc(value?: number): void;
   inc(a?: LabelValues<L> | number, value?: number): void {
     if (!this.shared.enabled) return;
-    if (typeof a === 'object' && a !== null) this.resolve(a).inc(value ?? 1);
-    else this.resolve({}).inc(a ?? 1);
+    const labelled = typeof a === 'object' && a !== null;
+    const v = (labelled ? value : a) ?? 1;
+    // Checked before the series lookup so a bad value creates no series.
+    if (typeof v !== 'number' || !(v >= 0)) throw invalidIncrement(this.name, v);
+    this.resolve(labelled ? a : {}).inc(v);
   }
 
   labels(labels: LabelValues<L>): BoundCounter {

@@ -54,12 +54,14 @@ export class GaugeMetric<L extends string> extends BaseMetric<GaugeSeries> imple
   private apply(op: Op, a: LabelValues<L> | number | undefined, value: number | undefined): void {
     if (!this.shared.enabled) return;
     const labelled = typeof a === 'object' && a !== null;
-    const series = this.resolve(labelled ? a : {});
     const v = labelled ? value : a;
-    if (op === 'set') {
-      if (v === undefined) throw new InvalidValueError(this.name, v, 'set() needs a value');
-      series.set(v);
-    } else series[op](v ?? 1);
+    // Checked before the series lookup so a bad value creates no series.
+    if (op === 'set' ? typeof v !== 'number' : v !== undefined && (typeof v !== 'number' || v !== v)) {
+      throw new InvalidValueError(this.name, v, op === 'set' ? 'set() needs a number' : `${op}() needs a number`);
+    }
+    const series = this.resolve(labelled ? a : {});
+    if (op === 'set') series.set(v as number);
+    else series[op](v ?? 1);
   }
 
   set(labels: LabelValues<L>, value: number): void;

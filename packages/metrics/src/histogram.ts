@@ -9,6 +9,10 @@ import type { BoundHistogram, Histogram, LabelValues } from './types';
 
 const LINEAR_SCAN_MAX = 16;
 
+export function invalidObservation(metric: string, value: unknown): InvalidValueError {
+  return new InvalidValueError(metric, value, 'observations must be numbers (not NaN)');
+}
+
 export class HistogramSeries extends SeriesBase implements BoundHistogram {
   /** counts[i] observations in (bounds[i-1], bounds[i]]; the last slot is (last bound, +Inf). */
   readonly counts: Float64Array;
@@ -30,7 +34,7 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
   observe(value: number): void {
     const shared = this.shared;
     if (!shared.enabled) return;
-    if (typeof value !== 'number' || value !== value) throw new InvalidValueError(this.metric.name, value, 'observations must be numbers (not NaN)');
+    if (typeof value !== 'number' || value !== value) throw invalidObservation(this.metric.name, value);
     const b = this.bounds;
     const n = b.length;
     let i = 0;
@@ -103,8 +107,11 @@ export class HistogramMetric<L extends string> extends BaseMetric<HistogramSerie
   observe(value: number): void;
   observe(a: LabelValues<L> | number, value?: number): void {
     if (!this.shared.enabled) return;
-    if (typeof a === 'object' && a !== null) this.resolve(a).observe(value as number);
-    else this.resolve({}).observe(a);
+    const labelled = typeof a === 'object' && a !== null;
+    const v = labelled ? value : a;
+    // Checked before the series lookup so a bad value creates no series.
+    if (typeof v !== 'number' || v !== v) throw invalidObservation(this.name, v);
+    this.resolve(labelled ? a : {}).observe(v);
   }
 
   labels(labels: LabelValues<L>): BoundHistogram {

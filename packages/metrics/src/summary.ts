@@ -3,7 +3,7 @@
 // and a sum/count per series for toJSON() and history. Summaries are not a hot-path type.
 import { Summary as PromSummary } from 'prom-client';
 import { BaseMetric, PromMetricObject, PromValue, SeriesBase, Shared } from './base';
-import { InvalidValueError } from './errors';
+import { invalidObservation } from './histogram';
 import type { BoundHistogram, LabelValues, Summary } from './types';
 
 export interface SummaryOptions {
@@ -24,7 +24,7 @@ export class SummarySeries extends SeriesBase implements BoundHistogram {
 
   observe(value: number): void {
     if (!this.shared.enabled) return;
-    if (typeof value !== 'number' || value !== value) throw new InvalidValueError(this.metric.name, value, 'observations must be numbers (not NaN)');
+    if (typeof value !== 'number' || value !== value) throw invalidObservation(this.metric.name, value);
     this.metric.inner.observe(this.labels, value);
     this.sum += value;
     this.count++;
@@ -67,8 +67,10 @@ export class SummaryMetric<L extends string> extends BaseMetric<SummarySeries> i
   observe(value: number): void;
   observe(a: LabelValues<L> | number, value?: number): void {
     if (!this.shared.enabled) return;
-    if (typeof a === 'object' && a !== null) this.resolve(a).observe(value as number);
-    else this.resolve({}).observe(a);
+    const labelled = typeof a === 'object' && a !== null;
+    const v = labelled ? value : a;
+    if (typeof v !== 'number' || v !== v) throw invalidObservation(this.name, v);
+    this.resolve(labelled ? a : {}).observe(v);
   }
 
   labels(labels: LabelValues<L>): BoundHistogram {

@@ -43,7 +43,14 @@ describe('counters', () => {
     expect(() => c.inc({ k: 'a' }, -1)).toThrow(InvalidValueError);
     expect(() => c.labels({ k: 'a' }).inc(NaN)).toThrow(/app_neg_total: invalid value NaN/);
     expect(() => c.inc({ k: 'a' }, '3' as unknown as number)).toThrow(InvalidValueError);
+    expect(() => c.inc({ k: 'new' }, -1)).toThrow(InvalidValueError); // no empty series for a rejected call
+    const h = m.histogram({ name: 'app_nan_seconds', help: 'x', labelNames: ['k'] as const });
+    expect(() => h.observe({ k: 'new' }, NaN)).toThrow(/app_nan_seconds: invalid value NaN/);
+    const g = m.gauge({ name: 'app_str', help: 'x', labelNames: ['k'] as const });
+    expect(() => g.set({ k: 'new' }, 'x' as unknown as number)).toThrow(InvalidValueError);
     expect(series(m, 'app_neg_total')).toEqual([{ labels: { k: 'a' }, value: 2 }]);
+    expect(series(m, 'app_nan_seconds')).toEqual([]);
+    expect(series(m, 'app_str')).toEqual([]);
   });
 
   test('a missing label throws MissingLabelError and creates no series', () => {
