@@ -1,5 +1,6 @@
 // Faults injected with a real TCP proxy between the pool and the real PostgreSQL: network cuts,
 // a black-holed server, a refusing server (down / restarting), terminated backends.
+import net from 'node:net';
 import { postgresUrl, TcpFaultProxy } from '@periscope-tools/testing';
 import { ConnectError, ConnectionLostError, createPool, DbPool, PoolTimeoutError, QueryTimeoutError, type PoolOptions } from '../src';
 import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
@@ -105,7 +106,7 @@ test('a restart (all connections cut, refused for a while): queries during it fa
   await waitFor(() => pool.stats().total === 3, 3000, 'pool back to poolSize');
 });
 
-test('destroying a connection has a timeout: close() returns even when the server never answers', async () => {
+test('close() returns promptly when the server has gone silent (black hole)', async () => {
   const pool = poolVia({ poolSize: 2, destroyTimeoutMs: 150 });
   await waitFor(() => pool.stats().total === 2, 3000, 'pool filled');
   proxy.blackhole();
@@ -113,6 +114,40 @@ test('destroying a connection has a timeout: close() returns even when the serve
   await pool.close();
   expect(Date.now() - started).toBeLessThan(1500);
   expect(pool.stats()).toMatchObject({ state: 'closed', total: 0 });
+});
+
+// A peer that never finishes the TCP close: the pool's graceful end() would wait forever, so
+// destroyTimeoutMs must cut it. (TcpFaultProxy closes half-open sockets itself, hence this one.)
+test('destroying a connection has a timeout: a peer that never completes the close does not hang close()', async () => {
+  let frozen = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect(target());
+    sockets.add(client).add(upstream);
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    client.on('data', (d) => { if (!frozen) upstream.write(d); });
+    upstream.on('data', (d) => { if (!frozen) client.write(d); });
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const u = new URL(postgresUrl());
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  const pool = createPool({ connectionString: u.toString(), poolSize: 1, destroyTimeoutMs: 300, applicationName: uniqueName('dbpool_fault'), logger });
+  try {
+    await waitFor(() => pool.stats().total === 1, 3000, 'pool filled');
+    frozen = true;
+    const started = Date.now();
+    await pool.close();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(250); // it did wait for the graceful close…
+    expect(took).toBeLessThan(2000); // …and then cut it
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test('spike: connections are created only for waiters that released connections cannot serve', async () => {
