@@ -29,7 +29,7 @@ export class CounterSeries extends SeriesBase implements BoundCounter {
     if (typeof value !== 'number' || !(value >= 0)) throw invalidIncrement(this.metric.name, value);
     this.value += value;
     if (shared.exemplars) {
-      const ex = captureExemplar(value);
+      const ex = captureExemplar(value, this.exemplar);
       if (ex !== undefined) this.exemplar = ex;
     }
   }

@@ -17,15 +17,23 @@ export interface Exemplar {
 const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 const globals = globalThis as unknown as Record<symbol, { context?: unknown } | undefined>;
 
-/** The active span's context when one is active and sampled, else undefined. */
-export function captureExemplar(value: number): Exemplar | undefined {
+/**
+ * The exemplar for a recording when a sampled span is active, else undefined. `reuse` (the
+ * series' previous exemplar) is updated in place, so traced hot paths do not allocate.
+ */
+export function captureExemplar(value: number, reuse?: Exemplar): Exemplar | undefined {
   const api = globals[OTEL_API_GLOBAL];
   if (api === undefined || api.context === undefined) return undefined;
   const span = trace.getActiveSpan();
   if (span === undefined) return undefined;
   const ctx = span.spanContext();
   if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
-  return { traceId: ctx.traceId, spanId: ctx.spanId, value, timestampMs: Date.now() };
+  if (reuse === undefined) return { traceId: ctx.traceId, spanId: ctx.spanId, value, timestampMs: Date.now() };
+  reuse.traceId = ctx.traceId;
+  reuse.spanId = ctx.spanId;
+  reuse.value = value;
+  reuse.timestampMs = Date.now();
+  return reuse;
 }
 
 /** OpenMetrics exemplar suffix: ` # {trace_id="…",span_id="…"} value timestamp`. */

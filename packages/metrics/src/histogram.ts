@@ -52,7 +52,7 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
     this.sum += value;
     this.count++;
     if (shared.exemplars) {
-      const ex = captureExemplar(value);
+      const ex = captureExemplar(value, this.exemplars?.[i]);
       if (ex !== undefined) (this.exemplars ??= new Array<Exemplar | undefined>(n + 1).fill(undefined))[i] = ex;
     }
   }
