@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startChildApp, promtoolCheckMetrics, startPrometheus, type ChildApp } from '@periscope-tools/testing';
+import { startChildApp, promtoolCheckMetrics, promtoolPath, startPrometheus, type ChildApp } from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
+const RULES = path.join(__dirname, '..', '..', '..', 'deploy', 'prometheus', 'rules', 'periscope.rules.yml');
+const DASHBOARD = path.join(__dirname, '..', '..', '..', 'deploy', 'grafana', 'periscope-agent.json');
 const DEBUG_TOKEN = 'e2e-debug-token-0123456789';
 // A private cache directory and fresh seeds: earlier runs' cached replies must not leak in.
 const CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-demo-e2e-'));
@@ -62,8 +64,8 @@ describe('demo agent serving', () => {
     // promtool reads only the Prometheus text format; OpenMetrics is checked by a real scrape below.
   });
 
-  test('a real Prometheus scrapes it over OpenMetrics and stores trace-id exemplars', async () => {
-    const prom = await startPrometheus(new URL(app.url).host);
+  test('a real Prometheus scrapes it over OpenMetrics, stores trace-id exemplars, and every rule and dashboard query in deploy/ finds its series', async () => {
+    const prom = await startPrometheus(new URL(app.url).host, { ruleFiles: [RULES] });
     try {
       let target: { health: string; lastError: string } | undefined;
       for (let i = 0; i < 100 && target?.health !== 'up'; i++) {
@@ -80,6 +82,21 @@ describe('demo agent serving', () => {
       const traceIds = exemplars.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
       expect(traceIds.length).toBeGreaterThan(0);
       for (const id of traceIds) expect(id).toMatch(/^[0-9a-f]{32}$/);
+
+      // The shipped alerting rules load and evaluate without errors; recording rules yield series.
+      await new Promise((r) => setTimeout(r, 2500));
+      const rules = (await prom.rules()).flatMap((g) => g.rules);
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of rules) expect({ rule: rule.name, health: rule.health, error: rule.lastError ?? '' }).toEqual({ rule: rule.name, health: 'ok', error: '' });
+      expect(await prom.query('periscope:agent_task_error_ratio:rate5m')).toHaveLength(1);
+      // Every dashboard panel query returns data: metric and label names match what we export.
+      const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8'));
+      for (const panel of dashboard.panels) {
+        for (const target of panel.targets) {
+          const result = await prom.query(target.expr);
+          expect({ panel: panel.title, series: result.length > 0 }).toEqual({ panel: panel.title, series: true });
+        }
+      }
     } finally {
       await prom.stop();
     }
@@ -215,6 +232,13 @@ test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then 
   } finally {
     await app.stop();
   }
+});
+
+test('the shipped Prometheus config and rules pass promtool', () => {
+  const config = path.join(path.dirname(RULES), '..', 'prometheus.yml');
+  const r = spawnSync(promtoolPath(), ['check', 'config', config], { encoding: 'utf8' });
+  expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
+  expect(r.status).toBe(0);
 });
 
 test('invalid flags print the usage and exit 2; --help exits 0', () => {

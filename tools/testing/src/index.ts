@@ -2,4 +2,4 @@ export { TcpFaultProxy, type TcpFaultProxyOptions, type ProxyMode } from './tcp-
 export { postgresUrl, redisUrl, freePort, canConnect } from './services';
 export { promtoolCheckMetrics, promtoolPath } from './promtool';
 export { startChildApp, type ChildApp, type StartChildOptions } from './child-app';
-export { startPrometheus, type PrometheusServer } from './prometheus';
+export { startPrometheus, type PrometheusServer, type PrometheusOptions } from './prometheus';

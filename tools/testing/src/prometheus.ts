@@ -13,17 +13,27 @@ export interface PrometheusServer {
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   /** The scrape target's health as Prometheus sees it. */
   targets(): Promise<Array<{ health: string; lastError: string; scrapeUrl: string }>>;
+  /** Loaded rule groups with each rule's health and last error. */
+  rules(): Promise<Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string; type: string }> }>>;
   exemplars(promql: string): Promise<Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }>>;
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(target: string, metricsPath = '/metrics'): Promise<PrometheusServer> {
+export interface PrometheusOptions {
+  metricsPath?: string;
+  /** Rule files to load (absolute paths), evaluated every second. */
+  ruleFiles?: string[];
+}
+
+export async function startPrometheus(target: string, options: PrometheusOptions = {}): Promise<PrometheusServer> {
+  const metricsPath = options.metricsPath ?? '/metrics';
   const bin = spawnSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).stdout.trim();
   if (!bin) throw new Error('prometheus is not installed: apt-get install prometheus (CI installs it in .ci/run)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-prom-'));
   const port = await freePort();
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
-    'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms',
+    'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms', '  evaluation_interval: 1s',
+    ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
     'scrape_configs:', '  - job_name: target', `    metrics_path: ${metricsPath}`, '    static_configs:', `      - targets: ['${target}']`, '',
   ].join('\n'));
   const child: ChildProcess = spawn(bin, [
@@ -65,6 +75,9 @@ export async function startPrometheus(target: string, metricsPath = '/metrics'):
     },
     async targets() {
       return ((await api('/api/v1/targets')) as { activeTargets: never }).activeTargets;
+    },
+    async rules() {
+      return ((await api('/api/v1/rules')) as { groups: never }).groups;
     },
     async exemplars(promql) {
       const now = Date.now() / 1000;
