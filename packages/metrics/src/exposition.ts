@@ -65,6 +65,9 @@ export async function render(registry: Registry, defaultLabels: Readonly<Record<
   }
   if (openMetrics) parts.push('# EOF\n');
   chunks.push(parts.join(''));
+  if (chunks.length === 1) return chunks[0];
+  // The final copy of a large body gets a slice of its own.
+  await yieldToLoop();
   return chunks.join('');
 }
 
