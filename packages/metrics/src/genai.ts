@@ -11,6 +11,7 @@ export interface GpuStats { gpu: string; utilization: number; memoryUsedBytes: n
 export interface CacheLookup { cache: string; hit: boolean }
 
 const CALL_LABELS = ['gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_operation_name'] as const;
+type CallLabel = (typeof CALL_LABELS)[number];
 /** Output tokens per second: 1 to 5000. */
 const TOKENS_PER_SECOND = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;
 
@@ -22,13 +23,15 @@ function text(metric: string, value: unknown, what: string): void {
 }
 
 export class GenAiMetrics {
-  private readonly tokens: Histogram<(typeof CALL_LABELS)[number] | 'gen_ai_token_type'>;
-  private readonly duration: Histogram<(typeof CALL_LABELS)[number] | 'error_type'>;
-  private readonly ttft: Histogram<(typeof CALL_LABELS)[number]>;
-  private readonly tps: Histogram<(typeof CALL_LABELS)[number]>;
-  private readonly errors: Counter<(typeof CALL_LABELS)[number] | 'error_type'>;
-  private readonly cacheRequests: Counter<'cache' | 'result'>;
-  private readonly cacheRatio: Gauge<'cache'>;
+  // Each group is registered on first use, so a process that only reports GPUs exposes no LLM families.
+  private llmMetrics: {
+    tokens: Histogram<CallLabel | 'gen_ai_token_type'>;
+    duration: Histogram<CallLabel | 'error_type'>;
+    ttft: Histogram<CallLabel>;
+    tps: Histogram<CallLabel>;
+    errors: Counter<CallLabel | 'error_type'>;
+  } | undefined;
+  private cacheMetrics: { requests: Counter<'cache' | 'result'>; ratio: Gauge<'cache'> } | undefined;
   private readonly cacheCounts = new Map<string, { hits: number; total: number }>();
   private throughputMetrics: { items: Counter<'model'>; rate: Gauge<'model'> } | undefined;
   private gpuMetrics: { util: Gauge<'gpu'>; used: Gauge<'gpu'>; total: Gauge<'gpu'> } | undefined;
@@ -36,13 +39,17 @@ export class GenAiMetrics {
 
   constructor(metrics: Metrics) {
     this.metrics = metrics;
-    this.tokens = metrics.histogram({ name: 'gen_ai_client_token_usage', help: 'Number of input and output tokens used', labelNames: [...CALL_LABELS, 'gen_ai_token_type'], buckets: Buckets.tokens });
-    this.duration = metrics.histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration', labelNames: [...CALL_LABELS, 'error_type'], buckets: Buckets.llmLatency });
-    this.ttft = metrics.histogram({ name: 'gen_ai_client_time_to_first_token_seconds', help: 'Time from request to the first output token of a streamed GenAI response', labelNames: CALL_LABELS, buckets: Buckets.llmLatency });
-    this.tps = metrics.histogram({ name: 'gen_ai_client_output_tokens_per_second', help: 'Output tokens per second of a GenAI call', labelNames: CALL_LABELS, buckets: TOKENS_PER_SECOND });
-    this.errors = metrics.counter({ name: 'gen_ai_client_errors_total', help: 'GenAI calls that failed, by error type', labelNames: [...CALL_LABELS, 'error_type'] });
-    this.cacheRequests = metrics.counter({ name: 'periscope_ml_cache_requests_total', help: 'Cache lookups by result (hit or miss)', labelNames: ['cache', 'result'] });
-    this.cacheRatio = metrics.gauge({ name: 'periscope_ml_cache_hit_ratio', help: 'Hits / lookups since start (or reset) per cache', labelNames: ['cache'] });
+  }
+
+  private llm(): NonNullable<GenAiMetrics['llmMetrics']> {
+    const m = this.metrics;
+    return (this.llmMetrics ??= {
+      tokens: m.histogram({ name: 'gen_ai_client_token_usage', help: 'Number of input and output tokens used', labelNames: [...CALL_LABELS, 'gen_ai_token_type'], buckets: Buckets.tokens }),
+      duration: m.histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration', labelNames: [...CALL_LABELS, 'error_type'], buckets: Buckets.llmLatency }),
+      ttft: m.histogram({ name: 'gen_ai_client_time_to_first_token_seconds', help: 'Time from request to the first output token of a streamed GenAI response', labelNames: CALL_LABELS, buckets: Buckets.llmLatency }),
+      tps: m.histogram({ name: 'gen_ai_client_output_tokens_per_second', help: 'Output tokens per second of a GenAI call', labelNames: CALL_LABELS, buckets: TOKENS_PER_SECOND }),
+      errors: m.counter({ name: 'gen_ai_client_errors_total', help: 'GenAI calls that failed, by error type', labelNames: [...CALL_LABELS, 'error_type'] }),
+    });
   }
 
   recordLlmCall(call: LlmCall): void {
@@ -60,15 +67,16 @@ export class GenAiMetrics {
     if (call.errorType !== undefined) text('gen_ai_client_errors_total', call.errorType, 'errorType');
 
     const base = { gen_ai_provider_name: call.provider, gen_ai_request_model: call.model, gen_ai_operation_name: call.operation };
-    this.tokens.observe({ ...base, gen_ai_token_type: 'input' }, call.inputTokens);
-    this.tokens.observe({ ...base, gen_ai_token_type: 'output' }, call.outputTokens);
-    this.duration.observe({ ...base, error_type: call.errorType ?? '' }, call.durationSeconds);
-    if (call.timeToFirstTokenSeconds !== undefined) this.ttft.observe(base, call.timeToFirstTokenSeconds);
-    if (call.errorType !== undefined) this.errors.inc({ ...base, error_type: call.errorType });
+    const llm = this.llm();
+    llm.tokens.observe({ ...base, gen_ai_token_type: 'input' }, call.inputTokens);
+    llm.tokens.observe({ ...base, gen_ai_token_type: 'output' }, call.outputTokens);
+    llm.duration.observe({ ...base, error_type: call.errorType ?? '' }, call.durationSeconds);
+    if (call.timeToFirstTokenSeconds !== undefined) llm.ttft.observe(base, call.timeToFirstTokenSeconds);
+    if (call.errorType !== undefined) llm.errors.inc({ ...base, error_type: call.errorType });
     else if (call.durationSeconds > 0 && call.outputTokens > 0) {
       // Generation speed excludes the wait for the first token when it is known.
       const genSeconds = call.durationSeconds - (call.timeToFirstTokenSeconds ?? 0);
-      if (genSeconds > 0) this.tps.observe(base, call.outputTokens / genSeconds);
+      if (genSeconds > 0) llm.tps.observe(base, call.outputTokens / genSeconds);
     }
   }
 
@@ -112,11 +120,15 @@ export class GenAiMetrics {
     if (lookup === null || typeof lookup !== 'object') throw new InvalidValueError(m, lookup, 'recordCacheLookup needs { cache, hit }');
     text(m, lookup.cache, 'cache');
     if (typeof lookup.hit !== 'boolean') throw new InvalidValueError(m, lookup.hit, 'hit must be a boolean');
-    this.cacheRequests.inc({ cache: lookup.cache, result: lookup.hit ? 'hit' : 'miss' });
+    const cm = (this.cacheMetrics ??= {
+      requests: this.metrics.counter({ name: m, help: 'Cache lookups by result (hit or miss)', labelNames: ['cache', 'result'] }),
+      ratio: this.metrics.gauge({ name: 'periscope_ml_cache_hit_ratio', help: 'Hits / lookups since start per cache', labelNames: ['cache'] }),
+    });
+    cm.requests.inc({ cache: lookup.cache, result: lookup.hit ? 'hit' : 'miss' });
     let c = this.cacheCounts.get(lookup.cache);
     if (c === undefined) this.cacheCounts.set(lookup.cache, (c = { hits: 0, total: 0 }));
     c.total++;
     if (lookup.hit) c.hits++;
-    this.cacheRatio.set({ cache: lookup.cache }, c.hits / c.total);
+    cm.ratio.set({ cache: lookup.cache }, c.hits / c.total);
   }
 }

@@ -75,5 +75,7 @@ describe('GenAI metrics', () => {
     expect(() => m.setGpuStats({ gpu: 'GPU-0', utilization: 75, memoryUsedBytes: 0, memoryTotalBytes: 0 })).toThrow(/utilization must be a ratio between 0 and 1/);
     expect(() => m.recordModelThroughput({ model: 'x', items: 1, seconds: 0 })).toThrow(InvalidValueError);
     expect(get(m, 'periscope_ml_gpu_utilization_ratio')).toEqual([{ labels: { gpu: 'GPU-0' }, value: 0.75 }]);
+    // No LLM call recorded: no empty gen_ai families in the exposition.
+    expect((await m.expose()).body).not.toContain('gen_ai_');
   });
 });
