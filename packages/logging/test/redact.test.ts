@@ -1,4 +1,4 @@
-import { createRedactor, redact, redactString, LoggingConfigError, REDACTED } from '@periscope/logging';
+import { createRedactor, redact, redactString, LoggingConfigError, REDACTED, DEFAULT_REDACT_PATTERNS } from '@periscope/logging';
 
 describe('redact: keys', () => {
   it('replaces secret keys at any depth, case-insensitively, in every spelling', () => {
@@ -97,8 +97,29 @@ describe('redact: patterns in strings', () => {
     expect(redact({ session_id: 's', 'Ocp-Apim-Subscription-Key': 'k' })).toEqual({ session_id: REDACTED, 'Ocp-Apim-Subscription-Key': REDACTED });
   });
 
+  it('catches case and spelling variants (the fast pre-checks never skip a match)', () => {
+    const samples: [string, string][] = [
+      ['BEARER abcdefgh12345678', 'abcdefgh12345678'],
+      ['BeArEr abcdefgh12345678', 'abcdefgh12345678'],
+      ['authorization: BASIC dXNlcjpwYXNz', 'dXNlcjpwYXNz'],
+      ['PASSWORD=hunter2', 'hunter2'],
+      ['Api_Key: abc123', 'abc123'],
+      ['x-auth=zzz999', 'zzz999'],
+      ['MY_SECRET = s3cr3t!', 's3cr3t!'],
+      ['HTTPS://Admin:Pa55@Example.com/x', 'Pa55'],
+      ['k AIzaSyA1234567890abcdefghijklmnopqrstuv', 'AIzaSyA1234567890abcdefghijklmnopqrstuv'],
+      ['slack xoxb-1234567890-abcdef', 'xoxb-1234567890-abcdef'],
+    ];
+    for (const [text, secret] of samples) {
+      expect(redactString(text)).not.toContain(secret);
+      // and the check matches what each built-in regex alone would do
+      const direct = DEFAULT_REDACT_PATTERNS.reduce((t, p) => t.replace(new RegExp(p.regex.source, p.regex.flags), p.replacement ?? REDACTED), text);
+      expect(redactString(text)).toBe(direct);
+    }
+  });
+
   it('leaves ordinary text alone', () => {
-    const plain = ['task 42 done in 12ms', 'basic configuration loaded', 'used 1200 tokens', 'model gpt-4o-mini', 'the key is in the cache'];
+    const plain = ['task 42 done in 12ms', 'basic configuration loaded', 'Basic Configuration loaded', 'used 1200 tokens', 'model gpt-4o-mini', 'the key is in the cache'];
     for (const s of plain) expect(redactString(s)).toBe(s);
   });
 
