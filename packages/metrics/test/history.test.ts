@@ -96,7 +96,9 @@ describe('history', () => {
     const c = m.counter({ name: 'bg_total', help: 'x' });
     const h = m.history({ series: ['bg_total'], intervalMs: 20, retentionMs: 1000 });
     const timer = setInterval(() => c.inc(), 5);
-    await new Promise((r) => setTimeout(r, 150));
+    // Wait for the interval to have taken samples around some increments (bounded, for slow CI).
+    const deadline = Date.now() + 3000;
+    while (!((h.rate('bg_total', undefined, 1000) ?? 0) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     clearInterval(timer);
     const rate = h.rate('bg_total', undefined, 1000);
     expect(rate).toBeGreaterThan(0);
