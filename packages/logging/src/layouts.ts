@@ -132,7 +132,9 @@ export function toEcs(r: LogRecord): Record<string, unknown> {
     out['error.type'] = r.error.type;
     out['error.message'] = r.error.message;
     if (r.error.stack !== undefined) out['error.stack_trace'] = r.error.stack;
-    const extra = errorExtras(r.error);
+    const code = r.error.code;
+    if (typeof code === 'string' || typeof code === 'number') out['error.code'] = String(code);
+    const extra = errorExtras(r.error, 'code');
     if (extra) out['error.details'] = extra;
   }
   // Custom fields sit beside the ECS ones but never overwrite them.
@@ -144,10 +146,10 @@ export function toEcs(r: LogRecord): Record<string, unknown> {
 }
 
 /** Fields of an error beyond type/message/stack: its code, its own fields, its cause chain. */
-function errorExtras(e: SerializedError): Record<string, unknown> | undefined {
+function errorExtras(e: SerializedError, skip?: string): Record<string, unknown> | undefined {
   let extra: Record<string, unknown> | undefined;
   for (const key in e) {
-    if (key === 'type' || key === 'message' || key === 'stack') continue;
+    if (key === 'type' || key === 'message' || key === 'stack' || key === skip) continue;
     (extra ??= {})[key] = e[key];
   }
   return extra;

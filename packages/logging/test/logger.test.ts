@@ -64,12 +64,13 @@ describe('layouts', () => {
 
   it('ecs uses Elastic Common Schema names, errors as error.*', async () => {
     const { logger, out } = make({ format: 'ecs' });
-    logger.child({ logger: 'payments' }).error('charge failed', new RangeError('amount too large'));
+    logger.child({ logger: 'payments' }).error('charge failed', Object.assign(new RangeError('amount too large'), { code: 'E_LIMIT', limit: 5 }));
     await tick();
     const [rec] = out.json();
     expect(rec).toMatchObject({
       'log.level': 'error', message: 'charge failed amount too large', 'service.name': 'checkout', 'log.logger': 'payments',
-      'error.type': 'RangeError', 'error.message': 'amount too large', 'ecs.version': expect.stringMatching(/^8\./),
+      'error.type': 'RangeError', 'error.message': 'amount too large', 'error.code': 'E_LIMIT', 'error.details': { limit: 5 },
+      'ecs.version': expect.stringMatching(/^8\./),
     });
     expect(rec['@timestamp']).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(rec['error.stack_trace']).toContain('RangeError: amount too large\n    at ');
@@ -314,9 +315,20 @@ describe('sampling and metrics', () => {
 describe('configuration', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const k of ['OTEL_SERVICE_NAME', 'PERISCOPE_LOG_LEVEL', 'PERISCOPE_LOG_FORMAT', 'PERISCOPE_LOG_REDACT', 'PERISCOPE_LOG_REDACT_KEYS']) {
+    for (const k of ['OTEL_SERVICE_NAME', 'PERISCOPE_LOG_LEVEL', 'PERISCOPE_LOG_FORMAT', 'PERISCOPE_LOG_REDACT', 'PERISCOPE_LOG_REDACT_KEYS', 'PERISCOPE_LOG_ERROR_STACK']) {
       if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
     }
+  });
+
+  it('turns redaction off and error stacks off through PERISCOPE_LOG_REDACT / PERISCOPE_LOG_ERROR_STACK', async () => {
+    process.env.PERISCOPE_LOG_REDACT = 'false';
+    process.env.PERISCOPE_LOG_ERROR_STACK = 'off';
+    const { logger, out } = make();
+    logger.error('x', { password: 'visible-on-purpose', err: new Error('e') });
+    await tick();
+    expect(out.json()[0].attributes).toEqual({ password: 'visible-on-purpose', 'exception.type': 'Error', 'exception.message': 'e' });
+    process.env.PERISCOPE_LOG_REDACT = 'maybe';
+    expect(() => createLogger({})).toThrow(/"PERISCOPE_LOG_REDACT".*true or false/);
   });
 
   it('reads OTEL_SERVICE_NAME and PERISCOPE_LOG_* when options are not given', async () => {
