@@ -110,11 +110,12 @@ export interface DrainResult {
 }
 
 // generic-pool 3.9 internals we rely on (it has had no release since 2022; package.json pins ~3.9):
-// the constructor with an injectable evictor, the waiter queue (to fail waiters at close), the
-// eviction timer (to stop it when drain is cut short) and the minimum top-up after an outage.
-interface WaitingRequest { reject(err: unknown): void }
+// the constructor with an injectable evictor, the waiter queue (to see the request of an acquire,
+// so its timeout is set only when it waits, and to fail waiters at close), the eviction timer (to
+// stop it when drain is cut short) and the minimum top-up after an outage.
+interface WaitingRequest { readonly state: string; reject(err: unknown): void; setTimeout(ms: number): void }
 interface GenericPoolInternals<T> extends GenericPool<T> {
-  _waitingClientsQueue: { dequeue(): WaitingRequest | undefined };
+  _waitingClientsQueue: { enqueue(request: WaitingRequest, priority?: number): void; dequeue(): WaitingRequest | undefined };
   _descheduleEvictorRun(): void;
   _ensureMinimum(): void;
 }
@@ -137,7 +138,7 @@ class DeadlineError extends Error {
   override readonly name = 'TimeoutError';
 }
 /** Who holds a borrowed connection, for leak reports: the acquiring stack, or the statement of query(). */
-type Holder = StackHolder | { statement: string };
+type Holder = StackHolder | string;
 
 class Conn {
   inUse = false;
@@ -146,7 +147,15 @@ class Conn {
   destroyed = false;
   lastUsedAt: number;
   lastValidatedAt: number;
-  leakTimer: NodeJS.Timeout | undefined = undefined;
+  /** Leak detection: who borrowed it, when (performance.now()), and whether it was reported. */
+  holder: Holder | undefined = undefined;
+  borrowedAt = 0;
+  leakReported = false;
+  /** Client-side query timeout: deadline of the running query (0 = none) and the one timer per connection. */
+  queryDeadline = 0;
+  queryTimeoutMs = 0;
+  queryTimer: NodeJS.Timeout | undefined = undefined;
+  queryTimerDue = 0;
   constructor(readonly id: number, readonly client: pg.Client, readonly createdAt: number, readonly retireAt: number) {
     this.lastUsedAt = createdAt;
     this.lastValidatedAt = createdAt;
@@ -190,8 +199,11 @@ export class DbPool {
   private readonly connecting = new Set<pg.Client>();
   private readonly cancels = new Set<Socket>();
   private readonly housekeeper: NodeJS.Timeout;
+  private leakSweeper: NodeJS.Timeout | undefined;
   private readonly spanAttributes: Record<string, string | number>;
   private readonly metered: boolean;
+  /** The request generic-pool enqueued in the acquire() running now (see waitFor()). */
+  private lastRequest: WaitingRequest | undefined;
   private nextId = 1;
   private state: PoolState = 'open';
   private drainPromise: Promise<DrainResult> | undefined;
@@ -246,7 +258,8 @@ export class DbPool {
     this.gp = new gpModule.Pool<Conn>(PoolEvictor, gpModule.Deque, gpModule.PriorityQueue, factory, {
       min: this.opts.poolSize,
       max,
-      acquireTimeoutMillis: this.opts.acquireTimeoutMs,
+      // No acquireTimeoutMillis: generic-pool would start a timer for every acquire; waitFor()
+      // starts one only for a caller that really has to wait.
       // Validation on borrow is done in acquire(): generic-pool's testOnBorrow costs a promise
       // round per borrow even when (as almost always) no round trip is needed.
       testOnBorrow: false,
@@ -262,12 +275,22 @@ export class DbPool {
       this.instruments.error('connect');
     });
     this.gp.on('factoryDestroyError', () => this.instruments.error('destroy'));
+    const waiting = this.gp._waitingClientsQueue;
+    const enqueue = waiting.enqueue.bind(waiting);
+    waiting.enqueue = (request, priority) => {
+      this.lastRequest = request;
+      enqueue(request, priority);
+    };
     // Tops the pool back up to poolSize after an outage (generic-pool only does so at start and
     // after a destroy); background work, so unref'd, and cleared by close().
     this.housekeeper = setInterval(() => {
       if (this.state === 'open' && this.conns.size + this.creator.queued < this.opts.poolSize) this.gp._ensureMinimum();
     }, this.housekeepingIntervalMs());
     this.housekeeper.unref();
+    if (this.opts.leakDetectionMs > 0) {
+      this.leakSweeper = setInterval(() => this.sweepLeaks(), Math.max(5, Math.min(1000, Math.floor(this.opts.leakDetectionMs / 4))));
+      this.leakSweeper.unref();
+    }
   }
 
   // --- public API -------------------------------------------------------------------------------
@@ -398,7 +421,7 @@ export class DbPool {
     for (let replaced = 0; ; replaced++) {
       try {
         // After a replacement the wait is bounded by what is left of acquireTimeoutMs.
-        conn = await (signal || replaced > 0 ? this.acquireBounded(priority, signal, replaced > 0 ? deadline : undefined) : this.gp.acquire(priority));
+        conn = await (signal || replaced > 0 ? this.acquireBounded(priority, signal, replaced > 0 ? deadline : undefined) : this.waitFor(priority));
       } catch (err) {
         throw this.acquireError(err);
       }
@@ -409,9 +432,25 @@ export class DbPool {
     }
     conn.inUse = true;
     this.instruments.acquired((performance.now() - started) / 1000);
-    if (holder) this.watchLeak(conn, holder);
+    if (holder) {
+      conn.holder = holder;
+      conn.borrowedAt = performance.now();
+      conn.leakReported = false;
+    }
     this.updateGauges();
     return conn;
+  }
+
+  /**
+   * gp.acquire() with the acquire timeout set on generic-pool's request only when it has to wait
+   * (an idle connection is handed over synchronously inside acquire()).
+   */
+  private waitFor(priority: number | undefined): Promise<Conn> {
+    const pending = this.gp.acquire(priority);
+    const request = this.lastRequest;
+    this.lastRequest = undefined;
+    if (request && request.state === 'PENDING') request.setTimeout(this.opts.acquireTimeoutMs);
+    return pending;
   }
 
   /** gp.acquire() that also ends at an AbortSignal or a deadline; a connection that arrives late goes back. */
@@ -437,7 +476,7 @@ export class DbPool {
         }, Math.max(0, deadline - performance.now()));
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.gp.acquire(priority).then(
+      this.waitFor(priority).then(
         (conn) => {
           if (settled) { void this.gp.release(conn); return; } // the caller gave up meanwhile
           settle();
@@ -469,29 +508,35 @@ export class DbPool {
     return `total=${this.conns.size} idle=${this.gp.available} active=${this.gp.borrowed} waiting=${this.gp.pending} max=${this.opts.poolSize + this.opts.maxOverflow}`;
   }
 
-  private watchLeak(conn: Conn, holder: Holder): void {
+  /**
+   * Leak detection runs as one sweep every leakDetectionMs / 4 rather than a timer per borrow
+   * (that cost more than the rest of a query's pool work); a report comes at most 25 % late.
+   */
+  private sweepLeaks(): void {
     const ms = this.opts.leakDetectionMs;
-    conn.leakTimer = setTimeout(() => {
-      conn.leakTimer = undefined;
+    const now = performance.now();
+    for (const conn of this.conns) {
+      const holder = conn.holder;
+      if (!conn.inUse || holder === undefined || conn.leakReported || now - conn.borrowedAt <= ms) continue;
+      conn.leakReported = true;
       this.counts.leaks++;
       this.instruments.leak();
-      if ('statement' in holder) {
-        this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms by query(): ${holder.statement}`, {
-          pool: this.name, connectionId: conn.id, leakDetectionMs: ms, statement: holder.statement,
+      if (typeof holder === 'string') {
+        this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms by query(): ${holder}`, {
+          pool: this.name, connectionId: conn.id, leakDetectionMs: ms, statement: holder,
         });
-        return;
+        continue;
       }
       const where = (holder.stack ?? '').split('\n').slice(1).join('\n');
       this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms (possible leak); acquired at:\n${where}`, {
         pool: this.name, connectionId: conn.id, leakDetectionMs: ms, stack: where,
       });
-    }, ms);
-    conn.leakTimer.unref();
+    }
   }
 
   /** Back to the pool, or destroyed when broken, past its lifetime, or the pool is closing. */
   private release(conn: Conn): void {
-    if (conn.leakTimer) { clearTimeout(conn.leakTimer); conn.leakTimer = undefined; }
+    conn.holder = undefined;
     conn.inUse = false;
     const now = Date.now();
     conn.lastUsedAt = now;
@@ -549,7 +594,7 @@ export class DbPool {
         // query() gives its connection back itself, so it cannot leak one; a connection held too long
         // there is a slow statement, reported with its (sanitized) text instead of a captured stack,
         // which would cost more than the rest of the pool's work per query.
-        const own = await this.acquire(options?.signal, options?.priority, this.opts.leakDetectionMs > 0 ? { statement: info.sanitized } : undefined);
+        const own = await this.acquire(options?.signal, options?.priority, this.opts.leakDetectionMs > 0 ? info.sanitized : undefined);
         try {
           result = await this.execute<R>(own, text, params, timeoutMs, options?.signal);
         } finally {
@@ -570,12 +615,16 @@ export class DbPool {
     const pending = conn.client.query<R>(text, params as unknown[] | undefined);
     if (!signal) {
       if (!timeoutMs) return pending.catch((err: unknown) => { throw this.queryError(conn, err); });
-      // Hot path with a timeout: no extra promise or closures. When the timer fires it closes the
-      // socket, which makes pg fail `pending` at once; the timeout error then replaces pg's.
-      const timer = setTimeout(DbPool.queryTimedOut, timeoutMs, this, conn, timeoutMs);
+      // Hot path with a timeout: no timer or promise per query. The connection's one timer checks
+      // the deadline when it fires; it closes the socket when it has passed, which makes pg fail
+      // `pending` at once, and the timeout error then replaces pg's.
+      const deadline = performance.now() + timeoutMs;
+      conn.queryDeadline = deadline;
+      conn.queryTimeoutMs = timeoutMs;
+      if (!conn.queryTimer || deadline < conn.queryTimerDue) this.armQueryTimer(conn, timeoutMs);
       return pending.then(
-        (result) => { clearTimeout(timer); return result; },
-        (err: unknown) => { clearTimeout(timer); throw conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err); },
+        (result) => { conn.queryDeadline = 0; return result; },
+        (err: unknown) => { conn.queryDeadline = 0; throw conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err); },
       );
     }
     return new Promise<QueryResult<R>>((resolve, reject) => {
@@ -605,8 +654,19 @@ export class DbPool {
     });
   }
 
-  private static queryTimedOut(pool: DbPool, conn: Conn, timeoutMs: number): void {
-    pool.abandon(conn, 'query_timeout', new QueryTimeoutError(timeoutMs));
+  private armQueryTimer(conn: Conn, ms: number): void {
+    if (conn.queryTimer) clearTimeout(conn.queryTimer);
+    conn.queryTimerDue = performance.now() + ms;
+    conn.queryTimer = setTimeout(DbPool.queryTimerFired, Math.max(1, Math.ceil(ms)), this, conn);
+    conn.queryTimer.unref(); // the query's socket keeps the process alive while it runs
+  }
+
+  private static queryTimerFired(pool: DbPool, conn: Conn): void {
+    conn.queryTimer = undefined;
+    if (conn.queryDeadline === 0 || conn.destroyed) return; // idle now: re-armed by the next query
+    const left = conn.queryDeadline - performance.now();
+    if (left > 0) pool.armQueryTimer(conn, left);
+    else pool.abandon(conn, 'query_timeout', new QueryTimeoutError(conn.queryTimeoutMs));
   }
 
   /** Gives up on the query running on `conn`: the server is asked to cancel it and the connection is discarded. */
@@ -756,7 +816,7 @@ export class DbPool {
     if (conn.destroyed) return;
     const reason = this.destroyReason(conn);
     conn.destroyed = true;
-    if (conn.leakTimer) clearTimeout(conn.leakTimer);
+    if (conn.queryTimer) clearTimeout(conn.queryTimer);
     this.conns.delete(conn);
     this.counts.destroyed++;
     if (reason === 'max_lifetime' || reason === 'idle') this.counts.recycled++;
@@ -783,6 +843,7 @@ export class DbPool {
     if (timer) clearTimeout(timer);
     this.state = 'closed';
     clearInterval(this.housekeeper);
+    if (this.leakSweeper) clearInterval(this.leakSweeper);
     this.gp._descheduleEvictorRun();
     this.creator.close();
     for (const client of this.connecting) client.connection.stream.destroy();
