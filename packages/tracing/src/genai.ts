@@ -69,26 +69,35 @@ export function captureContent(span: Span, key: string, value: unknown): void {
 
 type Loose = Record<string, unknown> | undefined;
 const obj = (v: unknown): Loose => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
-const numberOf = (...vs: unknown[]): number | undefined => vs.find((v): v is number => typeof v === 'number' && Number.isFinite(v));
-const stringOf = (...vs: unknown[]): string | undefined => vs.find((v): v is string => typeof v === 'string');
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function finishReasons(r: Record<string, unknown>, choices: Loose[] | undefined): string[] | undefined {
+  const list = Array.isArray(r.finishReasons) ? r.finishReasons : Array.isArray(r.finish_reasons) ? r.finish_reasons : undefined;
+  if (list) return list.filter((x): x is string => typeof x === 'string');
+  if (choices) {
+    const out: string[] = [];
+    for (const c of choices) if (typeof c?.finish_reason === 'string') out.push(c.finish_reason);
+    return out;
+  }
+  const one = str(r.stop_reason) ?? str(r.finishReason);
+  return one === undefined ? undefined : [one];
+}
 
 /** Reads OpenAI-style (usage.prompt_tokens, choices[].finish_reason), Anthropic-style (usage.input_tokens, stop_reason) and LlmResponseInfo results. */
 export function describeLlmResult(result: unknown): LlmResponseInfo {
   const r = obj(result);
   if (!r) return {};
   const usage = obj(r.usage);
-  const choices = Array.isArray(r.choices) ? r.choices.map(obj) : [];
-  const reasons = Array.isArray(r.finishReasons) ? r.finishReasons.filter((x): x is string => typeof x === 'string')
-    : Array.isArray(r.finish_reasons) ? r.finish_reasons.filter((x): x is string => typeof x === 'string')
-      : choices.length ? choices.map((c) => stringOf(c?.finish_reason)).filter((x): x is string => x !== undefined)
-        : stringOf(r.stop_reason, r.finishReason) !== undefined ? [stringOf(r.stop_reason, r.finishReason) as string] : undefined;
+  // Plain loops and no rest arguments: this runs on every LLM call.
+  const choices = Array.isArray(r.choices) ? (r.choices as unknown[]).map(obj) : undefined;
   return {
-    responseModel: stringOf(r.responseModel, r.model),
-    responseId: stringOf(r.responseId, r.id),
-    inputTokens: numberOf(r.inputTokens, usage?.input_tokens, usage?.prompt_tokens, usage?.inputTokens),
-    outputTokens: numberOf(r.outputTokens, usage?.output_tokens, usage?.completion_tokens, usage?.outputTokens),
-    finishReasons: reasons,
-    output: r.output ?? r.content ?? r.text ?? (choices.length ? choices.map((c) => obj(c?.message)?.content ?? c?.text) : undefined),
+    responseModel: str(r.responseModel) ?? str(r.model),
+    responseId: str(r.responseId) ?? str(r.id),
+    inputTokens: num(r.inputTokens) ?? num(usage?.input_tokens) ?? num(usage?.prompt_tokens) ?? num(usage?.inputTokens),
+    outputTokens: num(r.outputTokens) ?? num(usage?.output_tokens) ?? num(usage?.completion_tokens) ?? num(usage?.outputTokens),
+    finishReasons: finishReasons(r, choices),
+    output: r.output ?? r.content ?? r.text ?? (choices ? choices.map((c) => obj(c?.message)?.content ?? c?.text) : undefined),
   };
 }
 

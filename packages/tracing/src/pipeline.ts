@@ -2,8 +2,8 @@
 // resource usage on local roots (while the span is still writable), span metrics, the
 // min-duration filter, tail sampling, then the sinks (trace store, batching exporters).
 import type { Context } from '@opentelemetry/api';
-import { TraceIdRatioBasedSampler, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { context as apiContext, SpanStatusCode } from '@opentelemetry/api';
+import { type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ResolvedTailSampling } from './config';
 import type { TracingMetrics } from './metrics';
 import { hrToMs } from './record';
@@ -26,29 +26,48 @@ interface Usage {
 
 interface Pending {
   spans: ReadableSpan[];
+  /** Spans of this trace started here and not yet ended. */
+  open: number;
+  rootEnded: boolean;
   error: boolean;
   slow: boolean;
+  /** The sweep tick when the trace was first seen. */
   firstSeen: number;
-  timer?: NodeJS.Timeout;
+  /** When the grace period for late children ends; 0 until one is needed. */
+  decideAt: number;
 }
 
 /**
- * Buffers the spans of each trace until its local root ends plus a grace period, then keeps the
- * whole trace if any span errored, the root was slow, or the trace id falls in the ratio.
- * Bounded: past maxTraces / maxSpans new spans are dropped and counted, never waited on.
+ * Buffers the spans of each trace until its local root has ended and no span of the trace is
+ * still open here (or, for children that end late, until a grace period after the root), then
+ * keeps the whole trace if any span errored, the root was slow, or the trace id falls in the
+ * ratio. Bounded: past maxTraces / maxSpans new spans are dropped and counted, never waited on.
  */
 export class TailSampler {
   private readonly pending = new Map<string, Pending>();
-  /** Decisions already made, for children that end after their trace was decided (bounded, oldest evicted). */
-  private readonly decided = new Map<string, boolean>();
+  /**
+   * Decisions already made, for children that end after their trace was decided. Two generations
+   * bound it: evicting the oldest key of one Map one at a time would walk its deleted entries.
+   */
+  private decided = new Map<string, boolean>();
+  private decidedBefore = new Map<string, boolean>();
+  private readonly maxDecided: number;
   private buffered = 0;
-  private readonly ratio: TraceIdRatioBasedSampler;
+  /** Keep a trace when the low 32 bits of its (random) trace id fall under this. */
+  private readonly ratioBound: number;
+  /** Advanced by the sweep: a trace seen two ticks ago has outlived traceTimeoutMs (no clock read per trace). */
+  private tick = 0;
   private readonly sweep: NodeJS.Timeout;
+  /** Traces waiting out the grace period, in deadline order (the period is constant): one timer serves them all. */
+  private ready: { traceId: string; p: Pending }[] = [];
+  private readyHead = 0;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly cfg: ResolvedTailSampling, private readonly forward: (span: ReadableSpan) => void, private readonly metrics: TracingMetrics) {
-    this.ratio = new TraceIdRatioBasedSampler(cfg.ratio);
+    this.ratioBound = Math.floor(cfg.ratio * 0x100000000);
+    this.maxDecided = cfg.maxTraces * 2;
     // Traces whose root never ends (a leaked span) must not hold buffer space forever.
-    this.sweep = setInterval(() => this.expire(), Math.min(cfg.traceTimeoutMs, 10000));
+    this.sweep = setInterval(() => this.expire(), cfg.traceTimeoutMs);
     this.sweep.unref();
   }
 
@@ -60,60 +79,138 @@ export class TailSampler {
     return this.pending.size;
   }
 
-  onEnd(span: ReadableSpan): void {
+  onStart(span: ReadableSpan): void {
+    // A local root needs no bookkeeping until a child starts: most cost is saved for childless traces.
+    if (isLocalRoot(span)) return;
     const traceId = span.spanContext().traceId;
-    const decision = this.decided.get(traceId);
-    if (decision !== undefined) {
-      if (decision) this.forward(span);
-      else this.metrics.drop('tail_sampled');
+    const p = this.pending.get(traceId);
+    if (p) {
+      p.open++;
       return;
     }
-    let p = this.pending.get(traceId);
-    if (!p) {
-      if (this.pending.size >= this.cfg.maxTraces) return this.metrics.drop('tail_buffer_full');
-      p = { spans: [], error: false, slow: false, firstSeen: Date.now() };
-      this.pending.set(traceId, p);
+    // A late child of a decided trace follows the decision; with no room the trace is not tracked and its spans are dropped.
+    if (this.decision(traceId) !== undefined || this.pending.size >= this.cfg.maxTraces) return;
+    // open: this span and its local root, still running.
+    this.pending.set(traceId, { spans: [], open: 2, rootEnded: false, error: false, slow: false, firstSeen: this.tick, decideAt: 0 });
+  }
+
+  /** `filtered`: the span was dropped upstream (min duration); it only stops counting as open. */
+  onEnd(span: ReadableSpan, filtered = false): void {
+    const traceId = span.spanContext().traceId;
+    const p = this.pending.get(traceId);
+    if (filtered) {
+      if (p && --p.open <= 0 && p.rootEnded) this.decide(traceId, p);
+      return;
     }
+    if (!p) {
+      if (isLocalRoot(span)) return this.decideAlone(traceId, span);
+      const decision = this.decision(traceId);
+      if (decision === true) this.forward(span);
+      else this.metrics.drop(decision === false ? 'tail_sampled' : 'tail_buffer_full');
+      return;
+    }
+    p.open--;
     const root = isLocalRoot(span);
     // A local root is let past maxSpans (at most one per buffered trace): it carries the decision.
-    if (this.buffered >= this.cfg.maxSpans && !root) return this.metrics.drop('tail_buffer_full');
-    p.spans.push(span);
-    this.buffered++;
-    if (span.status.code === SpanStatusCode.ERROR) p.error = true;
-    if (root) {
-      if (hrToMs(span.duration) > this.cfg.slowerThanMs) p.slow = true;
-      if (!p.timer) {
-        const entry = p;
-        p.timer = setTimeout(() => this.decide(traceId, entry), this.cfg.graceMs);
-        p.timer.unref();
-      }
+    if (this.buffered >= this.cfg.maxSpans && !root) {
+      this.metrics.drop('tail_buffer_full');
+    } else {
+      p.spans.push(span);
+      this.buffered++;
+      if (span.status.code === SpanStatusCode.ERROR) p.error = true;
     }
+    if (root) {
+      p.rootEnded = true;
+      if (hrToMs(span.duration) > this.cfg.slowerThanMs) p.slow = true;
+    }
+    if (!p.rootEnded) return;
+    if (p.open <= 0) {
+      this.decide(traceId, p);
+    } else if (p.decideAt === 0) {
+      p.decideAt = performance.now() + this.cfg.graceMs;
+      this.ready.push({ traceId, p });
+      if (!this.timer) this.schedule(this.cfg.graceMs);
+    }
+  }
+
+  private decision(traceId: string): boolean | undefined {
+    return this.decided.get(traceId) ?? this.decidedBefore.get(traceId);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => this.drain(), delayMs);
+    this.timer.unref();
+  }
+
+  private drain(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    while (this.readyHead < this.ready.length) {
+      const { traceId, p } = this.ready[this.readyHead];
+      if (p.decideAt > now) break;
+      this.readyHead++;
+      this.decide(traceId, p);
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    if (this.readyHead < this.ready.length) this.schedule(Math.max(1, this.ready[this.readyHead].p.decideAt - now));
+  }
+
+  private keep(traceId: string, error: boolean, slow: boolean): boolean {
+    return error || slow || this.inRatio(traceId);
+  }
+
+  /** W3C trace ids end in random bytes, so their low 32 bits make a fair, deterministic ratio draw. */
+  private inRatio(traceId: string): boolean {
+    return parseInt(traceId.slice(-8), 16) < this.ratioBound;
+  }
+
+  private record(traceId: string, keep: boolean): boolean {
+    if (this.decided.size >= this.maxDecided) {
+      this.decidedBefore = this.decided;
+      this.decided = new Map();
+    }
+    this.decided.set(traceId, keep);
+    return keep;
   }
 
   private decide(traceId: string, p: Pending): void {
     if (this.pending.get(traceId) !== p) return;
-    clearTimeout(p.timer);
     this.pending.delete(traceId);
     this.buffered -= p.spans.length;
-    const keep = p.error || p.slow || this.ratio.shouldSample(apiContext.active(), traceId).decision !== 0;
-    this.decided.set(traceId, keep);
-    if (this.decided.size > this.cfg.maxTraces * 4) this.decided.delete(this.decided.keys().next().value as string);
-    if (keep) for (const s of p.spans) this.forward(s);
+    if (this.record(traceId, this.keep(traceId, p.error, p.slow))) for (const s of p.spans) this.forward(s);
     else this.metrics.drop('tail_sampled', p.spans.length);
   }
 
+  /**
+   * A local root that started no child here: nothing to wait for, and the decision is not
+   * recorded (a child started after such a root ended is rare; the sweep decides its trace).
+   */
+  private decideAlone(traceId: string, span: ReadableSpan): void {
+    if (this.keep(traceId, span.status.code === SpanStatusCode.ERROR, hrToMs(span.duration) > this.cfg.slowerThanMs)) this.forward(span);
+    else this.metrics.drop('tail_sampled');
+  }
+
   private expire(): void {
-    const cutoff = Date.now() - this.cfg.traceTimeoutMs;
-    for (const [traceId, p] of this.pending) if (p.firstSeen < cutoff) this.decide(traceId, p);
+    this.tick++;
+    for (const [traceId, p] of this.pending) if (p.firstSeen < this.tick - 1) this.decide(traceId, p);
   }
 
   /** Decides buffered traces now: on flush those whose root has ended, on shutdown all of them. */
   decideAll(onlyEnded = false): void {
-    for (const [traceId, p] of [...this.pending]) if (!onlyEnded || p.timer) this.decide(traceId, p);
+    for (const [traceId, p] of [...this.pending]) if (!onlyEnded || p.rootEnded) this.decide(traceId, p);
+    if (this.pending.size === 0) {
+      this.ready = [];
+      this.readyHead = 0;
+    }
   }
 
   close(): void {
     clearInterval(this.sweep);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.decideAll();
   }
 }
@@ -154,6 +251,7 @@ export class PipelineProcessor implements SpanProcessor {
         if (n !== undefined) this.children.set(parent.spanId, n + 1);
       }
     }
+    this.tail?.onStart(span);
     if (this.usage && isLocalRoot(span)) this.usage.set(span.spanContext().spanId, { cpu: process.cpuUsage(), heap: process.memoryUsage().heapUsed });
   }
 
@@ -180,6 +278,7 @@ export class PipelineProcessor implements SpanProcessor {
       // Only leaves: dropping a span with children would orphan them; local roots carry the trace.
       if (kids === 0 && !isLocalRoot(span) && hrToMs(span.duration) < this.minDurationMs && span.status.code !== SpanStatusCode.ERROR) {
         this.metrics.drop('min_duration');
+        this.tail?.onEnd(span, true);
         return;
       }
     }

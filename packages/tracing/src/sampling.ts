@@ -60,19 +60,44 @@ function ruleMatches(rule: DropRule, name: string, attributes: Attributes): bool
   return rule.name !== undefined || rule.attributes !== undefined;
 }
 
+/** Rules of one exact string attribute (the probe-route defaults) become one lookup per attribute key. */
+function compileRules(rules: readonly DropRule[]): { byAttribute: [string, Set<string>][]; general: DropRule[] } {
+  const byKey = new Map<string, Set<string>>();
+  const general: DropRule[] = [];
+  for (const rule of rules) {
+    const keys = rule.attributes ? Object.keys(rule.attributes) : [];
+    const value = keys.length === 1 ? rule.attributes?.[keys[0]] : undefined;
+    if (rule.name === undefined && typeof value === 'string') {
+      const set = byKey.get(keys[0]) ?? new Set<string>();
+      set.add(value);
+      byKey.set(keys[0], set);
+    } else {
+      general.push(rule);
+    }
+  }
+  return { byAttribute: [...byKey], general };
+}
+
 export class HeadSampler implements Sampler {
   private readonly bucket?: TokenBucket;
+  private readonly byAttribute: [string, Set<string>][];
+  private readonly rules: DropRule[];
 
   constructor(
     private readonly base: Sampler,
-    private readonly rules: readonly DropRule[],
+    rules: readonly DropRule[],
     maxSpansPerSecond: number | undefined,
     private readonly metrics: TracingMetrics,
   ) {
     if (maxSpansPerSecond !== undefined) this.bucket = new TokenBucket(maxSpansPerSecond);
+    ({ byAttribute: this.byAttribute, general: this.rules } = compileRules(rules));
   }
 
   shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    for (let i = 0; i < this.byAttribute.length; i++) {
+      const v = attributes[this.byAttribute[i][0]];
+      if (typeof v === 'string' && this.byAttribute[i][1].has(v)) return NOT_RECORD;
+    }
     for (let i = 0; i < this.rules.length; i++) if (ruleMatches(this.rules[i], spanName, attributes)) return NOT_RECORD;
     const result = this.base.shouldSample(context, traceId, spanName, spanKind, attributes, links);
     // A child dropped here takes its subtree with it (its context is unsampled), so nothing is orphaned.
@@ -84,6 +109,6 @@ export class HeadSampler implements Sampler {
   }
 
   toString(): string {
-    return `PeriscopeHeadSampler{${this.base.toString()}${this.bucket ? ', rate-limited' : ''}, ${this.rules.length} drop rules}`;
+    return `PeriscopeHeadSampler{${this.base.toString()}${this.bucket ? ', rate-limited' : ''}}`;
   }
 }

@@ -42,8 +42,11 @@ function checkTraceId(traceId: string): void {
 }
 
 export class TraceStore {
-  // Map iteration order is insertion order: the first key is the oldest trace.
+  // Map iteration order is insertion order: the first key is the oldest trace. Eviction order is
+  // kept apart in `order`: taking a Map's first key after many deletes walks the deleted entries.
   private readonly traces = new Map<string, Entry>();
+  private order: string[] = [];
+  private orderHead = 0;
 
   constructor(private readonly maxTraces = 200, private readonly maxSpansPerTrace = 1000, private readonly metrics?: TracingMetrics) {}
 
@@ -55,9 +58,10 @@ export class TraceStore {
     const traceId = span.spanContext().traceId;
     let entry = this.traces.get(traceId);
     if (!entry) {
-      if (this.traces.size >= this.maxTraces) this.traces.delete(this.traces.keys().next().value as string);
+      if (this.traces.size >= this.maxTraces) this.evictOldest();
       entry = { spans: [], error: false, dropped: 0 };
       this.traces.set(traceId, entry);
+      this.order.push(traceId);
     }
     if (entry.spans.length >= this.maxSpansPerTrace) {
       entry.dropped++;
@@ -69,8 +73,18 @@ export class TraceStore {
     if (record.status.code === 'ERROR') entry.error = true;
   }
 
+  private evictOldest(): void {
+    this.traces.delete(this.order[this.orderHead++]);
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
+  }
+
   clear(): void {
     this.traces.clear();
+    this.order = [];
+    this.orderHead = 0;
   }
 
   /** The trace's spans (start order), or undefined when the store does not hold it. */

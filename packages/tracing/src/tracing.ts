@@ -42,11 +42,8 @@ function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
   return new CompositePropagator({ propagators: list });
 }
 
-/** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
-export function startTracing(options: TracingOptions = {}): Tracing {
-  const cfg = resolveConfig(options);
-  if (getActive()) throw new TracingStateError('tracing is already started in this process; call shutdown() on the running instance first');
-
+/** Builds the provider and its pipeline without registering anything globally (startTracing() and the benchmark). */
+export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
   const metrics = new TracingMetrics(options.metrics, cfg.spanMetrics);
   const store = cfg.store ? new TraceStore(cfg.store.maxTraces, cfg.store.maxSpansPerTrace, metrics) : undefined;
   const pipeline = new PipelineProcessor({
@@ -63,6 +60,14 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     resource: defaultResource().merge(resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName })),
     spanProcessors: [pipeline],
   });
+  return { provider, pipeline, store };
+}
+
+/** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
+export function startTracing(options: TracingOptions = {}): Tracing {
+  const cfg = resolveConfig(options);
+  if (getActive()) throw new TracingStateError('tracing is already started in this process; call shutdown() on the running instance first');
+  const { provider, pipeline, store } = buildProvider(cfg, options);
   const propagator = buildPropagator(cfg.propagators);
   const contextManager = new AsyncLocalStorageContextManager().enable();
 

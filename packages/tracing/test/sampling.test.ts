@@ -148,11 +148,22 @@ describe('tail sampling', () => {
     expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_sampled"\} 2/);
   });
 
+  it('decides at once when the root ends with no span of its trace still open', async () => {
+    tracing = startMemory({ tailSampling: { ...tail, graceMs: 60_000 } });
+    const id = trace('root', (s) => { trace('child', (c) => c.setStatus({ code: SpanStatusCode.ERROR })); return s.spanContext().traceId; });
+    expect(tracing.store!.getTrace(id)!.spans.map((s) => s.name).sort()).toEqual(['child', 'root']);
+    expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
+  });
+
   it('keeps fast traces by the base ratio', async () => {
     tracing = startMemory({ tailSampling: { ...tail, ratio: 1 } });
     const id = trace('fast', (s) => s.spanContext().traceId);
-    await sleep(tail.graceMs + 20);
     expect(tracing.store!.getTrace(id)).toBeDefined();
+    await tracing.shutdown();
+    tracing = startMemory({ tailSampling: { ...tail, ratio: 0.5 }, store: { maxTraces: 1000 } });
+    for (let i = 0; i < 400; i++) trace('fast', () => undefined);
+    expect(tracing.store!.size).toBeGreaterThan(140);
+    expect(tracing.store!.size).toBeLessThan(260);
   });
 
   it('is bounded: overflow is dropped and counted, never blocks', async () => {
@@ -171,12 +182,11 @@ describe('tail sampling', () => {
     // trace 3 has no room (3 spans), trace 2 got 2 of its 3 spans
     expect(body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 4/);
     roots.forEach((r) => r.end());
-    // the roots of buffered traces still get in (they carry the decision); root-3 has no trace slot
-    expect(tracing.tailBuffer).toEqual({ traces: 2, spans: 7 });
-    expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 5/);
-    await tracing.forceFlush();
+    // the roots of buffered traces still get in past maxSpans (they carry the decision); root-3's children found no trace slot
     expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
+    expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 4/);
     expect(tracing.store!.recentTraces().map((t) => t.rootName).sort()).toEqual(['root-1', 'root-2']);
+    expect(tracing.store!.getTrace(roots[1].spanContext().traceId)!.spanCount).toBe(3);
   });
 
   it('forceFlush decides ended traces at once; shutdown decides open ones', async () => {
