@@ -148,7 +148,7 @@ export class HttpLogTransport extends TransportStream {
     const apiPath = target === 'elasticsearch' ? '/_bulk' : '/loki/api/v1/push';
     if (!url.pathname.endsWith(apiPath)) url.pathname = url.pathname.replace(/\/$/, '') + apiPath;
     this.endpoint = url;
-    this.safeEndpoint = url.toString();
+    this.safeEndpoint = redactString(url.toString()); // a token in the query string stays out of errors
     this.index = options.index ?? process.env.PERISCOPE_LOG_SHIP_INDEX ?? 'logs-periscope-default';
     if (typeof this.index !== 'string' || this.index === '') throw new LoggingConfigError('index', 'expected a non-empty index name');
     this.labels = { ...options.labels };

@@ -177,4 +177,15 @@ describe('HTTP transport', () => {
     expect(() => createHttpTransport({ target: 'loki', url: 'ftp://u:topsecret@x' })).not.toThrow(/topsecret/);
     expect(() => createHttpTransport({ target: 'loki', url: 'http://x', batchSize: 0 })).toThrow(/"batchSize"/);
   });
+
+  it('keeps credentials and query-string tokens out of its errors', async () => {
+    const proxy = await TcpFaultProxy.start({ target: { host: '127.0.0.1', port: 9 } });
+    cleanup.push(() => proxy.close());
+    proxy.refuse();
+    const t = track(createHttpTransport({ target: 'elasticsearch', url: `http://u:pw-in-url@127.0.0.1:${proxy.port}/?api_key=qs-secret`, maxRetries: 0, flushIntervalMs: 10 }));
+    t.enqueue(rec(1));
+    await until(() => t.stats().dropped.total === 1);
+    expect(t.stats().lastError).toMatch(/cannot ship logs to http:\/\/127\.0\.0\.1:\d+\/_bulk\?api_key=\[REDACTED\]/);
+    expect(t.stats().lastError).not.toMatch(/pw-in-url|qs-secret/);
+  });
 });
