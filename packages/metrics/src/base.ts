@@ -3,6 +3,7 @@
 // own metrics; a series is a plain object whose fields are mutated in place, and a bound handle
 // is the series itself, so a bound record call is a few property writes with no label hashing.
 import { InvalidLabelValueError, MissingLabelError, UnknownLabelError } from './errors';
+import { refreshTracingGlobals } from './exemplar';
 import { escapeHelp, formatLabelPairs } from './labels';
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary';
@@ -98,6 +99,7 @@ export abstract class BaseMetric<S extends SeriesBase> {
     const found = this.byKey.get(key);
     if (found !== undefined) return found;
     if (this.list.length >= this.shared.maxSeries) return this.overflow();
+    refreshTracingGlobals();
     const own: Record<string, string> = {};
     for (const n of names) own[n] = '' + (labels[n] as string | number);
     const s = this.createSeries(Object.freeze(own), this.joinDefaults(formatLabelPairs(names.map((n) => [n, own[n]] as const))));

@@ -11,18 +11,25 @@ export interface Exemplar {
   timestampMs: number;
 }
 
-// Where @opentelemetry/api 1.x keeps its registered globals. Until a context manager is registered
-// (no SDK started) no span can be active, and testing that here costs ~1 ns against ~11 ns for
-// trace.getActiveSpan(): it keeps exemplars nearly free on the hot path of untraced processes.
+// Where @opentelemetry/api 1.x keeps its registered globals. The holder object appears when an
+// SDK registers its first global and stays; until then no span can be active. Looking it up on
+// globalThis costs ~10-15 ns (a miss walks the global object's prototype chain), too much for a
+// hot path whose whole budget is a few ns, so it is cached and looked up again only off the hot
+// path: when a Metrics object, a metric or a series is created, and on every exposition.
 const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 const globals = globalThis as unknown as Record<symbol, { context?: unknown } | undefined>;
+let otelApi: { context?: unknown } | undefined;
+
+export function refreshTracingGlobals(): void {
+  if (otelApi === undefined) otelApi = globals[OTEL_API_GLOBAL];
+}
 
 /**
  * The exemplar for a recording when a sampled span is active, else undefined. `reuse` (the
  * series' previous exemplar) is updated in place, so traced hot paths do not allocate.
  */
 export function captureExemplar(value: number, reuse?: Exemplar): Exemplar | undefined {
-  const api = globals[OTEL_API_GLOBAL];
+  const api = otelApi;
   if (api === undefined || api.context === undefined) return undefined;
   const span = trace.getActiveSpan();
   if (span === undefined) return undefined;

@@ -6,6 +6,7 @@ import { BaseMetric, MetricKind, SeriesBase, Shared } from './base';
 import { resolveConfig } from './config';
 import { CounterMetric } from './counter';
 import { InvalidConfigError, MetricConflictError } from './errors';
+import { refreshTracingGlobals } from './exemplar';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, prefersOpenMetrics, render } from './exposition';
 import { GaugeMetric } from './gauge';
 import { CacheLookup, GenAiMetrics, GpuStats, ModelThroughput } from './genai';
@@ -42,6 +43,7 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidConfigError('options', options, 'an options object');
     const config = resolveConfig(options);
+    refreshTracingGlobals();
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new InvalidConfigError('onWarning', typeof options.onWarning, 'a function');
     this.registry = options.registry ?? new Registry();
     this.prefix = config.prefix;
@@ -122,6 +124,7 @@ export class Metrics {
 
   /** Renders the registry as Prometheus text 0.0.4, or OpenMetrics 1.0 when `accept` prefers it. */
   async expose(accept?: string): Promise<Exposition> {
+    refreshTracingGlobals();
     const openMetrics = prefersOpenMetrics(accept);
     const body = await render(this.registry, this.shared.defaultLabels, openMetrics);
     return { contentType: openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, body };
@@ -178,6 +181,7 @@ export class Metrics {
 
   /** Same name, type and label set returns the existing metric; anything else conflicts. */
   private register<M extends AnyOurMetric>(kind: MetricKind, name: string, labelNames: readonly string[], make: () => M): M {
+    refreshTracingGlobals();
     const existing = this.registry.getSingleMetric(name) as unknown;
     if (existing !== undefined) {
       if (!(existing instanceof BaseMetric)) throw new MetricConflictError(name, 'in this registry by another library (a prom-client metric)');
