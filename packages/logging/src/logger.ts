@@ -138,6 +138,7 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
   const droppedTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_dropped_total', help: 'Log records dropped by sampling or rate limiting, by level and reason.', labelNames: ['level', 'reason'] });
   const redactionsTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_redactions_total', help: 'Secrets redacted from log records, by kind (key or pattern).', labelNames: ['kind'] });
 
+  const formatErrorsTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_format_errors_total', help: 'Log records that could not be formatted (logged as a placeholder line).', labelNames: [] });
   const countRecord = perLabel(recordsTotal, 'level');
   const userRedact = cfg.redactOptions || undefined;
   const onRedaction = redactionsTotal || userRedact?.onRedaction
@@ -162,6 +163,7 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     try {
       return formatRecord(info);
     } catch (err) {
+      formatErrorsTotal?.inc({});
       const level = typeof info.level === 'string' ? info.level : 'error';
       const record: LogRecord = { time: Date.now(), level, message: `[unformattable log record: ${redactor.redactString(String(err))}]`, service, attributes: {} };
       return { level, message: record.message, [K_LEVEL]: level, [K_RECORD]: record, [K_MESSAGE]: renderLine(record) };
@@ -315,7 +317,10 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
         logger.once('finish', () => { clearTimeout(timer); resolve(); });
         logger.end();
         // A record logged after shutdown (a late lifecycle line) is dropped, not a 'write after end' crash.
-        logger.write = (() => true) as typeof logger.write;
+        logger.write = ((info: WinstonInfo) => {
+          droppedTotal?.inc({ level: String(info?.level ?? 'unknown'), reason: 'after_shutdown' });
+          return true;
+        }) as typeof logger.write;
       });
       logger.close();
     })();

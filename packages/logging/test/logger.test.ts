@@ -246,7 +246,8 @@ describe('winston compatibility', () => {
   });
 
   it('never throws at the call site because of the values logged', async () => {
-    const { logger, out } = make();
+    const metrics = createMetrics();
+    const { logger, out } = make({ metrics });
     const hostile = new Proxy({}, { ownKeys() { throw new Error('no keys for you'); } });
     const weird = { get boom() { throw new Error('getter'); } };
     expect(() => logger.info('hostile', { hostile, weird, big: 10n, sym: Symbol('s') })).not.toThrow();
@@ -256,6 +257,7 @@ describe('winston compatibility', () => {
     await tick();
     const [a, b, c] = out.json();
     expect(c).toMatchObject({ severity_text: 'WARN', body: `[unformattable log record: Error: token=${REDACTED} getter]` });
+    expect((await metrics.expose()).body).toMatch(/periscope_logging_format_errors_total 1/);
     expect(a.attributes).toEqual({ hostile: '[Unreadable]', weird: { boom: '[Unreadable]' }, big: '10', sym: 'Symbol(s)' });
     expect(b.body).toBe(`{"nested":"object message","password":"${REDACTED}"}`);
   });
@@ -374,12 +376,17 @@ describe('configuration', () => {
     expect(() => createLogger({})).toThrow(/"PERISCOPE_LOG_FORMAT"/);
   });
 
-  it('shutdown() is idempotent and flushes', async () => {
-    const { logger, out } = make();
+  it('shutdown() is idempotent and flushes; later records are dropped and counted', async () => {
+    const metrics = createMetrics();
+    const { logger, out } = make({ metrics });
     logger.info('last words');
     const a = logger.shutdown();
     expect(logger.shutdown()).toBe(a);
     await a;
     expect(out.lines).toHaveLength(1);
+    logger.child({ late: true }).warn('too late');
+    await tick();
+    expect(out.lines).toHaveLength(1);
+    expect((await metrics.expose()).body).toMatch(/periscope_logging_dropped_total\{level="warn",reason="after_shutdown"\} 1/);
   });
 });
