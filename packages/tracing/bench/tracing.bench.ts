@@ -3,7 +3,7 @@
 // interleaved in one process. Run: npx nx bench tracing
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { compare, machineLine, type BenchResult } from '@periscope-tools/bench';
-import { startTracing, trace, traceAgent, traceLlmCall, traceTool, Traced } from '../src';
+import { currentSpan, startTracing, trace, traceAgent, traceLlmCall, traceTool, Traced } from '../src';
 import { resolveConfig } from '../src/config';
 import { buildProvider } from '../src/tracing';
 
@@ -27,7 +27,7 @@ function fiveAttributes(span: Span): number {
 class Worker {
   @Traced('work')
   run(): number {
-    return 1;
+    return fiveAttributes(currentSpan() as Span);
   }
 }
 const worker = new Worker();
@@ -54,10 +54,19 @@ async function main(): Promise<void> {
     { name: 'raw OTel startSpan (no context) + 5 attrs + end', fn: () => { const s = raw.startSpan('op'); fiveAttributes(s); s.end(); } },
     { name: TRACE, fn: () => trace('op', fiveAttributes) },
     { name: 'trace() with 5 attributes option', fn: () => trace('op', () => 1, { attributes: { 'agent.name': 'planner', 'agent.step': 3, 'task.id': 'task-42', 'cache.hit': false, tokens: 128 } }) },
-    { name: '@Traced() method', fn: () => worker.run() },
+    { name: '@Traced() method (5 attrs via currentSpan())', fn: () => worker.run() },
     { name: TAIL, fn: () => tailTracer.startActiveSpan('op', (s) => { fiveAttributes(s); s.end(); return 1; }) },
     { name: 'raw OTel, unsampled (drop rule)', fn: () => raw.startActiveSpan('unsampled', (s) => { fiveAttributes(s); s.end(); return 1; }) },
     { name: UNS, fn: () => trace('unsampled', fiveAttributes) },
+  ], opts);
+
+  // Tail sampling with a child per trace: the buffered path (the table above has childless roots, decided at once).
+  const RAW_TREE = 'raw OTel root + 1 child, 5 attrs each';
+  const TAIL_TREE = 'same, tail sampling on';
+  const tree = (t: typeof raw) => t.startActiveSpan('root', (r) => { fiveAttributes(r); t.startActiveSpan('child', (c) => { fiveAttributes(c); c.end(); }); r.end(); });
+  const trees = await compare('Trace of 2 spans (per op), tail sampling off and on', [
+    { name: RAW_TREE, fn: () => tree(raw), opsPerCall: 2 },
+    { name: TAIL_TREE, fn: () => tree(tailTracer), opsPerCall: 2 },
   ], opts);
 
   const RAW_ASYNC = 'raw OTel startActiveSpan, async fn, end on settle';
@@ -87,7 +96,8 @@ async function main(): Promise<void> {
   console.log(ratioLine('trace() vs raw tracer', sync, TRACE, RAW, '≤ 1.15×'));
   console.log(ratioLine('trace() async vs raw async', asyncResults, TRACE_ASYNC, RAW_ASYNC, '≤ 1.15×'));
   console.log(ratioLine('traceLlmCall vs its raw equivalent', genai, 'traceLlmCall (reads usage from the result)', RAW_LLM, '≤ 1.15×'));
-  console.log(ratioLine('tail sampling on vs off', sync, TAIL, RAW, '≤ 1.5×'));
+  console.log(ratioLine('tail sampling on vs off, childless roots', sync, TAIL, RAW, '≤ 1.5×'));
+  console.log(ratioLine('tail sampling on vs off, root + child', trees, TAIL_TREE, RAW_TREE, '≤ 1.5×'));
   console.log(ratioLine('unsampled vs sampled trace()', sync, UNS, TRACE, '≤ 0.5×'));
   console.log(`- tail buffer after the run: ${tail.pipeline.tail?.bufferedTraces ?? 0} traces pending (bounded at ${tailCfg.tailSampling?.maxTraces})`);
 

@@ -1,5 +1,5 @@
 // trace(), @Traced(), currentSpan(), setAttributes(): spans around sync and async code.
-import { context, SpanKind, SpanStatusCode, trace as otelTrace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace as otelTrace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { getTracer, redactText } from './state';
 
 export interface TraceOptions {
@@ -48,8 +48,8 @@ export function endWith<T>(span: Span, result: T, before?: (value: unknown) => v
 }
 
 /** Runs `fn` in `span`'s context; ends the span when `fn` returns or its promise settles. */
-export function runInSpan<T, This>(span: Span, thisArg: This, fn: (this: This, span: Span) => T, before?: (value: unknown) => void): T {
-  const ctx = otelTrace.setSpan(context.active(), span);
+export function runInSpan<T, This>(span: Span, thisArg: This, fn: (this: This, span: Span) => T, before?: (value: unknown) => void, parent: Context = context.active()): T {
+  const ctx = otelTrace.setSpan(parent, span);
   // An unsampled span needs its context (children stay unsampled) but no bookkeeping.
   if (!span.isRecording()) return context.with(ctx, fn, thisArg, span);
   let result: T;
@@ -69,8 +69,8 @@ export function runInSpan<T, This>(span: Span, thisArg: This, fn: (this: This, s
  * The return value (the same promise type) and `this` are passed through.
  */
 export function trace<T, This = unknown>(this: This, name: string, fn: (this: This, span: Span) => T, options?: TraceOptions): T {
-  const span = getTracer().startSpan(name, options);
-  return runInSpan(span, this, fn);
+  const parent = context.active();
+  return runInSpan(getTracer().startSpan(name, options, parent), this, fn, undefined, parent);
 }
 
 /**

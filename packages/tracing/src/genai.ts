@@ -86,6 +86,11 @@ function finishReasons(r: Record<string, unknown>, choices: Loose[] | undefined)
 
 /** Reads OpenAI-style (usage.prompt_tokens, choices[].finish_reason), Anthropic-style (usage.input_tokens, stop_reason) and LlmResponseInfo results. */
 export function describeLlmResult(result: unknown): LlmResponseInfo {
+  return readLlmResult(result, true);
+}
+
+/** `withOutput`: also collect the completion text (only needed when content is captured). */
+function readLlmResult(result: unknown, withOutput: boolean): LlmResponseInfo {
   const r = obj(result);
   if (!r) return {};
   const usage = obj(r.usage);
@@ -97,7 +102,7 @@ export function describeLlmResult(result: unknown): LlmResponseInfo {
     inputTokens: num(r.inputTokens) ?? num(usage?.input_tokens) ?? num(usage?.prompt_tokens) ?? num(usage?.inputTokens),
     outputTokens: num(r.outputTokens) ?? num(usage?.output_tokens) ?? num(usage?.completion_tokens) ?? num(usage?.outputTokens),
     finishReasons: finishReasons(r, choices),
-    output: r.output ?? r.content ?? r.text ?? (choices ? choices.map((c) => obj(c?.message)?.content ?? c?.text) : undefined),
+    output: withOutput ? r.output ?? r.content ?? r.text ?? (choices ? choices.map((c) => obj(c?.message)?.content ?? c?.text) : undefined) : undefined,
   };
 }
 
@@ -125,12 +130,11 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
   if (options.maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = options.maxTokens;
   const span = getTracer().startSpan(`${operation} ${options.model}`, { kind: SpanKind.CLIENT, attributes });
   captureContent(span, 'gen_ai.input.messages', options.input);
-  const describe = options.describe ?? (describeLlmResult as (r: Awaited<T>) => LlmResponseInfo);
+  const capture = getActive()?.captureContent === true;
   return runInSpan(span, undefined, fn, (value) => {
-    if (!span.isRecording()) return;
     let info: LlmResponseInfo;
     try {
-      info = describe(value as Awaited<T>) ?? {};
+      info = (options.describe ? options.describe(value as Awaited<T>) : readLlmResult(value, capture)) ?? {};
     } catch {
       // A describe() bug must not fail the call it observes.
       info = {};
@@ -142,7 +146,7 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
     if (info.outputTokens !== undefined) a['gen_ai.usage.output_tokens'] = info.outputTokens;
     if (info.finishReasons?.length) a['gen_ai.response.finish_reasons'] = info.finishReasons;
     span.setAttributes(a);
-    captureContent(span, 'gen_ai.output.messages', info.output);
+    if (capture) captureContent(span, 'gen_ai.output.messages', info.output);
   });
 }
 
