@@ -24,7 +24,7 @@ import {
   QueryError,
   QueryTimeoutError,
 } from './errors';
-import { ConnectionCreator, NotNeeded } from './creator';
+import { ConnectionCreator } from './creator';
 import { createInstruments, type DestroyReason, type PoolInstruments } from './instrumentation';
 import { statementInfo } from './sql';
 import { sendCancel } from './cancel';
@@ -270,10 +270,9 @@ export class DbPool {
       numTestsPerEvictionRun: max,
       autostart: true,
     });
-    this.gp.on('factoryCreateError', (err: unknown) => {
-      if (err instanceof NotNeeded || err instanceof PoolClosedError) return;
-      this.instruments.error('connect');
-    });
+    // Creation requests only end in NotNeeded or PoolClosedError here: the creator keeps retrying
+    // failed attempts itself (and counts them), so generic-pool never loops on them.
+    this.gp.on('factoryCreateError', () => undefined);
     this.gp.on('factoryDestroyError', () => this.instruments.error('destroy'));
     const waiting = this.gp._waitingClientsQueue;
     const enqueue = waiting.enqueue.bind(waiting);
@@ -375,6 +374,7 @@ export class DbPool {
 
   /** One round trip through the pool, bounded by `timeoutMs` (default 2000). */
   async healthCheck(timeoutMs = 2000): Promise<HealthResult> {
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidArgumentError('timeoutMs', `healthCheck timeoutMs must be an integer >= 1, got ${String(timeoutMs)}`);
     const started = performance.now();
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -426,7 +426,8 @@ export class DbPool {
         throw this.acquireError(err);
       }
       const check = this.borrowCheck(conn);
-      if (check === Check.Ok || (check === Check.Ping && (await this.ping(conn)))) break;
+      // The round trip is bounded by what is left of the acquire timeout, too.
+      if (check === Check.Ok || (check === Check.Ping && (await this.ping(conn, Math.max(1, Math.min(this.opts.validationTimeoutMs, Math.floor(deadline - performance.now()))))))) break;
       // Broken, past its lifetime, or failed validation: replaced before the caller sees it.
       void this.gp.destroy(conn);
     }
@@ -773,11 +774,11 @@ export class DbPool {
   }
 
   /** A lightweight round trip (an empty statement) bounded by validationTimeoutMs. */
-  private async ping(conn: Conn): Promise<boolean> {
+  private async ping(conn: Conn, timeoutMs = this.opts.validationTimeoutMs): Promise<boolean> {
     conn.pinging = true;
     this.counts.validations++;
     try {
-      await this.execute(conn, '', undefined, this.opts.validationTimeoutMs, undefined);
+      await this.execute(conn, '', undefined, timeoutMs, undefined);
       conn.lastValidatedAt = Date.now();
       this.instruments.validated(true);
       return true;

@@ -71,6 +71,22 @@ test('a black-holed server: query and acquire timeouts hold', async () => {
   await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
 });
 
+test('a black-holed server: validation on borrow is bounded by the acquire timeout; healthCheck fails within its bound', async () => {
+  const pool = poolVia({ poolSize: 1, acquireTimeoutMs: 300, validateAfterIdleMs: 0, validationTimeoutMs: 5000, connectTimeoutMs: 400, destroyTimeoutMs: 100 });
+  await waitFor(() => pool.stats().total === 1, 3000, 'pool filled');
+  expect((await pool.healthCheck(1000)).status).toBe('pass');
+  proxy.blackhole();
+  await sleep(5); // idle past validateAfterIdleMs: the next borrow validates
+  let started = Date.now();
+  await expect(pool.query('SELECT 1')).rejects.toBeInstanceOf(PoolTimeoutError);
+  expect(Date.now() - started).toBeLessThan(1000);
+  started = Date.now();
+  const health = await pool.healthCheck(200);
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(health).toMatchObject({ healthy: false, status: 'fail' });
+  await expect(pool.healthCheck(0)).rejects.toMatchObject({ code: 'DB_POOL_INVALID_ARGUMENT' });
+});
+
 test('a refusing database: attempts back off (no busy loop) and waiters time out with the connect error as cause', async () => {
   proxy.refuse();
   const pool = poolVia({ poolSize: 2, acquireTimeoutMs: 800, connectBackoffMs: 100, connectBackoffMaxMs: 400 });
