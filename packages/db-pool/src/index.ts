@@ -1,7 +1,7 @@
 // Public surface of @periscope/db-pool.
 export { createPool, DbPool } from './pool';
 export type {
-  AcquireOptions, DrainOptions, DrainResult, HealthResult, IsolationLevel, PoolConnection, PoolState, PoolStats, QueryOptions, TransactionOptions,
+  AcquireOptions, ConnectionInfo, DrainOptions, DrainResult, HealthResult, IsolationLevel, PoolConnection, PoolState, PoolStats, QueryOptions, TransactionOptions,
 } from './pool';
 export { redactConnectionString } from './config';
 export type { PgConnectionConfig, PoolLogger, PoolOptions } from './config';

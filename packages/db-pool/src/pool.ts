@@ -89,6 +89,18 @@ export interface PoolStats {
   lastConnectError?: string;
 }
 
+export interface ConnectionInfo {
+  id: number;
+  inUse: boolean;
+  ageMs: number;
+  idleMs: number;
+  /** Time left before max lifetime retires it (undefined: maxLifetimeMs = 0). */
+  retiresInMs?: number;
+  /** This connection's lifetime: maxLifetimeMs minus its jitter. */
+  lifetimeMs?: number;
+  broken: boolean;
+}
+
 export interface HealthResult {
   healthy: boolean;
   status: 'pass' | 'fail';
@@ -370,6 +382,20 @@ export class DbPool {
       connectAttempts: this.creator.attempts,
       ...(lastError === undefined ? {} : { lastConnectError: lastError }),
     };
+  }
+
+  /** Per-connection detail (ages, idle times, when each retires), e.g. for a debug endpoint. */
+  connections(): ConnectionInfo[] {
+    const now = Date.now();
+    return [...this.conns].map((c) => ({
+      id: c.id,
+      inUse: c.inUse,
+      ageMs: now - c.createdAt,
+      idleMs: c.inUse ? 0 : now - c.lastUsedAt,
+      retiresInMs: Number.isFinite(c.retireAt) ? Math.max(0, c.retireAt - now) : undefined,
+      lifetimeMs: Number.isFinite(c.retireAt) ? c.retireAt - c.createdAt : undefined,
+      broken: c.broken !== undefined,
+    }));
   }
 
   /** One round trip through the pool, bounded by `timeoutMs` (default 2000). */

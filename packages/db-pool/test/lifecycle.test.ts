@@ -105,6 +105,18 @@ test('max lifetime retires idle connections, never one in use', async () => {
   await waitFor(async () => (await pid(pool)) !== current, 2000, 'idle connection retired');
 });
 
+test('max lifetime has jitter: each connection gets its own, up to 2.5 % shorter', async () => {
+  const lifetime = 600_000;
+  const { pool } = newPool({ poolSize: 6, maxLifetimeMs: lifetime });
+  await waitFor(() => pool.stats().total === 6, 5000, 'pool filled');
+  const lifetimes = pool.connections().map((c) => c.lifetimeMs!);
+  for (const l of lifetimes) {
+    expect(l).toBeLessThanOrEqual(lifetime);
+    expect(l).toBeGreaterThanOrEqual(lifetime * 0.975);
+  }
+  expect(new Set(lifetimes).size).toBeGreaterThan(1);
+});
+
 test('overflow connections close once idle past idleTimeoutMs; poolSize connections stay', async () => {
   const { pool } = newPool({ poolSize: 1, maxOverflow: 2, idleTimeoutMs: 150, maxLifetimeMs: 0 });
   await Promise.all(Array.from({ length: 3 }, () => pool.withConnection(() => sleep(400))));
@@ -113,6 +125,19 @@ test('overflow connections close once idle past idleTimeoutMs; poolSize connecti
   expect(pool.stats().recycled).toBe(2);
   await sleep(300);
   expect(pool.stats().total).toBe(1);
+});
+
+test('waiters with a higher priority (lower number) are served first', async () => {
+  const { pool } = newPool({ poolSize: 1, priorityLevels: 2 });
+  let release!: () => void;
+  const held = pool.withConnection(() => new Promise<void>((r) => { release = r; }));
+  await waitFor(() => pool.stats().active === 1, 2000, 'borrowed');
+  const order: string[] = [];
+  const low = pool.withConnection(async () => { order.push('low'); }, { priority: 1 });
+  const high = pool.withConnection(async () => { order.push('high'); }, { priority: 0 });
+  release();
+  await Promise.all([held, low, high]);
+  expect(order).toEqual(['high', 'low']);
 });
 
 test('keepalive pings idle connections', async () => {

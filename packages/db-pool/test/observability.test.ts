@@ -69,6 +69,17 @@ test('metrics: connections by state, acquire wait, created, query duration by op
   expect(metricValue(body, 'periscope_db_pool_acquire_timeouts_total', { pool: 'obs' })).toBe(1);
 });
 
+test('two pools can share one Metrics, told apart by their name', async () => {
+  const metrics = createMetrics();
+  const a = createPool({ connectionString: postgresUrl(), poolSize: 1, metrics, name: 'shared_a', applicationName: uniqueName('dbpool_obs'), logger: captureLogger() });
+  const b = createPool({ connectionString: postgresUrl(), poolSize: 1, metrics, name: 'shared_b', applicationName: uniqueName('dbpool_obs'), logger: captureLogger() });
+  pools.push(a, b);
+  await Promise.all([a.query('SELECT 1'), b.query('SELECT 1'), b.query('SELECT 1')]);
+  const body = (await metrics.expose()).body;
+  expect(metricValue(body, 'periscope_db_pool_query_duration_seconds_count', { pool: 'shared_a', operation: 'SELECT' })).toBe(1);
+  expect(metricValue(body, 'periscope_db_pool_query_duration_seconds_count', { pool: 'shared_b', operation: 'SELECT' })).toBe(2);
+});
+
 test('spans follow the database conventions, with sanitized text and errors marked', async () => {
   const pool = createPool({ connectionString: postgresUrl(), poolSize: 1, applicationName: uniqueName('dbpool_obs'), logger: captureLogger() });
   pools.push(pool);
