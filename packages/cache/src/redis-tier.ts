@@ -24,6 +24,7 @@ export interface RedisTierOptions {
 }
 
 const tracer = trace.getTracer('@periscope/cache');
+const CLIENT_SPAN = { kind: SpanKind.CLIENT };
 
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -251,7 +252,9 @@ export class RedisTier {
       this.failure('disconnected');
       return Promise.reject(this.downError);
     }
-    const span: Span = tracer.startSpan(op, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': op, 'cache.tier': 'l2', 'cache.namespace': this.options.namespace } });
+    const span: Span = tracer.startSpan(op, CLIENT_SPAN);
+    // Attributes only for a real SDK: with the no-op tracer this path allocates nothing more.
+    if (span.isRecording()) span.setAttributes({ 'db.system.name': 'redis', 'db.operation.name': op, 'cache.tier': 'l2', 'cache.namespace': this.options.namespace });
     const start = performance.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;

@@ -51,8 +51,25 @@ describe('Redis cut mid-traffic', () => {
     await cache.set('b', 'B');
     expect(cache.stats().l1.entries).toBe(2);
 
+    // Traffic in flight when the connection is cut: every call still answers within the bound.
+    let stop = false;
+    const inflight: number[] = [];
+    const traffic = Promise.all(
+      Array.from({ length: 20 }, async (_, w) => {
+        for (let i = 0; !stop; i++) {
+          inflight.push((await timed(() => cache.get(`load-${w}-${i % 5}`))).ms);
+          await sleep(1); // a fast-failing call resolves in microtasks only; let timers run
+        }
+      }),
+    );
+    await sleep(30);
     proxy.refuse();
     proxy.cutAll();
+    await sleep(150);
+    stop = true;
+    await traffic;
+    expect(inflight.length).toBeGreaterThan(20);
+    expect(inflight.reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(TIMEOUT + 100);
     const slowest = { ms: 0 };
     for (let i = 0; i < 30; i++) {
       const { ms } = await timed(() => cache.get(`missing-${i}`));
