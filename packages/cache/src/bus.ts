@@ -90,7 +90,10 @@ export class InvalidationBus {
     }
     this.counters.busEvent('received');
     const last = this.lastSeq.get(msg.origin);
+    this.lastSeq.delete(msg.origin);
     this.lastSeq.set(msg.origin, msg.seq);
+    // Origins come and go with restarts: remember the most recently heard ones only.
+    if (this.lastSeq.size > 1024) this.lastSeq.delete(this.lastSeq.keys().next().value!);
     // A publish can fail while L2 is down, so a gap is normal after an outage: purge to be safe.
     if (last !== undefined && msg.seq !== last + 1) this.purge('gap');
     switch (msg.op) {

@@ -83,18 +83,22 @@ export class RedisTier {
     }
     this.everReady = this.client.status === 'ready';
     // Without an 'error' listener ioredis reports every failed reconnect as unhandled.
-    this.client.on('error', () => this.counters.error('connection'));
-    this.client.on('close', () => {
-      this.replacing = false;
-    });
-    this.client.on('ready', () => {
-      this.everReady = true;
-      this.replacing = false;
-      this.lastReplyAt = performance.now();
-      // Reconnected: let traffic through now rather than waiting for the next probe.
-      this.breaker.success();
-    });
+    this.client.on('error', this.onError);
+    this.client.on('close', this.onClose);
+    this.client.on('ready', this.onReady);
   }
+
+  private readonly onError = () => this.counters.error('connection');
+  private readonly onClose = () => {
+    this.replacing = false;
+  };
+  private readonly onReady = () => {
+    this.everReady = true;
+    this.replacing = false;
+    this.lastReplyAt = performance.now();
+    // Reconnected: let traffic through now rather than waiting for the next probe.
+    this.breaker.success();
+  };
 
   get breakerState(): BreakerState {
     return this.breaker.state;
@@ -234,7 +238,13 @@ export class RedisTier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.owned) return;
+    if (!this.owned) {
+      // The caller's client outlives us: leave it as we found it.
+      this.client.off('error', this.onError);
+      this.client.off('close', this.onClose);
+      this.client.off('ready', this.onReady);
+      return;
+    }
     try {
       await Promise.race([this.client.quit(), new Promise((r) => setTimeout(r, 200).unref())]);
     } catch {

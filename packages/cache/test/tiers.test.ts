@@ -198,6 +198,22 @@ describe('batch, delete, tags, clear', () => {
   });
 });
 
+describe('an existing ioredis client', () => {
+  it('is used for L2 and the bus, and left open and clean after close()', async () => {
+    const client = new Redis(redisUrl());
+    fx.onCleanup(async () => void (await client.quit()));
+    const listenersBefore = client.listenerCount('error');
+    const ns = uniqueNs('client');
+    const cache = fx.cache({ namespace: ns, l2: { client, timeoutMs: 500 } });
+    await cache.set('k', 'v');
+    expect(await client.exists(`periscope:cache:${ns}:v1:k:k`)).toBe(1);
+    await cache.close();
+    expect(client.status).toBe('ready');
+    expect(client.listenerCount('error')).toBe(listenersBefore);
+    expect(await client.ping()).toBe('PONG');
+  });
+});
+
 describe('metrics', () => {
   it('exposes per-tier counters in the given Metrics instance', async () => {
     const metrics = createMetrics();
