@@ -270,6 +270,8 @@ export class PipelineProcessor implements SpanProcessor {
   }
 
   onEnd(span: ReadableSpan): void {
+    // Spans ending after shutdown (work still in flight) go nowhere and hold nothing.
+    if (this.shutdownPromise) return;
     if (this.metrics.recordsSpans) this.metrics.span(span);
     if (this.children) {
       const id = span.spanContext().spanId;

@@ -76,7 +76,13 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     void pipeline.shutdown();
     throw new TracingStateError('another OpenTelemetry tracer provider is already registered globally; shut it down before startTracing()');
   }
-  context.setGlobalContextManager(contextManager);
+  // Without our context manager spans would not nest: refuse rather than trace wrongly.
+  if (!context.setGlobalContextManager(contextManager)) {
+    trace.disable();
+    contextManager.disable();
+    void pipeline.shutdown();
+    throw new TracingStateError('another OpenTelemetry context manager is already registered globally; disable it before startTracing()');
+  }
   propagation.setGlobalPropagator(propagator);
 
   const tracer = provider.getTracer(INSTRUMENTATION_NAME);

@@ -87,6 +87,20 @@ describe('exporters against real receivers', () => {
     expect((await metrics.expose()).body).toMatch(/periscope_tracing_export_failures_total\{exporter="zipkin"\} 2/);
   });
 
+  it('console: prints each span with its name and ids', async () => {
+    const printed: unknown[] = [];
+    const original = console.dir;
+    console.dir = (obj: unknown) => { printed.push(obj); };
+    try {
+      tracing = startTracing({ exporter: 'console', store: false, env: {} });
+      const id = trace('to the console', (s) => s.spanContext().traceId, { attributes: { k: 'v' } });
+      await tracing.forceFlush();
+      expect(printed).toEqual([expect.objectContaining({ name: 'to the console', traceId: id, attributes: { k: 'v' } })]);
+    } finally {
+      console.dir = original;
+    }
+  });
+
   it('file: writes JSON lines and rotates by size', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-file-'));
     const file = path.join(dir, 'spans.jsonl');

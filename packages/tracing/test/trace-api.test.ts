@@ -1,4 +1,5 @@
-import { SpanKind, trace as otelTrace } from '@opentelemetry/api';
+import { context, SpanKind, trace as otelTrace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { currentSpan, setAttributes, startTracing, trace, Traced, TracingStateError, type Tracing } from '../src';
 import { sleep, startMemory } from './helpers';
 
@@ -89,6 +90,27 @@ describe('trace() and @Traced()', () => {
       setAttributes({ 'agent.step': 3 });
     });
     expect(spansOf(traceId)[0].attributes['agent.step']).toBe(3);
+  });
+
+  it('refuses to start over another context manager, leaving no provider registered', async () => {
+    await tracing.shutdown();
+    const foreign = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(foreign);
+    try {
+      expect(() => startMemory()).toThrow(/context manager is already registered/);
+      expect(otelTrace.getTracerProvider().getTracer('x').startSpan('y').isRecording()).toBe(false);
+    } finally {
+      context.disable();
+      foreign.disable();
+    }
+    tracing = startMemory();
+  });
+
+  it('a span ending after shutdown goes nowhere and does not throw', async () => {
+    const span = tracing.tracer.startSpan('in flight');
+    await tracing.shutdown();
+    expect(() => span.end()).not.toThrow();
+    expect(tracing.store!.size).toBe(0);
   });
 
   it('refuses a second start while running, and can start again after shutdown', async () => {
