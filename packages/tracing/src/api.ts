@@ -9,13 +9,23 @@ export interface TraceOptions {
   root?: boolean;
 }
 
-function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+export function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    // BigInt or a cycle: still record something rather than replace the caller's error.
+    return String(value);
+  }
 }
 
 /** Records a thrown value on the span: exception event, ERROR status, `error.type`. */
 export function recordError(span: Span, err: unknown): void {
-  const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err) ?? String(err));
+  const e = err instanceof Error ? err : new Error(describeThrown(err));
   const message = redactText(e.message);
   span.recordException({ name: e.name, message, ...(e.stack ? { stack: redactText(e.stack) } : {}) });
   span.setStatus({ code: SpanStatusCode.ERROR, message });

@@ -2,7 +2,7 @@
 // B3 on request), and wrappers for node:http handlers and outgoing fetch/http requests.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { context, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import { endWith, recordError } from './api';
+import { endWith, isPromiseLike, recordError } from './api';
 import { PROBE_PATHS } from './config';
 import { getPropagator, getTracer } from './state';
 
@@ -62,7 +62,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
  * SERVER span `{METHOD} {route}` that ends when the response finishes (ERROR on 5xx or an
  * aborted request), and leaves probe routes untraced.
  */
-export function wrapHttpHandler<H extends Handler>(handler: H, options: HttpHandlerOptions = {}): H {
+export function wrapHttpHandler<H extends Handler>(handler: H, options: HttpHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   const ignore = options.ignorePaths ?? PROBE_PATHS;
   const ignored = (path: string) => ignore.some((p) => (typeof p === 'string' ? p === path : p.test(path)));
   const wrapped = function (this: unknown, req: IncomingMessage, res: ServerResponse): unknown {
@@ -95,16 +95,14 @@ export function wrapHttpHandler<H extends Handler>(handler: H, options: HttpHand
     res.once('close', () => finish(!res.writableFinished));
     try {
       const result = context.with(otelTrace.setSpan(parent, span), () => handler.call(this, req, res));
-      if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        return (result as Promise<unknown>).catch((e: unknown) => { recordError(span, e); throw e; });
-      }
+      if (isPromiseLike(result)) return Promise.resolve(result).catch((e: unknown) => { recordError(span, e); throw e; });
       return result;
     } catch (e) {
       recordError(span, e);
       throw e;
     }
   };
-  return wrapped as H;
+  return wrapped as (req: IncomingMessage, res: ServerResponse) => ReturnType<H>;
 }
 
 /** Removes userinfo from a URL before it goes on a span. */

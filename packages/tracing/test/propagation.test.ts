@@ -121,6 +121,18 @@ describe('propagation across two HTTP servers', () => {
     expect(otelTrace.getSpanContext(extract({ traceparent: [`00-${TRACE_ID}-${PARENT_ID}-01`, 'x'] }, ROOT_CONTEXT))?.traceId).toBe(TRACE_ID);
   });
 
+  it('records a handler rejection on the server span', async () => {
+    tracing = startMemory();
+    const wrapped = wrapHttpHandler(async () => { throw new Error('handler failed'); }, { route: () => '/jobs/:id' });
+    const s = await serve((req, res) => { wrapped(req, res).catch(() => res.writeHead(500).end()); });
+    servers.push(s);
+    expect((await fetch(`${s.url}/jobs/42?x=1`)).status).toBe(500);
+    await tracing.forceFlush();
+    const span = tracing.store!.getTrace(tracing.store!.recentTraces()[0].traceId)!.spans[0];
+    expect(span).toMatchObject({ name: 'GET /jobs/:id', kind: 'SERVER', status: { code: 'ERROR' }, attributes: { 'http.route': '/jobs/:id', 'url.path': '/jobs/42', 'http.response.status_code': 500, 'error.type': 'Error' } });
+    expect(span.events[0].attributes['exception.message']).toBe('handler failed');
+  });
+
   it('traceHeaders() propagates through a plain node:http request', async () => {
     tracing = startMemory();
     let got: string | undefined;

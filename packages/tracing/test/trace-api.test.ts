@@ -60,6 +60,15 @@ describe('trace() and @Traced()', () => {
     expect(tracing.store!.recentTraces({ errorsOnly: true }).map((t) => t.traceId).sort()).toEqual([id1, id2].sort());
   });
 
+  it('records thrown non-Error values, even ones JSON cannot serialize', () => {
+    let id = '';
+    expect(() => trace('bigint', (s) => { id = s.spanContext().traceId; throw 10n; })).toThrow();
+    expect(spansOf(id)[0].status).toEqual({ code: 'ERROR', message: '10' });
+    let id2 = '';
+    expect(() => trace('object', (s) => { id2 = s.spanContext().traceId; throw { reason: 'nope' }; })).toThrow();
+    expect(spansOf(id2)[0].status.message).toBe('{"reason":"nope"}');
+  });
+
   it('preserves `this` for trace.call and for @Traced methods', async () => {
     const obj = { n: 7, run() { return trace.call(this, 'with-this', function (this: unknown) { return (this as { n: number }).n; }); } };
     expect(obj.run()).toBe(7);
