@@ -139,6 +139,8 @@ const gpModule = genericPool as unknown as { Pool: GenericPoolCtor; Deque: unkno
 const enum Check { Ok, Ping, Replace }
 const SPAN_OPTIONS: SpanOptions = { kind: SpanKind.CLIENT };
 const RETRYABLE = new Set(['40001', '40P01']);
+// pg's callback signature needs a values array; never mutated (pg only maps non-empty ones).
+const NO_PARAMS: unknown[] = [];
 // SQLSTATEs after which the server closes the session: the connection is gone.
 const FATAL_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const tracer = trace.getTracer('@periscope/db-pool');
@@ -599,11 +601,17 @@ export class DbPool {
     return this.run<R>(conn, text, params, options);
   }
 
-  private async run<R extends QueryResultRow>(conn: Conn | undefined, text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
-    if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError('text', 'query text must be a non-empty string');
-    if (params !== undefined && params !== null && !Array.isArray(params)) throw new InvalidArgumentError('params', 'query params must be an array (or omitted)');
+  /**
+   * One instrumented statement, on `conn` or on a connection of its own (query()). Built on pg's
+   * callback API rather than async/await: fewer promises per query, and a connection of its own
+   * goes back to the pool before the caller resumes, so the next waiter's statement is sent first
+   * (as pg.Pool does).
+   */
+  private run<R extends QueryResultRow>(conn: Conn | undefined, text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
+    if (typeof text !== 'string' || text.trim() === '') return Promise.reject(new InvalidArgumentError('text', 'query text must be a non-empty string'));
+    if (params !== undefined && params !== null && !Array.isArray(params)) return Promise.reject(new InvalidArgumentError('params', 'query params must be an array (or omitted)'));
     const timeoutMs = options?.timeoutMs ?? this.opts.queryTimeoutMs;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `timeoutMs must be a number >= 0, got ${String(options?.timeoutMs)}`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) return Promise.reject(new InvalidArgumentError('timeoutMs', `timeoutMs must be a number >= 0, got ${String(options?.timeoutMs)}`));
     const info = statementInfo(text);
     const span = tracer.startSpan(info.spanName, SPAN_OPTIONS);
     if (span.isRecording()) {
@@ -613,42 +621,75 @@ export class DbPool {
       if (info.collection) span.setAttribute('db.collection.name', info.collection);
     }
     const started = performance.now();
-    try {
-      let result: QueryResult<R>;
-      if (conn) {
-        result = await this.execute<R>(conn, text, params, timeoutMs, options?.signal);
-      } else {
-        // query() gives its connection back itself, so it cannot leak one; a connection held too long
-        // there is a slow statement, reported with its (sanitized) text instead of a captured stack,
-        // which would cost more than the rest of the pool's work per query.
-        const own = await this.acquire(options?.signal, options?.priority, this.opts.leakDetectionMs > 0 ? info.sanitized : undefined);
-        try {
-          result = await this.execute<R>(own, text, params, timeoutMs, options?.signal);
-        } finally {
-          this.release(own);
+    const signal = options?.signal;
+    return new Promise<QueryResult<R>>((resolve, reject) => {
+      const done = (err: unknown, result: QueryResult<R> | undefined) => {
+        this.instruments.query(info.operation, (performance.now() - started) / 1000);
+        if (err === undefined) {
+          span.end();
+          resolve(result as QueryResult<R>);
+        } else {
+          endWithError(span, err);
+          reject(err);
         }
+      };
+      if (conn) {
+        this.send<R>(conn, text, params, timeoutMs, signal, false, done);
+        return;
       }
-      this.instruments.query(info.operation, (performance.now() - started) / 1000);
-      span.end();
-      return result;
-    } catch (err) {
-      this.instruments.query(info.operation, (performance.now() - started) / 1000);
-      endWithError(span, err);
-      throw err;
+      // query() gives its connection back itself, so it cannot leak one; a connection held too long
+      // there is a slow statement, reported with its (sanitized) text instead of a captured stack,
+      // which would cost more than the rest of the pool's work per query.
+      this.acquire(signal, options?.priority, this.opts.leakDetectionMs > 0 ? info.sanitized : undefined).then(
+        (own) => this.send<R>(own, text, params, timeoutMs, signal, true, done),
+        (err: unknown) => done(err, undefined),
+      );
+    });
+  }
+
+  /** Sends the statement; `done` gets a typed error or the result, after `release` gave the connection back. */
+  private send<R extends QueryResultRow>(
+    conn: Conn, text: string, params: readonly unknown[] | undefined, timeoutMs: number, signal: AbortSignal | undefined, release: boolean,
+    done: (err: unknown, result: QueryResult<R> | undefined) => void,
+  ): void {
+    if (signal) {
+      this.execute<R>(conn, text, params, timeoutMs, signal).then(
+        (result) => { if (release) this.release(conn); done(undefined, result); },
+        (err: unknown) => { if (release) this.release(conn); done(err, undefined); },
+      );
+      return;
     }
+    if (timeoutMs) this.startDeadline(conn, timeoutMs);
+    const callback = (err: Error | null | undefined, result: QueryResult<R>) => {
+      if (timeoutMs) conn.queryDeadline = 0;
+      const failure = err ? (conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err)) : undefined;
+      if (release) this.release(conn);
+      done(failure, failure === undefined ? result : undefined);
+    };
+    try {
+      conn.client.query<R>(text, (params ?? NO_PARAMS) as unknown[], callback);
+    } catch (err) {
+      callback(err instanceof Error ? err : new Error(String(err)), undefined as unknown as QueryResult<R>);
+    }
+  }
+
+  /**
+   * Client-side timeout without a timer or promise per query: the connection's one timer checks
+   * the deadline when it fires and closes the socket when it has passed, which makes pg fail the
+   * query at once; the timeout error then replaces pg's.
+   */
+  private startDeadline(conn: Conn, timeoutMs: number): void {
+    const deadline = performance.now() + timeoutMs;
+    conn.queryDeadline = deadline;
+    conn.queryTimeoutMs = timeoutMs;
+    if (!conn.queryTimer || deadline < conn.queryTimerDue) this.armQueryTimer(conn, timeoutMs);
   }
 
   private execute<R extends QueryResultRow>(conn: Conn, text: string, params: readonly unknown[] | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<QueryResult<R>> {
     const pending = conn.client.query<R>(text, params as unknown[] | undefined);
     if (!signal) {
       if (!timeoutMs) return pending.catch((err: unknown) => { throw this.queryError(conn, err); });
-      // Hot path with a timeout: no timer or promise per query. The connection's one timer checks
-      // the deadline when it fires; it closes the socket when it has passed, which makes pg fail
-      // `pending` at once, and the timeout error then replaces pg's.
-      const deadline = performance.now() + timeoutMs;
-      conn.queryDeadline = deadline;
-      conn.queryTimeoutMs = timeoutMs;
-      if (!conn.queryTimer || deadline < conn.queryTimerDue) this.armQueryTimer(conn, timeoutMs);
+      this.startDeadline(conn, timeoutMs);
       return pending.then(
         (result) => { conn.queryDeadline = 0; return result; },
         (err: unknown) => { conn.queryDeadline = 0; throw conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err); },
