@@ -11,7 +11,7 @@ import { MemoryTier, type L1Entry } from './memory-tier';
 import { RedisTier } from './redis-tier';
 import { DiskTier } from './disk-tier';
 import { InvalidationBus } from './bus';
-import { Codec, v8Serializer, type EntryMeta } from './serializer';
+import { Codec, defaultSerializer, type EntryMeta } from './serializer';
 import { argsKey } from './keys';
 import type { CacheLogger } from './logger';
 
@@ -95,7 +95,7 @@ export class Cache {
     this.counters = new CacheCounters(ns, options.metrics);
     this.l1c = new TierCounters('l1', ns, options.metrics);
     this.l1 = new MemoryTier({ policy: config.l1.policy, maxEntries: config.l1.maxEntries, maxBytes: config.l1.maxBytes }, this.l1c);
-    this.codec = new Codec(options.serializer ?? v8Serializer, config.l2?.compressAboveBytes ?? 1024);
+    this.codec = new Codec(options.serializer ?? defaultSerializer, config.l2?.compressAboveBytes ?? 1024);
     if (config.l2) {
       const l2 = config.l2;
       this.l2c = new TierCounters('l2', ns, options.metrics);

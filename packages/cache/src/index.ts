@@ -6,7 +6,7 @@ export type { L1Policy } from './memory-tier';
 export type { RedisClient } from './redis-tier';
 export type { CacheStats, TierStats, L2Stats, L3Stats, LatencyStats, EvictionReason, BreakerState, TierName } from './instruments';
 export type { Serializer, EntryMeta } from './serializer';
-export { v8Serializer } from './serializer';
+export { v8Serializer, defaultSerializer, isPlainJson } from './serializer';
 export type { CacheLogger } from './logger';
 export { redactUrl } from './logger';
 export { canonicalJson, llmCacheKey, argsKey, sha256Hex } from './keys';

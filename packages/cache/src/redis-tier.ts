@@ -119,7 +119,7 @@ export class RedisTier {
   }
 
   get(key: string): Promise<Buffer | null> {
-    return this.call('GET', () => this.batchedGet(this.dataKey(key)));
+    return this.guarded<Buffer | null>('GET', (ok, fail) => this.enqueueGet(this.dataKey(key), ok, fail));
   }
 
   /**
@@ -127,14 +127,12 @@ export class RedisTier {
    * straight out. Unlike ioredis auto-pipelining (setImmediate), this waits only for a microtask,
    * so a sequential caller pays nothing. Cluster: per-key commands (slots may differ).
    */
-  private batchedGet(redisKey: string): Promise<Buffer | null> {
-    return new Promise((resolve, reject) => {
-      if (this.pendingGets === null) {
-        this.pendingGets = [];
-        queueMicrotask(() => this.flushGets());
-      }
-      this.pendingGets.push({ key: redisKey, resolve, reject });
-    });
+  private enqueueGet(redisKey: string, resolve: (v: Buffer | null) => void, reject: (e: unknown) => void): void {
+    if (this.pendingGets === null) {
+      this.pendingGets = [];
+      queueMicrotask(() => this.flushGets());
+    }
+    this.pendingGets.push({ key: redisKey, resolve, reject });
   }
 
   private flushGets(): void {
@@ -255,6 +253,11 @@ export class RedisTier {
 
   /** Runs one L2 operation under the breaker, the per-call timeout and a span. */
   private call<T>(op: string, fn: (c: RedisClient) => Promise<T>, timeoutMs = this.options.timeoutMs, bypassBreaker = false): Promise<T> {
+    return this.guarded(op, (ok, fail) => fn(this.client).then(ok, fail), timeoutMs, bypassBreaker);
+  }
+
+  /** call() for operations that report through callbacks (saves a promise on the GET path). */
+  private guarded<T>(op: string, begin: (ok: (v: T) => void, fail: (e: unknown) => void) => void, timeoutMs = this.options.timeoutMs, bypassBreaker = false): Promise<T> {
     if (!bypassBreaker && !this.breaker.allow()) return Promise.reject(this.openError);
     const status = this.client.status;
     if (status === 'reconnecting' || status === 'end' || status === 'close' || (this.everReady && status !== 'ready')) {
@@ -277,7 +280,7 @@ export class RedisTier {
         span.end();
         reject(err);
       }, timeoutMs);
-      fn(this.client).then(
+      begin(
         (value) => {
           if (settled) return;
           settled = true;
