@@ -72,12 +72,15 @@ const obj = (v: unknown): Loose => (v !== null && typeof v === 'object' ? (v as 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function finishReasons(r: Record<string, unknown>, choices: Loose[] | undefined): string[] | undefined {
+function finishReasons(r: Record<string, unknown>, choices: unknown[] | undefined): string[] | undefined {
   const list = Array.isArray(r.finishReasons) ? r.finishReasons : Array.isArray(r.finish_reasons) ? r.finish_reasons : undefined;
   if (list) return list.filter((x): x is string => typeof x === 'string');
   if (choices) {
     const out: string[] = [];
-    for (const c of choices) if (typeof c?.finish_reason === 'string') out.push(c.finish_reason);
+    for (let i = 0; i < choices.length; i++) {
+      const reason = obj(choices[i])?.finish_reason;
+      if (typeof reason === 'string') out.push(reason);
+    }
     return out;
   }
   const one = str(r.stop_reason) ?? str(r.finishReason);
@@ -95,14 +98,14 @@ function readLlmResult(result: unknown, withOutput: boolean): LlmResponseInfo {
   if (!r) return {};
   const usage = obj(r.usage);
   // Plain loops and no rest arguments: this runs on every LLM call.
-  const choices = Array.isArray(r.choices) ? (r.choices as unknown[]).map(obj) : undefined;
+  const choices = Array.isArray(r.choices) ? (r.choices as unknown[]) : undefined;
   return {
     responseModel: str(r.responseModel) ?? str(r.model),
     responseId: str(r.responseId) ?? str(r.id),
     inputTokens: num(r.inputTokens) ?? num(usage?.input_tokens) ?? num(usage?.prompt_tokens) ?? num(usage?.inputTokens),
     outputTokens: num(r.outputTokens) ?? num(usage?.output_tokens) ?? num(usage?.completion_tokens) ?? num(usage?.outputTokens),
     finishReasons: finishReasons(r, choices),
-    output: withOutput ? r.output ?? r.content ?? r.text ?? (choices ? choices.map((c) => obj(c?.message)?.content ?? c?.text) : undefined) : undefined,
+    output: withOutput ? r.output ?? r.content ?? r.text ?? (choices ? choices.map((c) => obj(obj(c)?.message)?.content ?? obj(c)?.text) : undefined) : undefined,
   };
 }
 
