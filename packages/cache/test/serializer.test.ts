@@ -13,7 +13,10 @@ describe('default serializer', () => {
   it('falls back to V8 for what JSON would change: undefined, -0, NaN, bigint, Dates, Maps, holes, cycles', () => {
     const cyclic: Record<string, unknown> = { name: 'c' };
     cyclic.self = cyclic;
-    for (const v of [{ a: undefined }, -0, Number.NaN, 5n, new Date(3), new Map([[1, 2]]), [1, , 3], cyclic]) {
+    const holey: number[] = new Array(3);
+    holey[0] = 1;
+    holey[2] = 3;
+    for (const v of [{ a: undefined }, -0, Number.NaN, 5n, new Date(3), new Map([[1, 2]]), holey, cyclic]) {
       expect(isPlainJson(v)).toBe(false);
       expect(defaultSerializer.serialize(v)[0]).toBe(0xff);
     }
