@@ -1,10 +1,10 @@
 // The one span processor registered on the provider. In order, for every recorded span:
 // resource usage on local roots (while the span is still writable), span metrics, the
 // min-duration filter, tail sampling, then the sinks (trace store, batching exporters).
-import type { Context } from '@opentelemetry/api';
-import { type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, type Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedTailSampling } from './config';
+import { Fifo } from './fifo';
 import type { TracingMetrics } from './metrics';
 import { hrToMs } from './record';
 
@@ -59,8 +59,7 @@ export class TailSampler {
   private tick = 0;
   private readonly sweep: NodeJS.Timeout;
   /** Traces waiting out the grace period, in deadline order (the period is constant): one timer serves them all. */
-  private ready: { traceId: string; p: Pending }[] = [];
-  private readyHead = 0;
+  private readonly ready = new Fifo<{ traceId: string; p: Pending }>();
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly cfg: ResolvedTailSampling, private readonly forward: (span: ReadableSpan) => void, private readonly metrics: TracingMetrics) {
@@ -145,17 +144,12 @@ export class TailSampler {
   private drain(): void {
     this.timer = undefined;
     const now = performance.now();
-    while (this.readyHead < this.ready.length) {
-      const { traceId, p } = this.ready[this.readyHead];
-      if (p.decideAt > now) break;
-      this.readyHead++;
-      this.decide(traceId, p);
+    for (let next = this.ready.peek(); next && next.p.decideAt <= now; next = this.ready.peek()) {
+      this.ready.shift();
+      this.decide(next.traceId, next.p);
     }
-    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
-      this.ready = this.ready.slice(this.readyHead);
-      this.readyHead = 0;
-    }
-    if (this.readyHead < this.ready.length) this.schedule(Math.max(1, this.ready[this.readyHead].p.decideAt - now));
+    const next = this.ready.peek();
+    if (next) this.schedule(Math.max(1, next.p.decideAt - now));
   }
 
   private keep(traceId: string, error: boolean, slow: boolean): boolean {
@@ -201,10 +195,7 @@ export class TailSampler {
   /** Decides buffered traces now: on flush those whose root has ended, on shutdown all of them. */
   decideAll(onlyEnded = false): void {
     for (const [traceId, p] of [...this.pending]) if (!onlyEnded || p.rootEnded) this.decide(traceId, p);
-    if (this.pending.size === 0) {
-      this.ready = [];
-      this.readyHead = 0;
-    }
+    if (this.pending.size === 0) this.ready.clear();
   }
 
   close(): void {

@@ -2,6 +2,7 @@
 // sampling, grouped by trace, with a JSON view and an ASCII tree.
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { TracingInputError } from './errors';
+import { Fifo } from './fifo';
 import type { TracingMetrics } from './metrics';
 import { toSpanRecord, type SpanRecord } from './record';
 
@@ -45,8 +46,7 @@ export class TraceStore {
   // Map iteration order is insertion order: the first key is the oldest trace. Eviction order is
   // kept apart in `order`: taking a Map's first key after many deletes walks the deleted entries.
   private readonly traces = new Map<string, Entry>();
-  private order: string[] = [];
-  private orderHead = 0;
+  private readonly order = new Fifo<string>();
 
   constructor(private readonly maxTraces = 200, private readonly maxSpansPerTrace = 1000, private readonly metrics?: TracingMetrics) {}
 
@@ -74,17 +74,12 @@ export class TraceStore {
   }
 
   private evictOldest(): void {
-    this.traces.delete(this.order[this.orderHead++]);
-    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-      this.order = this.order.slice(this.orderHead);
-      this.orderHead = 0;
-    }
+    this.traces.delete(this.order.shift() as string);
   }
 
   clear(): void {
     this.traces.clear();
-    this.order = [];
-    this.orderHead = 0;
+    this.order.clear();
   }
 
   /** The trace's spans (start order), or undefined when the store does not hold it. */

@@ -153,4 +153,12 @@ describe('trace store', () => {
     expect(t.droppedSpans).toBe(3);
     expect(tracing.store!.renderTree(big)).toContain('(3 more spans not kept)');
   });
+
+  it('keeps exactly the newest traces over a long churn', () => {
+    tracing = startMemory({ store: { maxTraces: 5 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 3000; i++) ids.push(trace(`t${i}`, (s) => s.spanContext().traceId));
+    expect(tracing.store!.size).toBe(5);
+    expect(tracing.store!.recentTraces().map((t) => t.traceId).sort()).toEqual(ids.slice(-5).sort());
+  });
 });
