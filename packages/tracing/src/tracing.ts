@@ -7,7 +7,7 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { resolveConfig, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
+import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
 import { TracingExportError, TracingStateError } from './errors';
 import { buildSinks } from './exporters';
 import { TracingMetrics } from './metrics';
@@ -21,7 +21,7 @@ export interface Tracing {
   /** The store of recent traces; undefined with `store: false`. */
   readonly store: TraceStore | undefined;
   readonly tracer: Tracer;
-  /** The resolved configuration (no headers: they may carry credentials). */
+  /** The resolved configuration, safe to show: no OTLP headers, URLs without userinfo or query. */
   readonly config: Omit<ResolvedConfig, 'otlp'> & { otlp: { url: string; timeoutMs: number } };
   /** Tail-sampling buffer occupancy (0 when tail sampling is off). */
   readonly tailBuffer: { traces: number; spans: number };
@@ -94,7 +94,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     serviceName: cfg.serviceName,
     store,
     tracer,
-    config: { ...rest, otlp: { url: otlp.url, timeoutMs: otlp.timeoutMs } },
+    config: { ...rest, zipkinUrl: safeUrl(rest.zipkinUrl), otlp: { url: safeUrl(otlp.url), timeoutMs: otlp.timeoutMs } },
     get tailBuffer() {
       return { traces: pipeline.tail?.bufferedTraces ?? 0, spans: pipeline.tail?.bufferedSpans ?? 0 };
     },

@@ -66,6 +66,13 @@ describe('configuration', () => {
     expect((err as Error).message).toMatch(message);
   });
 
+  it('shows no credentials in the resolved config', () => {
+    tracing = startTracing({ exporter: 'memory', otlp: { endpoint: 'https://user:s3cret@collector:4318', headers: { authorization: 'Bearer abc' } }, env: {} });
+    const text = JSON.stringify(tracing.config);
+    expect(text).not.toMatch(/s3cret|Bearer abc/);
+    expect(tracing.config.otlp.url).toBe('https://***@collector:4318/v1/traces');
+  });
+
   it('never echoes credentials of a bad endpoint', () => {
     let err: unknown;
     try { tracing = startTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://user:hunter2@host/x?token=abc' } }); } catch (e) { err = e; }

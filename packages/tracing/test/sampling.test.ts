@@ -189,6 +189,18 @@ describe('tail sampling', () => {
     expect(tracing.store!.getTrace(roots[1].spanContext().traceId)!.spanCount).toBe(3);
   });
 
+  it('decides a trace whose root never ends after traceTimeoutMs (to twice that)', async () => {
+    tracing = startMemory({ tailSampling: { ...tail, traceTimeoutMs: 30 } });
+    const leaked = tracing.tracer.startSpan('leaked root');
+    context.with(otelTrace.setSpan(context.active(), leaked), () => trace('child', (c) => c.setStatus({ code: SpanStatusCode.ERROR })));
+    expect(tracing.tailBuffer.traces).toBe(1);
+    const started = performance.now();
+    for (let i = 0; i < 200 && tracing.tailBuffer.traces > 0; i++) await sleep(5);
+    expect(tracing.tailBuffer.traces).toBe(0);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(tracing.store!.getTrace(leaked.spanContext().traceId)!.spans.map((s) => s.name)).toEqual(['child']);
+  });
+
   it('forceFlush decides ended traces at once; shutdown decides open ones', async () => {
     tracing = startMemory({ tailSampling: { ...tail, graceMs: 60_000 } });
     const id = trace('ended-error', (s) => { s.setStatus({ code: 2 }); return s.spanContext().traceId; });
