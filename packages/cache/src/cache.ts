@@ -142,7 +142,18 @@ export class Cache {
       return e.value as T;
     }
     this.l1c.miss();
-    const found = await this.lower(key, now);
+    // lower(), inlined: no extra async layer on the common L2-hit path.
+    let found: L1Entry | undefined;
+    if (this.l2) {
+      let bytes: Buffer | null;
+      try {
+        bytes = await this.l2.get(key);
+      } catch {
+        bytes = null; // counted by the tier; reads as a miss
+      }
+      found = this.fromL2(key, bytes);
+    }
+    if (!found && this.l3) found = this.fromL3(key, await this.l3.get(key, now));
     return found && found.expiresAt > Date.now() ? (found.value as T) : undefined;
   }
 
@@ -448,7 +459,7 @@ export class Cache {
       }
       if (Date.now() >= deadline || flight.controller.signal.aborted) return this.compute(key, factory, options, hardMs, flight);
       await sleep(lock.pollMs);
-      const found = await this.lowerL2Only(key);
+      const found = this.fromL2(key, await this.readL2(key));
       if (found && found.expiresAt > Date.now()) return found.value;
     }
   }
@@ -456,28 +467,23 @@ export class Cache {
   /** L2 then L3; promotes what it finds (fresh or within grace) with its remaining TTL. */
   private async lower(key: string, now: number): Promise<L1Entry | undefined> {
     if (this.l2) {
-      const hit = await this.lowerL2Only(key);
+      const hit = this.fromL2(key, await this.readL2(key));
       if (hit) return hit;
     }
-    if (this.l3) {
-      const bytes = await this.l3.get(key, now);
-      const entry = bytes && this.decode(bytes, this.l3c!);
-      if (entry && entry.staleUntil > Date.now()) {
-        if (entry.expiresAt > Date.now()) this.l3c!.hit();
-        else this.l3c!.miss();
-        this.l1.set(key, entry);
-        // Promote to L2 with the same bytes: same expiry, never a fresh TTL.
-        if (this.l2) this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
-        return entry;
-      }
-      this.l3c!.miss();
-    }
-    return undefined;
+    return this.l3 ? this.fromL3(key, await this.l3.get(key, now)) : undefined;
   }
 
-  private async lowerL2Only(key: string): Promise<L1Entry | undefined> {
-    // A failing L2 reads as a miss (the tier counted the failure).
-    const bytes = await this.l2!.get(key).catch(() => null);
+  /** A failing L2 reads as a miss (the tier counted the failure). */
+  private async readL2(key: string): Promise<Buffer | null> {
+    try {
+      return await this.l2!.get(key);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Counts and promotes an L2 read; synchronous so the hot path adds no await. */
+  private fromL2(key: string, bytes: Buffer | null): L1Entry | undefined {
     const entry = bytes && this.decode(bytes, this.l2c!);
     if (entry && entry.staleUntil > Date.now()) {
       if (entry.expiresAt > Date.now()) this.l2c!.hit();
@@ -486,6 +492,20 @@ export class Cache {
       return entry;
     }
     this.l2c!.miss();
+    return undefined;
+  }
+
+  private fromL3(key: string, bytes: Buffer | null): L1Entry | undefined {
+    const entry = bytes && this.decode(bytes, this.l3c!);
+    if (entry && entry.staleUntil > Date.now()) {
+      if (entry.expiresAt > Date.now()) this.l3c!.hit();
+      else this.l3c!.miss();
+      this.l1.set(key, entry);
+      // Promote to L2 with the same bytes: same expiry, never a fresh TTL.
+      if (this.l2) this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
+      return entry;
+    }
+    this.l3c!.miss();
     return undefined;
   }
 

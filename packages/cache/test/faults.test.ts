@@ -153,6 +153,15 @@ describe('Redis down from the start', () => {
     expect(lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
   });
 
+  it('with distributedLock and no Redis, getOrSet computes locally within the bound', async () => {
+    proxy.refuse();
+    const { cache } = viaProxy({ distributedLock: { pollMs: 5 } });
+    let calls = 0;
+    const results = await Promise.all(Array.from({ length: 10 }, () => timed(() => cache.getOrSet('k', () => ++calls))));
+    expect(results.map((r) => r.value)).toEqual(Array(10).fill(1));
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(TIMEOUT * 2 + 100);
+  });
+
   it('health passes with a round-trip time when Redis answers', async () => {
     const { cache } = viaProxy();
     const health = await cache.l2Health();
