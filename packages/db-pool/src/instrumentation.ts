@@ -2,7 +2,7 @@
 // label once so the hot path does no label lookups; without Metrics every call is a no-op.
 import { Buckets, type Metrics } from '@periscope/metrics';
 
-export type DestroyReason = 'broken' | 'max_lifetime' | 'idle' | 'validation_failed' | 'query_timeout' | 'aborted' | 'closed' | 'leftover_transaction';
+export type DestroyReason = 'broken' | 'max_lifetime' | 'idle' | 'query_timeout' | 'aborted' | 'closed';
 
 interface Counts { total: number; idle: number; active: number; pending: number }
 
