@@ -411,7 +411,8 @@ export class Cache {
           throw err;
         }
         this.counters.factoryDone('ok', performance.now() - start);
-        if (!flight.invalidated) {
+        // undefined means "nothing" to get(): hand it back, but there is nothing to cache.
+        if (!flight.invalidated && value !== undefined) {
           const prepared = this.prepare(key, value, options);
           await this.store(prepared);
           this.track(this.bus?.publish('set', { keys: [key] }));

@@ -49,6 +49,24 @@ describe('invalidation while a factory runs', () => {
   });
 });
 
+describe('factory results', () => {
+  it('undefined is returned but not cached; null is cached', async () => {
+    const cache = l1Only();
+    let calls = 0;
+    expect(await cache.getOrSet('u', () => { calls++; return undefined; })).toBeUndefined();
+    expect(await cache.getOrSet('u', () => { calls++; return undefined; })).toBeUndefined();
+    expect(calls).toBe(2);
+    expect(await cache.getOrSet('n', () => null)).toBeNull();
+    expect(await cache.getOrSet('n', () => 'not called')).toBeNull();
+  });
+
+  it('an unserializable factory result is a CacheSerializationError and is not cached', async () => {
+    const cache = l1Only();
+    await expect(cache.getOrSet('f', () => ({ fn: () => 1 }))).rejects.toMatchObject({ code: 'ERR_CACHE_SERIALIZATION' });
+    expect(await cache.get('f')).toBeUndefined();
+  });
+});
+
 describe('stale-while-revalidate and fail-safe', () => {
   it('within graceMs serves the stale value at once and refreshes in the background', async () => {
     const cache = l1Only({ graceMs: 5_000 });
