@@ -52,12 +52,19 @@ export class InvalidationBus {
     this.sub = source.client ? source.client.duplicate() : new Redis(source.url!, ownedRedisOptions(reconnect.reconnectMaxDelayMs, reconnect.socketTimeoutMs));
     this.sub.on('error', () => undefined); // counted by the data connection; reconnects on its own
     this.sub.on('ready', () => {
+      if (this.closed) return;
       // ioredis resubscribes on reconnect; anything published in between was lost.
-      if (this.subscribedOnce && !this.closed) this.purge('reconnect');
+      if (this.subscribedOnce) this.purge('reconnect');
+      // A SUBSCRIBE that failed (Redis down at start) is not replayed by ioredis: send it again.
+      else this.subscribe();
     });
     this.sub.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
     });
+    this.subscribe();
+  }
+
+  private subscribe(): void {
     this.sub.subscribe(this.channel).then(
       () => {
         this.subscribedOnce = true;

@@ -162,6 +162,23 @@ describe('Redis down from the start', () => {
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(TIMEOUT * 2 + 100);
   });
 
+  it('when Redis comes back, the bus subscribes and invalidations flow again', async () => {
+    proxy.refuse();
+    const { cache, ns } = viaProxy({ l2: { url: proxy.urlFor(redisUrl()), timeoutMs: TIMEOUT, breaker: { failureThreshold: 3, resetMs: 50 }, reconnectMaxDelayMs: 50 } });
+    await cache.get('warm-up'); // fails fast: Redis is down
+    await sleep(100);
+    proxy.restore();
+    const other = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
+    const subscribed = await eventually(async () => {
+      await other.set('probe', Date.now()); // each set is also a bus message
+      return cache.stats().bus!.received > 0;
+    }, 5000, 50);
+    expect(subscribed).toBe(true);
+    await cache.set('k', 'mine');
+    await other.set('k', 'theirs');
+    expect(await eventually(async () => (await cache.get('k')) === 'theirs', 3000)).toBe(true);
+  });
+
   it('health passes with a round-trip time when Redis answers', async () => {
     const { cache } = viaProxy();
     const health = await cache.l2Health();
