@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   // Last, because it changes the process: with a context manager registered (as an SDK does),
   // every exemplar check is a real context lookup; inside a sampled span it also records one.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  await mx.expose(); // a scrape picks up the newly registered OpenTelemetry globals
   const span = trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
   await context.with(trace.setSpan(context.active(), span), () => compare('counter inc inside a sampled span (context manager registered)', [
     { name: 'prom-client inc({route,status})', fn: () => pc.inc({ route: '/x', status: '200' }) },
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
     { name: 'ours bound inc() (exemplars on: records trace id)', fn: () => boundEx.inc() },
     { name: 'ours bound observe(v) (exemplars on: records trace id)', fn: () => hbEx.observe(next()) },
   ], opts));
+  const om = (await mx.expose('application/openmetrics-text')).body;
+  console.log(`\nexemplars recorded in the traced cases: ${om.includes('trace_id="0af7651916cd43dd8448eb211c80319c"') ? 'yes' : 'NO'}`);
   context.disable();
 }
 
