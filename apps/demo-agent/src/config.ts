@@ -52,7 +52,11 @@ function boolean(raw: string, flag: string) {
 const FLAGS: Record<string, FlagSpec> = {
   tasks: { env: 'PERISCOPE_DEMO_TASKS', default: '50', help: 'tasks in the batch (0 serves only)', parse: integer(0, 100000) },
   concurrency: { env: 'PERISCOPE_DEMO_CONCURRENCY', default: '4', help: 'tasks run at once', parse: integer(1, 256) },
-  seed: { env: 'PERISCOPE_DEMO_SEED', default: '42', help: 'seed of the task generator and the simulated LLM', parse: integer(0, 2 ** 31 - 1) },
+  seed: {
+    env: 'PERISCOPE_DEMO_SEED', default: 'random', help: 'seed of the task generator and the simulated LLM (printed, to replay a run)',
+    // A fresh seed per run by default: a repeated run would otherwise be answered from the LLM cache.
+    parse: (raw, flag) => (raw === 'random' ? Math.floor(Math.random() * 2 ** 31) : integer(0, 2 ** 31 - 1)(raw, flag)),
+  },
   port: { env: 'PERISCOPE_DEMO_PORT', default: '9464', help: 'HTTP port of the endpoints (0 = any free port)', parse: integer(0, 65535) },
   host: { env: 'PERISCOPE_DEMO_HOST', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 in containers)', parse: (raw) => raw },
   provider: {

@@ -1,7 +1,9 @@
 import { parseConfig, UsageError } from '../src/config';
 
 test('defaults, env vars and flags, flags winning', () => {
-  expect(parseConfig([], {})).toEqual({ tasks: 50, concurrency: 4, seed: 42, port: 9464, host: '127.0.0.1', provider: 'sim', exit: false, errorRate: 0.02, latencyScale: 1 });
+  expect(parseConfig([], {})).toEqual({ tasks: 50, concurrency: 4, seed: expect.any(Number), port: 9464, host: '127.0.0.1', provider: 'sim', exit: false, errorRate: 0.02, latencyScale: 1 });
+  expect(parseConfig(['--seed', '42'], {})).toMatchObject({ seed: 42 });
+  expect(parseConfig([], { PERISCOPE_DEMO_SEED: '7' })).toMatchObject({ seed: 7 });
   const c = parseConfig(['--tasks=5', '--exit', '--provider', 'openai'], { PERISCOPE_DEMO_TASKS: '9', PERISCOPE_DEMO_CONCURRENCY: '2' });
   expect(c).toMatchObject({ tasks: 5, concurrency: 2, exit: true, provider: 'openai' });
   expect(parseConfig(['--help'], {})).toBe('help');
@@ -12,6 +14,7 @@ test.each([
   [['--port', '70000'], '--port must be an integer from 0 to 65535'],
   [['--provider', 'claude'], '--provider must be sim or openai, got "claude"'],
   [['--seed'], '--seed needs a value'],
+  [['--seed', 'x'], '--seed must be an integer from 0 to 2147483647, got "x"'],
   [['tasks'], 'unknown argument "tasks"'],
   [['--error-rate', '1.5'], '--error-rate must be a number from 0 to 1'],
 ])('%j is a usage error', (argv, message) => {
