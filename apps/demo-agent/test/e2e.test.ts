@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startChildApp, promtoolCheckMetrics, promtoolPath, startPrometheus, type ChildApp } from '@periscope-tools/testing';
+import { freePort, startChildApp, promtoolCheckMetrics, promtoolPath, startPrometheus, type ChildApp } from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 const RULES = path.join(__dirname, '..', '..', '..', 'deploy', 'prometheus', 'rules', 'periscope.rules.yml');
@@ -208,6 +208,23 @@ test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repe
   const fromCache = Number(/(\d+) model calls answered from cache/.exec(second)?.[1]);
   expect(fromCache).toBeGreaterThanOrEqual(16);
   expect(second).toMatch(/tokens\s+0 in, 0 out/);
+});
+
+test('with Redis down the demo runs on L1 + L3, says so once at start, and /health warns instead of failing', async () => {
+  const deadRedis = `redis://127.0.0.1:${await freePort()}`;
+  const app = await startChildApp({ script: MAIN, args: ['--tasks', '4', '--port', '0', '--error-rate', '0', '--seed', freshSeed()], env: { ...FAST, REDIS_URL: deadRedis } });
+  try {
+    await app.waitForOutput(/Serving until/);
+    const out = app.output();
+    expect(out).toMatch(/cache: L2 unreachable .*serving from L1 \+ L3/);
+    expect(out).toMatch(/tasks\s+4 in [\d.]+ s \(4 succeeded, 0 failed\)/);
+    const health = (await (await fetch(`${app.url}/health`)).json()) as any;
+    expect(health.status).toBe('warn');
+    expect(health.checks['cache-l2:responseTime'][0].status).toBe('warn');
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  } finally {
+    await app.stop();
+  }
 });
 
 test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then exit 0', async () => {
