@@ -123,11 +123,12 @@ export interface DrainResult {
 
 // generic-pool 3.9 internals we rely on (it has had no release since 2022; package.json pins ~3.9):
 // the constructor with an injectable evictor, the waiter queue (to see the request of an acquire,
-// so its timeout is set only when it waits, and to fail waiters at close), the eviction timer (to
+// so its timeout is set only when it waits, to hand a released connection straight to the next
+// waiter, and to fail waiters at close), the eviction timer (to
 // stop it when drain is cut short) and the minimum top-up after an outage.
-interface WaitingRequest { readonly state: string; reject(err: unknown): void; setTimeout(ms: number): void }
+interface WaitingRequest { readonly state: string; resolve(value: unknown): void; reject(err: unknown): void }
 interface GenericPoolInternals<T> extends GenericPool<T> {
-  _waitingClientsQueue: { enqueue(request: WaitingRequest, priority?: number): void; dequeue(): WaitingRequest | undefined };
+  _waitingClientsQueue: { readonly length: number; enqueue(request: WaitingRequest, priority?: number): void; dequeue(): WaitingRequest | undefined };
   _descheduleEvictorRun(): void;
   _ensureMinimum(): void;
 }
@@ -153,9 +154,85 @@ class Borrow {
   constructor(readonly signal: AbortSignal | undefined, readonly priority: number | undefined, readonly holder: Holder | undefined, readonly started: number) {}
 }
 
-/** The remaining acquire time ran out while a broken connection was being replaced. */
+/** The acquire time ran out (the name is what generic-pool's queue and acquireError() look for). */
 class DeadlineError extends Error {
   override readonly name = 'TimeoutError';
+}
+
+/**
+ * The acquire timeout of waiting callers: one timer, armed for the oldest waiter, rather than a
+ * timer per waiter (all wait the same acquireTimeoutMs, so deadlines come in arrival order).
+ * Served requests are dropped from the front as new ones come, and the list is compacted when
+ * they pile up behind a long waiter (a low priority one, say).
+ */
+class WaitDeadlines {
+  private requests: WaitingRequest[] = [];
+  private deadlines: number[] = [];
+  private head = 0;
+  /** Waiting requests after the last compaction; the next one comes after as many more + 1024. */
+  private live = 0;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  constructor(private readonly timeoutMs: number) {}
+
+  add(request: WaitingRequest): void {
+    const requests = this.requests;
+    while (this.head < requests.length && requests[this.head].state !== 'PENDING') this.head++;
+    if (this.head === requests.length) this.reset();
+    else if (requests.length - this.head > 2 * this.live + 1024) this.compact();
+    requests.push(request);
+    this.deadlines.push(performance.now() + this.timeoutMs);
+    // No timer means no one else is waiting: this request has the earliest deadline.
+    if (this.timer === undefined) this.arm(this.timeoutMs);
+  }
+
+  /** Stops the timer and forgets every request (close() rejects the waiters itself). */
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.reset();
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(WaitDeadlines.fired, Math.max(1, Math.ceil(ms)), this);
+  }
+
+  private static fired(self: WaitDeadlines): void {
+    self.timer = undefined;
+    const { requests, deadlines } = self;
+    const now = performance.now();
+    let i = self.head;
+    for (; i < requests.length; i++) {
+      const request = requests[i];
+      if (request.state !== 'PENDING') continue;
+      // Timers fire on the loop's cached clock, so up to a millisecond before the deadline.
+      if (deadlines[i] - now > 1) break;
+      request.reject(new DeadlineError('no connection within the acquire timeout'));
+    }
+    self.head = i;
+    if (i < requests.length) self.arm(deadlines[i] - now);
+    else self.reset();
+  }
+
+  private reset(): void {
+    this.requests.length = 0;
+    this.deadlines.length = 0;
+    this.head = 0;
+    this.live = 0;
+  }
+
+  private compact(): void {
+    const requests: WaitingRequest[] = [];
+    const deadlines: number[] = [];
+    for (let i = this.head; i < this.requests.length; i++) {
+      if (this.requests[i].state !== 'PENDING') continue;
+      requests.push(this.requests[i]);
+      deadlines.push(this.deadlines[i]);
+    }
+    this.requests = requests;
+    this.deadlines = deadlines;
+    this.head = 0;
+    this.live = requests.length;
+  }
 }
 /** Who holds a borrowed connection, for leak reports: the acquiring stack, or the statement of query(). */
 type Holder = StackHolder | string;
@@ -224,6 +301,7 @@ export class DbPool {
   private readonly metered: boolean;
   /** The request generic-pool enqueued in the acquire() running now (see waitFor()). */
   private lastRequest: WaitingRequest | undefined;
+  private readonly waitDeadlines: WaitDeadlines;
   private nextId = 1;
   private state: PoolState = 'open';
   private drainPromise: Promise<DrainResult> | undefined;
@@ -247,6 +325,7 @@ export class DbPool {
       'server.port': this.server.port,
     };
 
+    this.waitDeadlines = new WaitDeadlines(this.opts.acquireTimeoutMs);
     this.creator = new ConnectionCreator<Conn>({
       open: () => this.openConnection(),
       needed: () => this.state !== 'closed' && ((this.state === 'open' && this.conns.size < this.opts.poolSize) || this.gp.pending > this.gp.available),
@@ -279,7 +358,7 @@ export class DbPool {
       min: this.opts.poolSize,
       max,
       // No acquireTimeoutMillis: generic-pool would start a timer for every acquire; waitFor()
-      // starts one only for a caller that really has to wait.
+      // gives a caller that really has to wait a deadline on the pool's one wait timer.
       // Validation on borrow is done in acquire(): generic-pool's testOnBorrow costs a promise
       // round per borrow even when (as almost always) no round trip is needed.
       testOnBorrow: false,
@@ -443,39 +522,53 @@ export class DbPool {
 
   // --- acquisition ------------------------------------------------------------------------------
 
-  /** A checked connection for the caller (promise chain rather than async: one promise fewer per borrow). */
+  /** A checked connection for the caller (withConnection, transaction). */
   private acquire(signal: AbortSignal | undefined, priority: number | undefined, holder: Holder | undefined): Promise<Conn> {
-    if (this.state !== 'open') return Promise.reject(new PoolClosedError());
-    if (signal?.aborted) return Promise.reject(new QueryAbortedError(signal.reason));
-    if (this.gp.pending >= this.opts.maxWaiting && this.gp.available === 0 && this.gp.spareResourceCapacity < 1) {
-      return Promise.reject(new PoolExhaustedError(`pool ${this.name} has ${this.gp.pending} callers waiting (maxWaiting ${this.opts.maxWaiting}); ${this.countsText()}`));
-    }
-    return this.borrow(new Borrow(signal, priority, holder, performance.now()));
+    return new Promise<Conn>((resolve, reject) => this.acquireThen(signal, priority, holder, performance.now(), resolve, reject));
   }
 
-  private borrow(b: Borrow): Promise<Conn> {
+  /**
+   * A checked connection to `onConn`, or a typed error to `onError`. Callbacks rather than a
+   * promise so query() pays for no promise of its own between generic-pool's and its result.
+   */
+  private acquireThen(
+    signal: AbortSignal | undefined, priority: number | undefined, holder: Holder | undefined, started: number,
+    onConn: (conn: Conn) => void, onError: (err: Error) => void,
+  ): void {
+    if (this.state !== 'open') return onError(new PoolClosedError());
+    if (signal?.aborted) return onError(new QueryAbortedError(signal.reason));
+    if (this.gp.pending >= this.opts.maxWaiting && this.gp.available === 0 && this.gp.spareResourceCapacity < 1) {
+      return onError(new PoolExhaustedError(`pool ${this.name} has ${this.gp.pending} callers waiting (maxWaiting ${this.opts.maxWaiting}); ${this.countsText()}`));
+    }
+    this.borrow(new Borrow(signal, priority, holder, started), onConn, onError);
+  }
+
+  private borrow(b: Borrow, onConn: (conn: Conn) => void, onError: (err: Error) => void): void {
     // After a replacement the wait is bounded by what is left of acquireTimeoutMs.
     const waiting = b.signal || b.replaced > 0
       ? this.acquireBounded(b.priority, b.signal, b.replaced > 0 ? b.started + this.opts.acquireTimeoutMs : undefined)
       : this.waitFor(b.priority);
-    return waiting.then(
-      (conn) => {
-        const check = this.borrowCheck(conn);
-        if (check === Check.Ok) return this.lend(conn, b);
-        if (check === Check.Replace) return this.replace(conn, b);
-        // The round trip is bounded by what is left of the acquire timeout, too.
-        const left = Math.floor(b.started + this.opts.acquireTimeoutMs - performance.now());
-        return this.ping(conn, Math.max(1, Math.min(this.opts.validationTimeoutMs, left))).then((ok) => (ok ? this.lend(conn, b) : this.replace(conn, b)));
-      },
-      (err: unknown) => { throw this.acquireError(err); },
+    waiting.then(
+      (conn) => this.check(conn, b, onConn, onError),
+      (err: unknown) => onError(this.acquireError(err)),
     );
   }
 
+  /** What a connection needs before the caller gets it: nothing (almost always), a round trip, or a replacement. */
+  private check(conn: Conn, b: Borrow, onConn: (conn: Conn) => void, onError: (err: Error) => void): void {
+    const check = this.borrowCheck(conn);
+    if (check === Check.Ok) return onConn(this.lend(conn, b));
+    if (check === Check.Replace) return this.replace(conn, b, onConn, onError);
+    // The round trip is bounded by what is left of the acquire timeout, too.
+    const left = Math.floor(b.started + this.opts.acquireTimeoutMs - performance.now());
+    void this.ping(conn, Math.max(1, Math.min(this.opts.validationTimeoutMs, left))).then((ok) => (ok ? onConn(this.lend(conn, b)) : this.replace(conn, b, onConn, onError)));
+  }
+
   /** Broken, past its lifetime, or failed validation: destroyed and replaced before the caller sees it. */
-  private replace(conn: Conn, b: Borrow): Promise<Conn> {
+  private replace(conn: Conn, b: Borrow, onConn: (conn: Conn) => void, onError: (err: Error) => void): void {
     void this.gp.destroy(conn);
     b.replaced++;
-    return this.borrow(b);
+    this.borrow(b, onConn, onError);
   }
 
   private lend(conn: Conn, b: Borrow): Conn {
@@ -492,14 +585,14 @@ export class DbPool {
   }
 
   /**
-   * gp.acquire() with the acquire timeout set on generic-pool's request only when it has to wait
+   * gp.acquire() with the acquire timeout on generic-pool's request only when it has to wait
    * (an idle connection is handed over synchronously inside acquire()).
    */
   private waitFor(priority: number | undefined): Promise<Conn> {
     const pending = this.gp.acquire(priority);
     const request = this.lastRequest;
     this.lastRequest = undefined;
-    if (request && request.state === 'PENDING') request.setTimeout(this.opts.acquireTimeoutMs);
+    if (request && request.state === 'PENDING') this.waitDeadlines.add(request);
     return pending;
   }
 
@@ -592,10 +685,26 @@ export class DbPool {
     conn.lastUsedAt = now;
     if (conn.broken || now >= conn.retireAt || this.state === 'closed') {
       void this.gp.destroy(conn);
-    } else {
+    } else if (!this.handOver(conn)) {
       void this.gp.release(conn);
     }
     this.updateGauges();
+  }
+
+  /**
+   * A released connection goes straight to the next waiter (in priority order), still on the same
+   * generic-pool loan: what gp.release() would do, without closing one loan and opening another
+   * (a promise and four clock reads) per hand-over. The waiter checks it as any borrow does.
+   */
+  private handOver(conn: Conn): boolean {
+    const waiting = this.gp._waitingClientsQueue;
+    if (waiting.length === 0) return false;
+    for (let request = waiting.dequeue(); request; request = waiting.dequeue()) {
+      if (request.state !== 'PENDING') continue; // timed out or failed meanwhile
+      request.resolve(conn);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -661,9 +770,10 @@ export class DbPool {
       // query() gives its connection back itself, so it cannot leak one; a connection held too long
       // there is a slow statement, reported with its (sanitized) text instead of a captured stack,
       // which would cost more than the rest of the pool's work per query.
-      this.acquire(signal, options?.priority, this.opts.leakDetectionMs > 0 ? info.sanitized : undefined).then(
+      this.acquireThen(
+        signal, options?.priority, this.opts.leakDetectionMs > 0 ? info.sanitized : undefined, started,
         (own) => this.send<R>(own, text, params, timeoutMs, signal, true, done),
-        (err: unknown) => done(err, undefined),
+        (err) => done(err, undefined),
       );
     });
   }
@@ -937,6 +1047,7 @@ export class DbPool {
     this.creator.close();
     for (const client of this.connecting) client.connection.stream.destroy();
     for (let waiter = this.gp._waitingClientsQueue.dequeue(); waiter; waiter = this.gp._waitingClientsQueue.dequeue()) waiter.reject(new PoolClosedError());
+    this.waitDeadlines.clear();
     let forced = 0;
     if (!inTime) {
       // Borrowed connections that did not come back: cancel what they run and close them; their

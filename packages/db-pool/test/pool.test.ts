@@ -113,6 +113,41 @@ test('acquire timeout raises PoolTimeoutError with the pool counts', async () =>
   }
 });
 
+test('each waiter gets the acquire timeout from when it started waiting; served waiters never time out', async () => {
+  const small = createPool({ connectionString: postgresUrl(), poolSize: 1, acquireTimeoutMs: 200, applicationName: app });
+  try {
+    await waitFor(() => small.stats().total === 1, 3000, 'pool filled');
+    let release!: () => void;
+    const held = small.withConnection(() => new Promise<void>((r) => { release = r; }));
+    await waitFor(() => small.stats().active === 1, 2000, 'connection borrowed');
+    const settledAt = (p: Promise<unknown>, started: number) => p.then(() => Date.now() - started, (e: unknown) => ({ e, after: Date.now() - started }));
+    const t1 = Date.now();
+    const first = settledAt(small.query('SELECT 1'), t1);
+    await sleep(100);
+    const t2 = Date.now();
+    const second = settledAt(small.query('SELECT 1'), t2);
+    const r1 = (await first) as { e: unknown; after: number };
+    expect(r1.e).toBeInstanceOf(PoolTimeoutError);
+    expect(r1.after).toBeGreaterThanOrEqual(190);
+    expect(r1.after).toBeLessThan(290);
+    // The second waiter is still waiting when the first times out, and gets its own full 200 ms.
+    const r2 = (await second) as { e: unknown; after: number };
+    expect(r2.e).toBeInstanceOf(PoolTimeoutError);
+    expect(r2.after).toBeGreaterThanOrEqual(190);
+    expect(r2.after).toBeLessThan(290);
+    // A waiter served in time resolves, and no timeout fires for it later.
+    const third = small.query<{ n: number }>('SELECT 3 AS n');
+    await sleep(50);
+    release();
+    await held;
+    await expect(third).resolves.toMatchObject({ rows: [{ n: 3 }] });
+    await sleep(200);
+    expect(small.stats().acquireTimeouts).toBe(2);
+  } finally {
+    await small.close();
+  }
+});
+
 test('maxWaiting exceeded raises PoolExhaustedError at once', async () => {
   const small = createPool({ connectionString: postgresUrl(), poolSize: 1, maxWaiting: 1, acquireTimeoutMs: 2000, applicationName: app });
   try {
