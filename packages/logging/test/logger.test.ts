@@ -122,6 +122,47 @@ describe('trace correlation', () => {
     expect(outside.trace_id).toBeUndefined();
     expect(ecs.out.json()[0]).toMatchObject({ 'trace.id': ids!.traceId, 'span.id': ids!.spanId });
   });
+
+  it('json lines stay exact while spans, levels, times and services change between records (reused line parts)', async () => {
+    const seen: { line: string; record: LogRecord; span?: string }[] = [];
+    class Collect extends Transport {
+      override log(info: Record<string | symbol, any>, next: () => void): void {
+        seen.push({ line: info[Symbol.for('message')], record: info[LOG_RECORD] });
+        next();
+      }
+    }
+    const a = createLogger({ service: 'svc-a', level: 'debug', format: 'json', transports: [new Collect()] });
+    const b = createLogger({ service: 'svc-b', level: 'debug', format: 'json', transports: [new Collect()] });
+    loggers.push(a, b);
+    const tracer = trace.getTracer('test');
+    const spanIds: (string | undefined)[] = [];
+    const both = (msg: string, level: 'info' | 'warn' | 'debug', spanId?: string) => {
+      a[level](msg, { n: 1 }); spanIds.push(spanId);
+      b[level](msg, { n: 2 }); spanIds.push(spanId);
+    };
+    both('no span', 'info');
+    // Sibling spans of one trace: only the span id tells their lines apart.
+    const parent = trace.setSpan(context.active(), tracer.startSpan('parent'));
+    for (const name of ['once', 'twice', 'thrice']) {
+      const span = tracer.startSpan(name, {}, parent);
+      context.with(trace.setSpan(parent, span), () => {
+        const id = span.spanContext().spanId;
+        for (let i = 0; i < name.length - 3; i++) both(`${name} ${i}`, i % 2 ? 'warn' : 'info', id);
+        both('debug', 'debug', id);
+      });
+      span.end();
+    }
+    trace.getSpan(parent)!.end();
+    await new Promise((r) => setTimeout(r, 2)); // another millisecond: a fresh timestamp
+    both('later', 'info');
+    await tick();
+    expect(seen).toHaveLength(spanIds.length);
+    seen.forEach(({ line, record }, i) => {
+      expect(line).toBe(JSON.stringify(toOtelJson(record)));
+      expect(JSON.parse(line).span_id).toBe(spanIds[i]);
+      expect(JSON.parse(line)['service.name']).toBe(i % 2 ? 'svc-b' : 'svc-a');
+    });
+  });
 });
 
 describe('errors', () => {
