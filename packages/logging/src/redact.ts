@@ -49,10 +49,10 @@ const BUILTIN: { pattern: RedactPattern; check: FastCheck }[] = [
   { pattern: { name: 'basic', regex: /\b([Bb][Aa][Ss][Ii][Cc])(\s+)(?=[A-Za-z0-9+/][A-Za-z0-9+/]*[0-9+/=A-Z])[A-Za-z0-9+/]{8,}={0,2}/g, replacement: `$1$2${REDACTED}`, trigger: /basic/i },
     check: (_t, l) => l.includes('basic') },
   // key=value and "key": "value" pairs inside free text (query strings, config dumps, JSON).
-  // The stem starts a word or follows _/- (db_password, x-api-key); the prefix stays as it is.
+  // The stem may end any key (db_password, x-api-key, libpq's sslpassword); the prefix stays as it is.
   { pattern: {
     name: 'key_value',
-    regex: /((?:\b|[_-])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth))(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi,
+    regex: /((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth))(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi,
     replacement: `$1$2${REDACTED}`,
     trigger: /[=:]/,
   }, check: (t, l) => (t.includes('=') || t.includes(':'))

@@ -61,6 +61,15 @@ describe('redact: patterns in strings', () => {
     expect(redact(new URL('amqp://guest:guestpw@mq.local/vhost'))).toBe(`amqp://guest:${REDACTED}@mq.local/vhost`);
   });
 
+  it('redacts secret query parameters and key=value pairs whose key only ends in a secret stem', () => {
+    expect(redactString('postgres://app@db:5432/app?sslmode=require&sslpassword=k3y-pass&application_name=x'))
+      .toBe(`postgres://app@db:5432/app?sslmode=require&sslpassword=${REDACTED}&application_name=x`);
+    expect(redactString('GET /cb?code=1&oauth_token=abc123&state=z')).toBe(`GET /cb?code=1&oauth_token=${REDACTED}&state=z`);
+    expect(redactString('dbpassword: hunter2, user: app')).toBe(`dbpassword: ${REDACTED}, user: app`);
+    // Words that merely contain a stem are left alone.
+    expect(redactString('max_tokens=256 tokenizer: bpe author: jane')).toBe('max_tokens=256 tokenizer: bpe author: jane');
+  });
+
   it('replaces bearer tokens, sk- keys, cloud key ids, GitHub tokens and JWTs', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
     const text = [
