@@ -132,8 +132,9 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
   if (options.temperature !== undefined) attributes['gen_ai.request.temperature'] = options.temperature;
   if (options.maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = options.maxTokens;
   const span = getTracer().startSpan(`${operation} ${options.model}`, { kind: SpanKind.CLIENT, attributes });
-  captureContent(span, 'gen_ai.input.messages', options.input);
+  // One look at the capture setting per call; off by default, so no content work at all.
   const capture = getActive()?.captureContent === true;
+  if (capture) captureContent(span, 'gen_ai.input.messages', options.input);
   return runInSpan(span, undefined, fn, (value) => {
     let info: LlmResponseInfo;
     try {

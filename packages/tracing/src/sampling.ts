@@ -93,12 +93,18 @@ export class HeadSampler implements Sampler {
     ({ byAttribute: this.byAttribute, general: this.rules } = compileRules(rules));
   }
 
-  shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+  /** Whether a drop rule matches: it depends on the name and attributes only, so trace() can ask before starting a span. */
+  dropsByRule(spanName: string, attributes: Attributes): boolean {
     for (let i = 0; i < this.byAttribute.length; i++) {
       const v = attributes[this.byAttribute[i][0]];
-      if (typeof v === 'string' && this.byAttribute[i][1].has(v)) return NOT_RECORD;
+      if (typeof v === 'string' && this.byAttribute[i][1].has(v)) return true;
     }
-    for (let i = 0; i < this.rules.length; i++) if (ruleMatches(this.rules[i], spanName, attributes)) return NOT_RECORD;
+    for (let i = 0; i < this.rules.length; i++) if (ruleMatches(this.rules[i], spanName, attributes)) return true;
+    return false;
+  }
+
+  shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    if (this.dropsByRule(spanName, attributes)) return NOT_RECORD;
     const result = this.base.shouldSample(context, traceId, spanName, spanKind, attributes, links);
     // A child dropped here takes its subtree with it (its context is unsampled), so nothing is orphaned.
     if (this.bucket && result.decision === SamplingDecision.RECORD_AND_SAMPLED && !this.bucket.take()) {

@@ -1,8 +1,9 @@
 // What the running startTracing() instance lends to the module-level helpers (trace(), GenAI,
 // propagation). Before start and after shutdown the helpers use the global API, which is a
 // no-op unless another SDK is registered.
-import { trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { context, trace, type ContextManager, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { HeadSampler } from './sampling';
 
 export const INSTRUMENTATION_NAME = '@periscope/tracing';
 
@@ -12,6 +13,10 @@ export interface ActiveTracing {
   contentMaxLength: number;
   redact?: (text: string) => string;
   propagator: TextMapPropagator;
+  /** Our registered context manager: calling it directly skips the global API's lookup on every span. */
+  contextManager: ContextManager;
+  /** The provider's head sampler: trace() asks its drop rules before starting a span. */
+  sampler: HeadSampler;
 }
 
 export const DEFAULT_PROPAGATOR: TextMapPropagator = new CompositePropagator({
@@ -30,6 +35,11 @@ export function setActive(state: ActiveTracing | undefined): void {
 
 export function getTracer(): Tracer {
   return active?.tracer ?? trace.getTracer(INSTRUMENTATION_NAME);
+}
+
+/** Where trace() and the GenAI helpers read and set the active context: ours while started, else the global API. */
+export function getContextManager(): Pick<ContextManager, 'active' | 'with'> {
+  return active?.contextManager ?? context;
 }
 
 export function getPropagator(): TextMapPropagator {

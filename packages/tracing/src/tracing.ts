@@ -55,19 +55,20 @@ export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
   });
   // With tail sampling the head records every trace (rules, parent and rate limit still apply); the ratio moves to the tail.
   const base = baseSampler(cfg.tailSampling ? (cfg.sampler.startsWith('parentbased') ? 'parentbased_always_on' : 'always_on') : cfg.sampler, cfg.samplerRatio);
+  const sampler = new HeadSampler(base, cfg.dropRules, cfg.maxSpansPerSecond, metrics);
   const provider = new BasicTracerProvider({
-    sampler: new HeadSampler(base, cfg.dropRules, cfg.maxSpansPerSecond, metrics),
+    sampler,
     resource: defaultResource().merge(resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName })),
     spanProcessors: [pipeline],
   });
-  return { provider, pipeline, store };
+  return { provider, pipeline, store, sampler };
 }
 
 /** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
 export function startTracing(options: TracingOptions = {}): Tracing {
   const cfg = resolveConfig(options);
   if (getActive()) throw new TracingStateError('tracing is already started in this process; call shutdown() on the running instance first');
-  const { provider, pipeline, store } = buildProvider(cfg, options);
+  const { provider, pipeline, store, sampler } = buildProvider(cfg, options);
   const propagator = buildPropagator(cfg.propagators);
   const contextManager = new AsyncLocalStorageContextManager().enable();
 
@@ -86,7 +87,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
   propagation.setGlobalPropagator(propagator);
 
   const tracer = provider.getTracer(INSTRUMENTATION_NAME);
-  setActive({ tracer, captureContent: cfg.captureContent, contentMaxLength: cfg.contentMaxLength, redact: options.redact, propagator });
+  setActive({ tracer, captureContent: cfg.captureContent, contentMaxLength: cfg.contentMaxLength, redact: options.redact, propagator, contextManager, sampler });
 
   let shutdownPromise: Promise<void> | undefined;
   const { otlp, ...rest } = cfg;

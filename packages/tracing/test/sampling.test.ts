@@ -1,6 +1,7 @@
-import { context, ROOT_CONTEXT, trace as otelTrace, TraceFlags } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace as otelTrace, TraceFlags, createTraceState, type Context, type Span } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { createMetrics } from '@periscope/metrics';
-import { SpanStatusCode, trace, TokenBucket, type Tracing } from '../src';
+import { inject, SpanStatusCode, trace, Traced, TokenBucket, type Tracing } from '../src';
 import { sleep, startMemory } from './helpers';
 
 const remoteParent = (sampled: boolean) => otelTrace.setSpanContext(ROOT_CONTEXT, {
@@ -26,6 +27,51 @@ describe('head sampling', () => {
     const kept = trace('work', (s) => { trace('cache.get', () => trace('under-cache', () => undefined)); trace('db', () => undefined); return s.spanContext().traceId; });
     expect(tracing.store!.size).toBe(1);
     expect(tracing.store!.getTrace(kept)!.spans.map((s) => s.name).sort()).toEqual(['db', 'work']);
+  });
+
+  it('a span trace() drops by rule has the context the SDK would give it, and its children stay unsampled', () => {
+    tracing = startMemory({ dropRules: [{ name: 'probe' }, { attributes: { 'url.path': '/livez' } }] });
+    const sdkDropped = (ctx: Context) => tracing.tracer.startSpan('probe', {}, ctx);
+    const traceState = createTraceState('vendor=1');
+    const parent = otelTrace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.SAMPLED, traceState, isRemote: true });
+
+    const seen = context.with(parent, () => trace('probe', (s) => {
+      const child = trace('work-under-probe', (c) => c);
+      return { span: s, current: otelTrace.getActiveSpan(), child, headers: inject<Record<string, string>>({}) };
+    }));
+    const expected = sdkDropped(parent).spanContext();
+    expect(seen.span.isRecording()).toBe(false);
+    expect(seen.current).toBe(seen.span);
+    expect(seen.span.spanContext()).toEqual({ ...expected, spanId: seen.span.spanContext().spanId });
+    expect(seen.span.spanContext()).toMatchObject({ traceId: 'a'.repeat(32), traceFlags: TraceFlags.NONE, traceState });
+    expect(seen.span.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(seen.span.spanContext().spanId).not.toBe('b'.repeat(16));
+    expect(seen.child.isRecording()).toBe(false);
+    expect(seen.child.spanContext().traceId).toBe('a'.repeat(32));
+    expect(seen.headers.traceparent).toBe(`00-${'a'.repeat(32)}-${seen.span.spanContext().spanId}-00`);
+
+    // A root: a new valid trace id per span; root: true under a parent also starts a new trace.
+    const roots = [trace('probe', (s) => s.spanContext()), trace('probe', (s) => s.spanContext()), context.with(parent, () => trace('probe', (s) => s.spanContext(), { root: true }))];
+    for (const r of roots) {
+      expect(r.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(otelTrace.isSpanContextValid(r)).toBe(true);
+      expect(r).toMatchObject({ traceFlags: TraceFlags.NONE, traceState: undefined });
+    }
+    expect(new Set(roots.map((r) => r.traceId)).size).toBe(3);
+    // Attribute rules, and suppressed tracing (the SDK's invalid context), through trace() and @Traced() alike.
+    expect(trace('GET /livez', (s) => s.isRecording(), { attributes: { 'url.path': '/livez' } })).toBe(false);
+    const suppressed = suppressTracing(ROOT_CONTEXT);
+    expect(context.with(suppressed, () => trace('probe', (s) => s.spanContext()))).toEqual(sdkDropped(suppressed).spanContext());
+    class Probe {
+      @Traced('probe')
+      run(): Span | undefined {
+        return otelTrace.getActiveSpan();
+      }
+    }
+    const fromDecorator = new Probe().run()!;
+    expect(fromDecorator.isRecording()).toBe(false);
+    expect(otelTrace.isSpanContextValid(fromDecorator.spanContext())).toBe(true);
+    expect(tracing.store!.size).toBe(0);
   });
 
   it('default rules drop /livez /readyz /metrics by url.path or http.route', async () => {
