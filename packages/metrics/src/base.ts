@@ -2,7 +2,8 @@
 // (name, help, type, aggregator, get(), reset()) so it lives in the same Registry as prom-client's
 // own metrics; a series is a plain object whose fields are mutated in place, and a bound handle
 // is the series itself, so a bound record call is a few property writes with no label hashing.
-import { InvalidLabelValueError, MissingLabelError, UnknownLabelError } from './errors';
+import { InvalidLabelValueError, InvalidValueError, MissingLabelError, UnknownLabelError } from './errors';
+import type { BoundHistogram, LabelValues } from './types';
 import { refreshTracingGlobals } from './exemplar';
 import { escapeHelp, formatLabelPairs } from './labels';
 
@@ -162,4 +163,35 @@ export abstract class BaseMetric<S extends SeriesBase> {
 
 export function exemplarLabelSet(traceId: string, spanId: string): Record<string, string> {
   return { trace_id: traceId, span_id: spanId };
+}
+
+export function invalidObservation(metric: string, value: unknown): InvalidValueError {
+  return new InvalidValueError(metric, value, 'observations must be numbers (not NaN)');
+}
+
+/** Histograms and summaries: the same observe(), labels() and startTimer() over their own series. */
+export abstract class ObservingMetric<L extends string, S extends SeriesBase & BoundHistogram> extends BaseMetric<S> {
+  observe(labels: LabelValues<L>, value: number): void;
+  observe(value: number): void;
+  observe(a: LabelValues<L> | number, value?: number): void {
+    if (!this.shared.enabled) return;
+    const labelled = typeof a === 'object' && a !== null;
+    const v = labelled ? value : a;
+    // Checked before the series lookup so a bad value creates no series.
+    if (typeof v !== 'number' || v !== v) throw invalidObservation(this.name, v);
+    this.resolve(labelled ? a : {}).observe(v);
+  }
+
+  labels(labels: LabelValues<L>): BoundHistogram {
+    return this.resolve(labels);
+  }
+
+  startTimer(labels?: Partial<LabelValues<L>>): (extraLabels?: Partial<LabelValues<L>>) => number {
+    const start = performance.now();
+    return (extra) => {
+      const seconds = (performance.now() - start) / 1000;
+      this.resolve(extra ? { ...labels, ...extra } : labels ?? {}).observe(seconds);
+      return seconds;
+    };
+  }
 }

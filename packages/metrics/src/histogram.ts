@@ -1,17 +1,14 @@
 // Histogram: per series, bucket counts in a Float64Array (non-cumulative; summed at exposition),
 // a sum and a count. The bucket is found by a linear scan for short bucket lists (cache-friendly,
 // usually a handful of compares) and by binary search for long ones.
-import { BaseMetric, exemplarLabelSet, PromValue, SeriesBase, Shared } from './base';
-import { InvalidConfigError, InvalidValueError } from './errors';
+import { exemplarLabelSet, invalidObservation, ObservingMetric, PromValue, SeriesBase, Shared } from './base';
+import { InvalidConfigError } from './errors';
 import { captureExemplar, Exemplar, formatExemplar } from './exemplar';
 import { formatValue } from './labels';
-import type { BoundHistogram, Histogram, LabelValues } from './types';
+import type { BoundHistogram, Histogram } from './types';
 
 const LINEAR_SCAN_MAX = 16;
 
-export function invalidObservation(metric: string, value: unknown): InvalidValueError {
-  return new InvalidValueError(metric, value, 'observations must be numbers (not NaN)');
-}
 
 export class HistogramSeries extends SeriesBase implements BoundHistogram {
   /** counts[i] observations in (bounds[i-1], bounds[i]]; the last slot is (last bound, +Inf). */
@@ -86,7 +83,7 @@ export function checkBuckets(metric: string, buckets: readonly number[]): Float6
   return Float64Array.from(list);
 }
 
-export class HistogramMetric<L extends string> extends BaseMetric<HistogramSeries> implements Histogram<L> {
+export class HistogramMetric<L extends string> extends ObservingMetric<L, HistogramSeries> implements Histogram<L> {
   readonly type = 'histogram' as const;
   readonly bounds: Float64Array;
   /** `le` label values, pre-formatted. */
@@ -103,29 +100,6 @@ export class HistogramMetric<L extends string> extends BaseMetric<HistogramSerie
     return new HistogramSeries(this as HistogramMetric<string>, labels, labelStr, this.shared);
   }
 
-  observe(labels: LabelValues<L>, value: number): void;
-  observe(value: number): void;
-  observe(a: LabelValues<L> | number, value?: number): void {
-    if (!this.shared.enabled) return;
-    const labelled = typeof a === 'object' && a !== null;
-    const v = labelled ? value : a;
-    // Checked before the series lookup so a bad value creates no series.
-    if (typeof v !== 'number' || v !== v) throw invalidObservation(this.name, v);
-    this.resolve(labelled ? a : {}).observe(v);
-  }
-
-  labels(labels: LabelValues<L>): BoundHistogram {
-    return this.resolve(labels);
-  }
-
-  startTimer(labels?: Partial<LabelValues<L>>): (extraLabels?: Partial<LabelValues<L>>) => number {
-    const start = performance.now();
-    return (extra) => {
-      const seconds = (performance.now() - start) / 1000;
-      this.resolve(extra ? { ...labels, ...extra } : labels ?? {}).observe(seconds);
-      return seconds;
-    };
-  }
 
   protected values(): PromValue[] {
     const out: PromValue[] = [];

@@ -2,9 +2,8 @@
 // kept out of the registry; we add label validation, the cardinality limit, the off switch,
 // and a sum/count per series for toJSON() and history. Summaries are not a hot-path type.
 import { Summary as PromSummary } from 'prom-client';
-import { BaseMetric, PromMetricObject, PromValue, SeriesBase, Shared } from './base';
-import { invalidObservation } from './histogram';
-import type { BoundHistogram, LabelValues, Summary } from './types';
+import { invalidObservation, ObservingMetric, PromMetricObject, PromValue, SeriesBase, Shared } from './base';
+import type { BoundHistogram, Summary } from './types';
 
 export interface SummaryOptions {
   percentiles?: readonly number[];
@@ -45,7 +44,7 @@ export class SummarySeries extends SeriesBase implements BoundHistogram {
   }
 }
 
-export class SummaryMetric<L extends string> extends BaseMetric<SummarySeries> implements Summary<L> {
+export class SummaryMetric<L extends string> extends ObservingMetric<L, SummarySeries> implements Summary<L> {
   readonly type = 'summary' as const;
   readonly inner: PromSummary<string>;
 
@@ -63,28 +62,6 @@ export class SummaryMetric<L extends string> extends BaseMetric<SummarySeries> i
     return new SummarySeries(this as SummaryMetric<string>, labels, labelStr, this.shared);
   }
 
-  observe(labels: LabelValues<L>, value: number): void;
-  observe(value: number): void;
-  observe(a: LabelValues<L> | number, value?: number): void {
-    if (!this.shared.enabled) return;
-    const labelled = typeof a === 'object' && a !== null;
-    const v = labelled ? value : a;
-    if (typeof v !== 'number' || v !== v) throw invalidObservation(this.name, v);
-    this.resolve(labelled ? a : {}).observe(v);
-  }
-
-  labels(labels: LabelValues<L>): BoundHistogram {
-    return this.resolve(labels);
-  }
-
-  startTimer(labels?: Partial<LabelValues<L>>): (extraLabels?: Partial<LabelValues<L>>) => number {
-    const start = performance.now();
-    return (extra) => {
-      const seconds = (performance.now() - start) / 1000;
-      this.resolve(extra ? { ...labels, ...extra } : labels ?? {}).observe(seconds);
-      return seconds;
-    };
-  }
 
   override reset(): void {
     super.reset();
