@@ -20,6 +20,7 @@ import { createTools } from './tools';
 import { embed } from './tools/embedding';
 import { PostgresKnowledgeBase, rememberTask, setUpSchema } from './tools/pg-knowledge-base';
 import { generateTasks } from './tasks';
+import { ProgressAwareStream } from './progress';
 
 // src/ and dist/ both sit beside package.json.
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
@@ -31,6 +32,8 @@ export interface DemoApp {
   tracing: Tracing;
   logger: PeriscopeLogger;
   logs: LogAggregator;
+  /** Where log lines go (stderr); main.ts attaches the progress bar so they do not interleave. */
+  logStream: ProgressAwareStream;
   pool: DbPool;
   llmCache: Cache;
   embeddingCache: Cache;
@@ -60,7 +63,8 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   // Logs go to stderr (stdout carries the progress and summary); the aggregator keeps recent
   // records, spots known failure patterns and feeds /status.
   const logs = createLogAggregator({ metrics });
-  const logger = createLogger({ service: 'periscope-demo-agent', metrics, aggregator: logs, destination: process.stderr });
+  const logStream = new ProgressAwareStream(process.stderr);
+  const logger = createLogger({ service: 'periscope-demo-agent', metrics, aggregator: logs, destination: logStream });
   // Every task is one trace. The in-process store backs /debug/traces and the summary's tree;
   // OTEL_TRACES_EXPORTER=otlp (or zipkin, console, file) sends them on as well.
   const tracing = startTracing({ serviceName: 'periscope-demo-agent', serviceVersion: version, metrics, redact: redactString });
@@ -180,7 +184,7 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   server.onShutdown('tracing', () => tracing.shutdown());
 
   return {
-    config, metrics, server, tracing, logger, logs, pool, llmCache, embeddingCache, agent, store, notices, ready, runTask,
+    config, metrics, server, tracing, logger, logs, logStream, pool, llmCache, embeddingCache, agent, store, notices, ready, runTask,
     async runBatch(onProgress) {
       await ready;
       const prompts = generateTasks(config.tasks, config.seed);

@@ -76,9 +76,11 @@ async function main(): Promise<void> {
 
   await app.ready;
   const progress = createProgress(config.tasks);
+  app.logStream.progress = progress;
   const started = performance.now();
   const results = await app.runBatch((done, errors) => progress.update(done, errors));
   progress.finish();
+  app.logStream.progress = undefined;
   process.stdout.write(`${summary(app, results, performance.now() - started, base)}\n`);
   const slowest = app.tracing.store?.slowestTrace();
   if (slowest) process.stdout.write(`\nSlowest trace (${slowest.traceId})\n${app.tracing.store!.renderTree(slowest.traceId)}\n`);
