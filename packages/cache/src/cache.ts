@@ -485,28 +485,26 @@ export class Cache {
 
   /** Counts and promotes an L2 read; synchronous so the hot path adds no await. */
   private fromL2(key: string, bytes: Buffer | null): L1Entry | undefined {
-    const entry = bytes && this.decode(bytes, this.l2c!);
-    if (entry && entry.staleUntil > Date.now()) {
-      if (entry.expiresAt > Date.now()) this.l2c!.hit();
-      else this.l2c!.miss();
-      this.l1.set(key, entry);
-      return entry;
-    }
-    this.l2c!.miss();
-    return undefined;
+    return this.promote(key, bytes, this.l2c!);
   }
 
   private fromL3(key: string, bytes: Buffer | null): L1Entry | undefined {
-    const entry = bytes && this.decode(bytes, this.l3c!);
+    const entry = this.promote(key, bytes, this.l3c!);
+    // Promote to L2 with the same bytes: same expiry, never a fresh TTL.
+    if (entry && bytes && this.l2) this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
+    return entry;
+  }
+
+  /** A lower tier's read: counted as hit (fresh) or miss (stale or absent); usable entries go into L1. */
+  private promote(key: string, bytes: Buffer | null, counters: TierCounters): L1Entry | undefined {
+    const entry = bytes && this.decode(bytes, counters);
     if (entry && entry.staleUntil > Date.now()) {
-      if (entry.expiresAt > Date.now()) this.l3c!.hit();
-      else this.l3c!.miss();
+      if (entry.expiresAt > Date.now()) counters.hit();
+      else counters.miss();
       this.l1.set(key, entry);
-      // Promote to L2 with the same bytes: same expiry, never a fresh TTL.
-      if (this.l2) this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
       return entry;
     }
-    this.l3c!.miss();
+    counters.miss();
     return undefined;
   }
 

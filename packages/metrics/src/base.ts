@@ -165,6 +165,16 @@ export function exemplarLabelSet(traceId: string, spanId: string): Record<string
   return { trace_id: traceId, span_id: spanId };
 }
 
+/** A timer that records the elapsed seconds through `record` when ended, and returns them. */
+export function secondsTimer(record: (seconds: number) => void): () => number {
+  const start = performance.now();
+  return () => {
+    const seconds = (performance.now() - start) / 1000;
+    record(seconds);
+    return seconds;
+  };
+}
+
 export function invalidObservation(metric: string, value: unknown): InvalidValueError {
   return new InvalidValueError(metric, value, 'observations must be numbers (not NaN)');
 }

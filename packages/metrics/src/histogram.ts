@@ -1,7 +1,7 @@
 // Histogram: per series, bucket counts in a Float64Array (non-cumulative; summed at exposition),
 // a sum and a count. The bucket is found by a linear scan for short bucket lists (cache-friendly,
 // usually a handful of compares) and by binary search for long ones.
-import { exemplarLabelSet, invalidObservation, ObservingMetric, PromValue, SeriesBase, Shared } from './base';
+import { exemplarLabelSet, invalidObservation, ObservingMetric, secondsTimer, PromValue, SeriesBase, Shared } from './base';
 import { InvalidConfigError } from './errors';
 import { captureExemplar, Exemplar, formatExemplar } from './exemplar';
 import { formatValue } from './labels';
@@ -55,12 +55,7 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
   }
 
   startTimer(): () => number {
-    const start = performance.now();
-    return () => {
-      const seconds = (performance.now() - start) / 1000;
-      this.observe(seconds);
-      return seconds;
-    };
+    return secondsTimer((seconds) => this.observe(seconds));
   }
 
   zero(): void {

@@ -2,7 +2,7 @@
 // kept out of the registry; we add label validation, the cardinality limit, the off switch,
 // and a sum/count per series for toJSON() and history. Summaries are not a hot-path type.
 import { Summary as PromSummary } from 'prom-client';
-import { invalidObservation, ObservingMetric, PromMetricObject, PromValue, SeriesBase, Shared } from './base';
+import { invalidObservation, ObservingMetric, secondsTimer, PromMetricObject, PromValue, SeriesBase, Shared } from './base';
 import type { BoundHistogram, Summary } from './types';
 
 export interface SummaryOptions {
@@ -30,12 +30,7 @@ export class SummarySeries extends SeriesBase implements BoundHistogram {
   }
 
   startTimer(): () => number {
-    const start = performance.now();
-    return () => {
-      const seconds = (performance.now() - start) / 1000;
-      this.observe(seconds);
-      return seconds;
-    };
+    return secondsTimer((seconds) => this.observe(seconds));
   }
 
   zero(): void {
