@@ -3,7 +3,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const projectDirs = ['packages', 'apps', 'tools']
-  .flatMap((group) => (fs.existsSync(path.join(__dirname, group)) ? fs.readdirSync(path.join(__dirname, group)).map((d) => path.join(group, d)) : []))
+  .flatMap((group) =>
+    fs.existsSync(path.join(__dirname, group))
+      ? fs.readdirSync(path.join(__dirname, group)).map((d) => path.join(group, d))
+      : [],
+  )
   .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')));
 
 module.exports = {

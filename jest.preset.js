@@ -13,7 +13,10 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   moduleNameMapper: {
-    '^@periscope/(metrics|tracing|logging|profiling|gpu-pool|db-pool|cache|alerting|health)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^@periscope/(core|metrics|tracing|logging|profiling|gpu-pool|db-pool|cache|alerting|health)$': path.join(
+      root,
+      'packages/$1/src/index.ts',
+    ),
     '^@periscope-tools/(testing|bench)$': path.join(root, 'tools/$1/src/index.ts'),
   },
   globalSetup: path.join(root, 'tools/testing/jest-global-setup.js'),

@@ -20,10 +20,23 @@ function run(label, cmd, args, { capture = false, timeoutMs = 0 } = {}) {
   return new Promise((resolve) => {
     process.stdout.write(`\n== ${label}: ${path.basename(cmd)} ${args.join(' ')}\n`);
     const started = Date.now();
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', capture ? 'pipe' : 'inherit'], env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: process.stdout.isTTY ? '1' : '0' } });
+    const child = spawn(cmd, args, {
+      cwd: root,
+      stdio: ['ignore', 'inherit', capture ? 'pipe' : 'inherit'],
+      env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+    });
     let stderr = '';
-    if (capture) child.stderr.on('data', (d) => { stderr += d; process.stderr.write(d); });
-    const timer = timeoutMs ? setTimeout(() => { stderr += `\n${label} did not exit within ${timeoutMs / 1000}s (open handles?)\n`; child.kill('SIGKILL'); }, timeoutMs) : null;
+    if (capture)
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        process.stderr.write(d);
+      });
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          stderr += `\n${label} did not exit within ${timeoutMs / 1000}s (open handles?)\n`;
+          child.kill('SIGKILL');
+        }, timeoutMs)
+      : null;
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
@@ -42,10 +55,17 @@ const resultsDir = path.join(root, '.jest-results');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
 const resultsFile = path.join(resultsDir, 'results.json');
-const jest = await run('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], { capture: true, timeoutMs: 25 * 60 * 1000 });
+const jest = await run('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], {
+  capture: true,
+  timeoutMs: 25 * 60 * 1000,
+});
 
 // Jest force-kills workers that do not exit and only warns: a leaked socket/timer must fail the run.
-if (/failed to exit gracefully|did not exit one second after|open handles? (?:potentially )?keeping Jest from exiting/i.test(jest.stderr)) {
+if (
+  /failed to exit gracefully|did not exit one second after|open handles? (?:potentially )?keeping Jest from exiting/i.test(
+    jest.stderr,
+  )
+) {
   failures.push('open handles (a test left a socket, timer or file open)');
 }
 

@@ -1,1 +1,5 @@
-module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'health-server', rootDir: __dirname };
+module.exports = {
+  ...require('@periscope-tools/testing/jest-preset'),
+  displayName: 'health-server',
+  rootDir: __dirname,
+};

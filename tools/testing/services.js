@@ -17,7 +17,10 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 function canConnect(host, port, timeoutMs = 1000) {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const done = (ok) => { socket.destroy(); resolve(ok); };
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
@@ -44,7 +47,12 @@ function hostPort(url, defaultPort) {
 function which(bin, extraDirs = []) {
   for (const dir of [...(process.env.PATH || '').split(':'), ...extraDirs]) {
     const p = path.join(dir, bin);
-    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* keep looking */ }
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
   }
   return null;
 }
@@ -52,8 +60,13 @@ function which(bin, extraDirs = []) {
 function postgresBinDirs() {
   const base = '/usr/lib/postgresql';
   try {
-    return fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)).map((v) => path.join(base, v, 'bin'));
-  } catch { return []; }
+    return fs
+      .readdirSync(base)
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => path.join(base, v, 'bin'));
+  } catch {
+    return [];
+  }
 }
 
 async function waitFor(fn, timeoutMs, what) {
@@ -82,14 +95,26 @@ async function startPrivatePostgres(log) {
     if (r.status !== 0) throw new Error(`${cmd} failed: ${(r.stderr || r.stdout || '').trim()}`);
   };
   run(initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  run(pgCtl, ['-D', dataDir, '-w', '-l', path.join(dataDir, 'server.log'), '-o',
-    `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);
+  run(pgCtl, [
+    '-D',
+    dataDir,
+    '-w',
+    '-l',
+    path.join(dataDir, 'server.log'),
+    '-o',
+    `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`,
+    'start',
+  ]);
   run(path.join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'test']);
   log(`services: started a private PostgreSQL on 127.0.0.1:${port} (${dataDir})`);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/test`,
     stop() {
-      try { run(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']); } catch { /* already gone */ }
+      try {
+        run(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']);
+      } catch {
+        /* already gone */
+      }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -99,12 +124,18 @@ async function startPrivateRedis(log) {
   const redisServer = which('redis-server', ['/usr/bin', '/usr/local/bin']);
   if (!redisServer) return null;
   const port = await freePort();
-  const child = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    redisServer,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   await waitFor(() => canConnect('127.0.0.1', port, 300), 10000, 'redis-server');
   log(`services: started a private Redis on 127.0.0.1:${port}`);
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop() { child.kill('SIGKILL'); },
+    stop() {
+      child.kill('SIGKILL');
+    },
   };
 }
 
@@ -117,19 +148,44 @@ async function ensureServices({ log = () => {} } = {}) {
   if (globalThis.__periscopeServices) return globalThis.__periscopeServices.stop;
   const started = [];
   const specs = [
-    { env: 'DATABASE_URL', def: DEFAULT_DATABASE_URL, port: 5432, name: 'PostgreSQL', problemEnv: 'PERISCOPE_TEST_POSTGRES_PROBLEM',
-      start: startPrivatePostgres, install: 'apt-get install postgresql (or set DATABASE_URL to a reachable server)' },
-    { env: 'REDIS_URL', def: DEFAULT_REDIS_URL, port: 6379, name: 'Redis', problemEnv: 'PERISCOPE_TEST_REDIS_PROBLEM',
-      start: startPrivateRedis, install: 'apt-get install redis-server (or set REDIS_URL to a reachable server)' },
+    {
+      env: 'DATABASE_URL',
+      def: DEFAULT_DATABASE_URL,
+      port: 5432,
+      name: 'PostgreSQL',
+      problemEnv: 'PERISCOPE_TEST_POSTGRES_PROBLEM',
+      start: startPrivatePostgres,
+      install: 'apt-get install postgresql (or set DATABASE_URL to a reachable server)',
+    },
+    {
+      env: 'REDIS_URL',
+      def: DEFAULT_REDIS_URL,
+      port: 6379,
+      name: 'Redis',
+      problemEnv: 'PERISCOPE_TEST_REDIS_PROBLEM',
+      start: startPrivateRedis,
+      install: 'apt-get install redis-server (or set REDIS_URL to a reachable server)',
+    },
   ];
   for (const spec of specs) {
     const url = process.env[spec.env] || spec.def;
     const { host, port } = hostPort(url, spec.port);
-    if (await canConnect(host, port)) { process.env[spec.env] = url; continue; }
+    if (await canConnect(host, port)) {
+      process.env[spec.env] = url;
+      continue;
+    }
     let instance = null;
     let why = '';
-    try { instance = await spec.start(log); } catch (err) { why = ` (starting a private one failed: ${err.message})`; }
-    if (instance) { started.push(instance); process.env[spec.env] = instance.url; continue; }
+    try {
+      instance = await spec.start(log);
+    } catch (err) {
+      why = ` (starting a private one failed: ${err.message})`;
+    }
+    if (instance) {
+      started.push(instance);
+      process.env[spec.env] = instance.url;
+      continue;
+    }
     process.env[spec.problemEnv] =
       `${spec.name} is not reachable at ${host}:${port} (${spec.env}) and no server could be started here${why}. ` +
       `Install it: ${spec.install}.`;

@@ -4,7 +4,15 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@periscope/metrics';
 import { Buckets } from '@periscope/metrics';
 import { traceAgent, traceLlmCall, traceTool, recordError } from '@periscope/tracing';
-import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type LlmProvider, type ToolCall, type ToolSpec } from './llm/provider';
+import {
+  LlmError,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResult,
+  type LlmProvider,
+  type ToolCall,
+  type ToolSpec,
+} from './llm/provider';
 import type { Tool } from './tools';
 import { costUsd } from './pricing';
 
@@ -86,7 +94,9 @@ export class AgentStats {
       llmCallsFromCache: this.cachedCalls,
       latencyMs: { p50: this.percentileMs(0.5), p95: this.percentileMs(0.95) },
       costUsd: Number(this.costUsd.toFixed(6)),
-      models: Object.fromEntries([...this.perModel].map(([k, v]) => [k, { ...v, costUsd: Number(v.costUsd.toFixed(6)) }])),
+      models: Object.fromEntries(
+        [...this.perModel].map(([k, v]) => [k, { ...v, costUsd: Number(v.costUsd.toFixed(6)) }]),
+      ),
     };
   }
 }
@@ -114,40 +124,95 @@ export class Agent {
     const metrics = options.metrics;
     this.m = {
       metrics,
-      tasks: metrics.counter({ name: 'periscope_agent_tasks_total', help: 'Agent tasks finished, by outcome', labelNames: ['status'] as const }),
-      taskDuration: metrics.histogram({ name: 'periscope_agent_task_duration_seconds', help: 'Agent task duration', labelNames: ['status'] as const, buckets: Buckets.llmLatency }),
+      tasks: metrics.counter({
+        name: 'periscope_agent_tasks_total',
+        help: 'Agent tasks finished, by outcome',
+        labelNames: ['status'] as const,
+      }),
+      taskDuration: metrics.histogram({
+        name: 'periscope_agent_task_duration_seconds',
+        help: 'Agent task duration',
+        labelNames: ['status'] as const,
+        buckets: Buckets.llmLatency,
+      }),
       inFlight: metrics.gauge({ name: 'periscope_agent_tasks_in_flight', help: 'Agent tasks running now' }),
-      iterations: metrics.histogram({ name: 'periscope_agent_iterations', help: 'Model round trips per agent task', buckets: [1, 2, 3, 4, 5, 8] }),
-      toolCalls: metrics.counter({ name: 'periscope_agent_tool_calls_total', help: 'Tool calls, by tool and outcome', labelNames: ['tool', 'status'] as const }),
-      toolErrors: metrics.counter({ name: 'periscope_agent_tool_errors_total', help: 'Tool calls that failed, by tool and error type', labelNames: ['tool', 'error_type'] as const }),
-      toolDuration: metrics.histogram({ name: 'periscope_agent_tool_duration_seconds', help: 'Tool call duration, by tool', labelNames: ['tool'] as const, buckets: Buckets.latency }),
-      cost: metrics.counter({ name: 'periscope_agent_llm_cost_usd_total', help: 'Simulated LLM cost in USD, by model (price table in pricing.ts)', labelNames: ['model'] as const }),
+      iterations: metrics.histogram({
+        name: 'periscope_agent_iterations',
+        help: 'Model round trips per agent task',
+        buckets: [1, 2, 3, 4, 5, 8],
+      }),
+      toolCalls: metrics.counter({
+        name: 'periscope_agent_tool_calls_total',
+        help: 'Tool calls, by tool and outcome',
+        labelNames: ['tool', 'status'] as const,
+      }),
+      toolErrors: metrics.counter({
+        name: 'periscope_agent_tool_errors_total',
+        help: 'Tool calls that failed, by tool and error type',
+        labelNames: ['tool', 'error_type'] as const,
+      }),
+      toolDuration: metrics.histogram({
+        name: 'periscope_agent_tool_duration_seconds',
+        help: 'Tool call duration, by tool',
+        labelNames: ['tool'] as const,
+        buckets: Buckets.latency,
+      }),
+      cost: metrics.counter({
+        name: 'periscope_agent_llm_cost_usd_total',
+        help: 'Simulated LLM cost in USD, by model (price table in pricing.ts)',
+        labelNames: ['model'] as const,
+      }),
     };
   }
 
   /** Runs one task as one trace: invoke_agent → chat {model} → execute_tool {tool}. */
   run(prompt: string, options: { signal?: AbortSignal; id?: string } = {}): Promise<TaskResult> {
     const id = options.id ?? randomUUID();
-    return traceAgent(AGENT_NAME, async (span) => {
-      span.setAttribute('periscope.task.id', id);
-      const result = await this.runTask(id, prompt, options.signal);
-      span.setAttributes({ 'gen_ai.usage.input_tokens': result.usage.inputTokens, 'gen_ai.usage.output_tokens': result.usage.outputTokens, 'periscope.agent.iterations': result.iterations });
-      const fields = { 'periscope.task.id': id, status: result.status, duration_ms: Math.round(result.durationMs), iterations: result.iterations, input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens };
-      if (result.status === 'error') {
-        recordError(span, new Error(result.error));
-        this.logger?.warn('agent task failed', { ...fields, error: result.error });
-      } else {
-        this.logger?.debug('agent task finished', fields);
-      }
-      return result;
-    }, { id });
+    return traceAgent(
+      AGENT_NAME,
+      async (span) => {
+        span.setAttribute('periscope.task.id', id);
+        const result = await this.runTask(id, prompt, options.signal);
+        span.setAttributes({
+          'gen_ai.usage.input_tokens': result.usage.inputTokens,
+          'gen_ai.usage.output_tokens': result.usage.outputTokens,
+          'periscope.agent.iterations': result.iterations,
+        });
+        const fields = {
+          'periscope.task.id': id,
+          status: result.status,
+          duration_ms: Math.round(result.durationMs),
+          iterations: result.iterations,
+          input_tokens: result.usage.inputTokens,
+          output_tokens: result.usage.outputTokens,
+        };
+        if (result.status === 'error') {
+          recordError(span, new Error(result.error));
+          this.logger?.warn('agent task failed', { ...fields, error: result.error });
+        } else {
+          this.logger?.debug('agent task finished', fields);
+        }
+        return result;
+      },
+      { id },
+    );
   }
 
   private async runTask(id: string, prompt: string, signal: AbortSignal | undefined): Promise<TaskResult> {
     const started = performance.now();
     const result: TaskResult = {
-      id, prompt, status: 'ok', answer: '', usage: { inputTokens: 0, outputTokens: 0 }, durationMs: 0,
-      iterations: 0, cachedCalls: 0, toolCalls: [], model: this.model, costUsd: 0, finishedAt: '',
+      id,
+      prompt,
+      status: 'ok',
+      answer: '',
+      usage: { inputTokens: 0, outputTokens: 0 },
+      durationMs: 0,
+      iterations: 0,
+      cachedCalls: 0,
+      toolCalls: [],
+      model: this.model,
+      costUsd: 0,
+      finishedAt: '',
     };
     this.stats.inFlight++;
     this.m.inFlight.inc();
@@ -158,9 +223,14 @@ export class Agent {
       ];
       const toolSpecs = [...this.tools.values()].map((t) => t.spec);
       for (;;) {
-        if (result.iterations >= this.maxIterations) throw new LlmError(`no answer after ${this.maxIterations} model calls`, 'max_iterations');
+        if (result.iterations >= this.maxIterations)
+          throw new LlmError(`no answer after ${this.maxIterations} model calls`, 'max_iterations');
         result.iterations++;
-        const { reply, cached } = await this.callModel(messages, result.iterations === 1 ? toolSpecs : undefined, signal);
+        const { reply, cached } = await this.callModel(
+          messages,
+          result.iterations === 1 ? toolSpecs : undefined,
+          signal,
+        );
         // A cached reply spent no tokens: usage and cost count real calls only.
         if (cached) result.cachedCalls++;
         else {
@@ -196,7 +266,11 @@ export class Agent {
   }
 
   /** One model round trip, through the seam (the demo's response cache); `cached` when no call was made. */
-  private async callModel(messages: ChatMessage[], tools: ToolSpec[] | undefined, signal?: AbortSignal): Promise<{ reply: ChatResult; cached: boolean }> {
+  private async callModel(
+    messages: ChatMessage[],
+    tools: ToolSpec[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ reply: ChatResult; cached: boolean }> {
     const request: ChatRequest = { model: this.model, messages: [...messages], tools };
     let called = false;
     const reply = await this.chatSeam(request, () => {
@@ -216,7 +290,13 @@ export class Agent {
         {
           ...base,
           input: request.messages,
-          describe: (r: ChatResult) => ({ responseModel: r.model, inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, finishReasons: [r.finishReason], output: r.text || r.toolCalls }),
+          describe: (r: ChatResult) => ({
+            responseModel: r.model,
+            inputTokens: r.usage.inputTokens,
+            outputTokens: r.usage.outputTokens,
+            finishReasons: [r.finishReason],
+            output: r.text || r.toolCalls,
+          }),
         },
         () => this.provider.chatStream(request, () => undefined, { signal }),
       );
@@ -232,7 +312,9 @@ export class Agent {
       return reply;
     } catch (err) {
       this.m.metrics.recordLlmCall({
-        ...base, inputTokens: 0, outputTokens: 0,
+        ...base,
+        inputTokens: 0,
+        outputTokens: 0,
         durationSeconds: (performance.now() - started) / 1000,
         errorType: err instanceof LlmError ? err.type : (err as Error).name,
       });
@@ -244,19 +326,23 @@ export class Agent {
     const tool = this.tools.get(call.name);
     const started = performance.now();
     let status: 'ok' | 'error' = 'ok';
-    const output = await traceTool(call.name, async (span) => {
-      try {
-        if (!tool) throw new Error(`unknown tool '${call.name}'`);
-        return await tool.run(call.arguments, signal);
-      } catch (err) {
-        // A failed tool is reported to the model as its result, as function-calling APIs expect.
-        status = 'error';
-        recordError(span, err);
-        this.logger?.warn('tool call failed', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id, err });
-        this.m.toolErrors.inc({ tool: call.name, error_type: (err as Error).name || 'Error' });
-        return `error: ${(err as Error).message}`;
-      }
-    }, { callId: call.id, arguments: call.arguments });
+    const output = await traceTool(
+      call.name,
+      async (span) => {
+        try {
+          if (!tool) throw new Error(`unknown tool '${call.name}'`);
+          return await tool.run(call.arguments, signal);
+        } catch (err) {
+          // A failed tool is reported to the model as its result, as function-calling APIs expect.
+          status = 'error';
+          recordError(span, err);
+          this.logger?.warn('tool call failed', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id, err });
+          this.m.toolErrors.inc({ tool: call.name, error_type: (err as Error).name || 'Error' });
+          return `error: ${(err as Error).message}`;
+        }
+      },
+      { callId: call.id, arguments: call.arguments },
+    );
     const durationMs = performance.now() - started;
     this.m.toolCalls.inc({ tool: call.name, status });
     this.m.toolDuration.observe({ tool: call.name }, durationMs / 1000);

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createHealthServer, type HealthServer } from '@periscope/health';
 import { startTracing, type Tracing } from '@periscope/tracing';
-import { createLogAggregator, createLogger, redactString, type LogAggregator, type PeriscopeLogger } from '@periscope/logging';
+import {
+  createLogAggregator,
+  createLogger,
+  redactString,
+  type LogAggregator,
+  type PeriscopeLogger,
+} from '@periscope/logging';
 import { createPool, startEmbeddedPostgres, type DbPool, type EmbeddedPostgres } from '@periscope/db-pool';
 import { createCache, llmCacheKey, sha256Hex, type Cache } from '@periscope/cache';
 import { Agent, AGENT_NAME, type TaskResult } from './agent';
@@ -50,8 +56,13 @@ export interface DemoApp {
 
 export function createProvider(config: DemoConfig, env: NodeJS.ProcessEnv = process.env): LlmProvider {
   if (config.provider === 'openai') {
-    if (!env.OPENAI_BASE_URL) throw new UsageError('--provider openai needs OPENAI_BASE_URL (e.g. https://api.openai.com/v1)');
-    return new OpenAiProvider({ baseUrl: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY, model: env.OPENAI_MODEL ?? 'gpt-4o-mini' });
+    if (!env.OPENAI_BASE_URL)
+      throw new UsageError('--provider openai needs OPENAI_BASE_URL (e.g. https://api.openai.com/v1)');
+    return new OpenAiProvider({
+      baseUrl: env.OPENAI_BASE_URL,
+      apiKey: env.OPENAI_API_KEY,
+      model: env.OPENAI_MODEL ?? 'gpt-4o-mini',
+    });
   }
   return new SimulatedProvider({ seed: config.seed, errorRate: config.errorRate, latencyScale: config.latencyScale });
 }
@@ -67,7 +78,12 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   const logger = createLogger({ service: 'periscope-demo-agent', metrics, aggregator: logs, destination: logStream });
   // Every task is one trace. The in-process store backs /debug/traces and the summary's tree;
   // OTEL_TRACES_EXPORTER=otlp (or zipkin, console, file) sends them on as well.
-  const tracing = startTracing({ serviceName: 'periscope-demo-agent', serviceVersion: version, metrics, redact: redactString });
+  const tracing = startTracing({
+    serviceName: 'periscope-demo-agent',
+    serviceVersion: version,
+    metrics,
+    redact: redactString,
+  });
   const server = createHealthServer({
     port: config.port,
     host: config.host,
@@ -90,7 +106,14 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   } else {
     notices.push(`database: ${redactString(connectionString)}`);
   }
-  const pool = createPool({ connectionString, poolSize: 4, maxOverflow: 4, metrics, logger, applicationName: 'periscope-demo-agent' });
+  const pool = createPool({
+    connectionString,
+    poolSize: 4,
+    maxOverflow: 4,
+    metrics,
+    logger,
+    applicationName: 'periscope-demo-agent',
+  });
   const ready = setUpSchema(pool).then(({ documents }) => {
     logger.info('knowledge base ready', { documents });
   });
@@ -105,15 +128,30 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
     metrics,
   });
   // Only the LLM cache logs: both share one Redis, so one "Redis is down" line is enough.
-  const llmCache = createCache({ namespace: 'demo-llm', l1: { maxEntries: 2000 }, defaultTtlMs: 60 * 60_000, logger, ...cacheTiers('llm') });
-  const embeddingCache = createCache({ namespace: 'demo-embeddings', l1: { maxEntries: 5000 }, defaultTtlMs: 24 * 60 * 60_000, ...cacheTiers('embeddings') });
+  const llmCache = createCache({
+    namespace: 'demo-llm',
+    l1: { maxEntries: 2000 },
+    defaultTtlMs: 60 * 60_000,
+    logger,
+    ...cacheTiers('llm'),
+  });
+  const embeddingCache = createCache({
+    namespace: 'demo-embeddings',
+    l1: { maxEntries: 5000 },
+    defaultTtlMs: 24 * 60 * 60_000,
+    ...cacheTiers('embeddings'),
+  });
   // The Redis connection opens in the background; give it a moment before calling L2 down.
   let l2 = await llmCache.l2Health();
   for (let i = 0; redisUrl && l2.status !== 'pass' && i < 10; i++) {
     await new Promise((r) => setTimeout(r, 100));
     l2 = await llmCache.l2Health();
   }
-  notices.push(l2.status === 'pass' ? `cache: L1 + L2 Redis (${redactString(redisUrl ?? '')}) + L3 disk (${cacheDir})` : `cache: ${l2.output}`);
+  notices.push(
+    l2.status === 'pass'
+      ? `cache: L1 + L2 Redis (${redactString(redisUrl ?? '')}) + L3 disk (${cacheDir})`
+      : `cache: ${l2.output}`,
+  );
 
   const knowledgeBase = new PostgresKnowledgeBase(pool);
   const tools = createTools({
@@ -128,7 +166,18 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
     // Identical conversations get the stored reply; concurrent duplicates share one call. The
     // provider and its seed are in the key: another simulated seed is another model.
     chat: (request, call) =>
-      llmCache.getOrSet(llmCacheKey({ model: request.model ?? provider.defaultModel, params: { provider: provider.name, seed: config.provider === 'sim' ? config.seed : undefined, tools: request.tools?.map((t) => t.name) }, messages: request.messages }), call),
+      llmCache.getOrSet(
+        llmCacheKey({
+          model: request.model ?? provider.defaultModel,
+          params: {
+            provider: provider.name,
+            seed: config.provider === 'sim' ? config.seed : undefined,
+            tools: request.tools?.map((t) => t.name),
+          },
+          messages: request.messages,
+        }),
+        call,
+      ),
   });
   const store = new TaskStore();
 
@@ -136,12 +185,15 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
     const task = await agent.run(prompt, options);
     store.add(task);
     // The memory table is a record, not the answer: a failed write is logged, not fatal.
-    await rememberTask(pool, task).catch((err: unknown) => logger.warn('could not write task memory', { 'periscope.task.id': task.id, err }));
+    await rememberTask(pool, task).catch((err: unknown) =>
+      logger.warn('could not write task memory', { 'periscope.task.id': task.id, err }),
+    );
     return task;
   };
   addTaskRoutes(server, runTask, store);
   addTraceRoutes(server, tracing);
-  if (!env.PERISCOPE_DEBUG_TOKEN) notices.push('debug endpoints (/debug/traces): off — set PERISCOPE_DEBUG_TOKEN to enable');
+  if (!env.PERISCOPE_DEBUG_TOKEN)
+    notices.push('debug endpoints (/debug/traces): off — set PERISCOPE_DEBUG_TOKEN to enable');
 
   server.addCheck({
     name: 'postgres',
@@ -154,7 +206,14 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
       return { status: h.status, observedValue: h.latencyMs, observedUnit: 'ms', output: h.message };
     },
   });
-  server.addCheck({ name: 'cache-l2', critical: false, componentType: 'datastore', timeoutMs: 500, minIntervalMs: 2000, run: () => llmCache.l2Health() });
+  server.addCheck({
+    name: 'cache-l2',
+    critical: false,
+    componentType: 'datastore',
+    timeoutMs: 500,
+    minIntervalMs: 2000,
+    run: () => llmCache.l2Health(),
+  });
   server.addCheck({
     name: 'llm-provider',
     measurement: 'errorRatio',
@@ -165,7 +224,12 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
       // Error ratio of finished tasks: warn above 20% so dashboards and /health show it.
       const { done, errors } = agent.stats;
       const ratio = done ? errors / done : 0;
-      return { status: ratio > 0.2 ? 'warn' : 'pass', observedValue: Number(ratio.toFixed(4)), observedUnit: 'ratio', output: `${errors} of ${done} tasks failed` };
+      return {
+        status: ratio > 0.2 ? 'warn' : 'pass',
+        observedValue: Number(ratio.toFixed(4)),
+        observedUnit: 'ratio',
+        output: `${errors} of ${done} tasks failed`,
+      };
     },
   });
   server.addStatus('agent', () => ({ provider: provider.name, model: provider.defaultModel, ...agent.stats.toJSON() }));
@@ -184,7 +248,21 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   server.onShutdown('tracing', () => tracing.shutdown());
 
   return {
-    config, metrics, server, tracing, logger, logs, logStream, pool, llmCache, embeddingCache, agent, store, notices, ready, runTask,
+    config,
+    metrics,
+    server,
+    tracing,
+    logger,
+    logs,
+    logStream,
+    pool,
+    llmCache,
+    embeddingCache,
+    agent,
+    store,
+    notices,
+    ready,
+    runTask,
     async runBatch(onProgress) {
       await ready;
       const prompts = generateTasks(config.tasks, config.seed);

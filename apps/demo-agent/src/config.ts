@@ -32,14 +32,16 @@ interface FlagSpec {
 function integer(min: number, max: number) {
   return (raw: string, flag: string) => {
     const n = Number(raw);
-    if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max)
+      throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return n;
   };
 }
 function number(min: number, max: number) {
   return (raw: string, flag: string) => {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return n;
   };
 }
@@ -50,31 +52,75 @@ function boolean(raw: string, flag: string) {
 }
 
 const FLAGS: Record<string, FlagSpec> = {
-  tasks: { env: 'PERISCOPE_DEMO_TASKS', default: '50', help: 'tasks in the batch (0 serves only)', parse: integer(0, 100000) },
+  tasks: {
+    env: 'PERISCOPE_DEMO_TASKS',
+    default: '50',
+    help: 'tasks in the batch (0 serves only)',
+    parse: integer(0, 100000),
+  },
   concurrency: { env: 'PERISCOPE_DEMO_CONCURRENCY', default: '4', help: 'tasks run at once', parse: integer(1, 256) },
   seed: {
-    env: 'PERISCOPE_DEMO_SEED', default: 'random', help: 'seed of the task generator and the simulated LLM (printed, to replay a run)',
+    env: 'PERISCOPE_DEMO_SEED',
+    default: 'random',
+    help: 'seed of the task generator and the simulated LLM (printed, to replay a run)',
     // A fresh seed per run by default: a repeated run would otherwise be answered from the LLM cache.
     parse: (raw, flag) => (raw === 'random' ? Math.floor(Math.random() * 2 ** 31) : integer(0, 2 ** 31 - 1)(raw, flag)),
   },
-  port: { env: 'PERISCOPE_DEMO_PORT', default: '9464', help: 'HTTP port of the endpoints (0 = any free port)', parse: integer(0, 65535) },
-  host: { env: 'PERISCOPE_DEMO_HOST', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 in containers)', parse: (raw) => raw },
+  port: {
+    env: 'PERISCOPE_DEMO_PORT',
+    default: '9464',
+    help: 'HTTP port of the endpoints (0 = any free port)',
+    parse: integer(0, 65535),
+  },
+  host: {
+    env: 'PERISCOPE_DEMO_HOST',
+    default: '127.0.0.1',
+    help: 'interface to bind (0.0.0.0 in containers)',
+    parse: (raw) => raw,
+  },
   provider: {
-    env: 'PERISCOPE_DEMO_PROVIDER', default: 'sim', help: 'sim (simulated LLM) or openai (OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)',
+    env: 'PERISCOPE_DEMO_PROVIDER',
+    default: 'sim',
+    help: 'sim (simulated LLM) or openai (OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)',
     parse: (raw, flag) => {
-      if (raw !== 'sim' && raw !== 'openai') throw new UsageError(`${flag} must be sim or openai, got ${JSON.stringify(raw)}`);
+      if (raw !== 'sim' && raw !== 'openai')
+        throw new UsageError(`${flag} must be sim or openai, got ${JSON.stringify(raw)}`);
       return raw;
     },
   },
-  exit: { env: 'PERISCOPE_DEMO_EXIT', default: 'false', help: 'exit after the summary instead of serving', parse: boolean, boolean: true },
-  'error-rate': { env: 'PERISCOPE_DEMO_ERROR_RATE', default: '0.02', help: 'simulated LLM error probability', parse: number(0, 1) },
-  'latency-scale': { env: 'PERISCOPE_DEMO_LATENCY_SCALE', default: '1', help: 'multiplies simulated LLM latency', parse: number(0, 100) },
+  exit: {
+    env: 'PERISCOPE_DEMO_EXIT',
+    default: 'false',
+    help: 'exit after the summary instead of serving',
+    parse: boolean,
+    boolean: true,
+  },
+  'error-rate': {
+    env: 'PERISCOPE_DEMO_ERROR_RATE',
+    default: '0.02',
+    help: 'simulated LLM error probability',
+    parse: number(0, 1),
+  },
+  'latency-scale': {
+    env: 'PERISCOPE_DEMO_LATENCY_SCALE',
+    default: '1',
+    help: 'multiplies simulated LLM latency',
+    parse: number(0, 100),
+  },
 };
 
 export function usage(): string {
-  const lines = ['Usage: npm run demo -- [flags]', '', 'Runs a batch of agent tasks, prints a summary, and serves the endpoints until Ctrl-C.', '', 'Flags (each also an environment variable):'];
+  const lines = [
+    'Usage: npm run demo -- [flags]',
+    '',
+    'Runs a batch of agent tasks, prints a summary, and serves the endpoints until Ctrl-C.',
+    '',
+    'Flags (each also an environment variable):',
+  ];
   for (const [name, spec] of Object.entries(FLAGS)) {
-    lines.push(`  --${name}${spec.boolean ? '' : ' <value>'}`.padEnd(28) + `${spec.help} (default ${spec.default}; ${spec.env})`);
+    lines.push(
+      `  --${name}${spec.boolean ? '' : ' <value>'}`.padEnd(28) + `${spec.help} (default ${spec.default}; ${spec.env})`,
+    );
   }
   lines.push('  --help'.padEnd(28) + 'show this text');
   return lines.join('\n');

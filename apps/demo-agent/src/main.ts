@@ -11,7 +11,8 @@ import type { PoolStats } from '@periscope/db-pool';
 const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
 
 function cacheLine(st: CacheStats): string {
-  const tier = (name: string, t: { hits: number; misses: number; hitRatio: number } | undefined) => (t ? `${name} ${pct(t.hitRatio)} (${t.hits}/${t.hits + t.misses})` : `${name} off`);
+  const tier = (name: string, t: { hits: number; misses: number; hitRatio: number } | undefined) =>
+    t ? `${name} ${pct(t.hitRatio)} (${t.hits}/${t.hits + t.misses})` : `${name} off`;
   return `hit ratio ${tier('L1', st.l1)}, ${tier('L2', st.l2)}, ${tier('L3', st.l3)}`;
 }
 
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   const address = await app.server.listen();
   app.server.markReady();
   const base = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
-  process.stdout.write(`Periscope demo agent on ${base} — ${config.tasks} tasks, concurrency ${config.concurrency}, provider ${config.provider}, seed ${config.seed}\n`);
+  process.stdout.write(
+    `Periscope demo agent on ${base} — ${config.tasks} tasks, concurrency ${config.concurrency}, provider ${config.provider}, seed ${config.seed}\n`,
+  );
   for (const notice of app.notices) process.stdout.write(`  ${notice}\n`);
 
   await app.ready;
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
   app.logStream.progress = undefined;
   process.stdout.write(`${summary(app, results, performance.now() - started, base)}\n`);
   const slowest = app.tracing.store?.slowestTrace();
-  if (slowest) process.stdout.write(`\nSlowest trace (${slowest.traceId})\n${app.tracing.store!.renderTree(slowest.traceId)}\n`);
+  if (slowest)
+    process.stdout.write(`\nSlowest trace (${slowest.traceId})\n${app.tracing.store!.renderTree(slowest.traceId)}\n`);
 
   if (config.exit) {
     await app.close();

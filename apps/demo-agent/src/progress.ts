@@ -41,7 +41,9 @@ export function createProgress(total: number, out: NodeJS.WriteStream = process.
       const decile = total ? Math.floor((done / total) * 10) : 10;
       if (decile === lastDecile && done !== total) return;
       lastDecile = decile;
-      out.write(`progress: ${done}/${total} tasks (${total ? Math.round((done / total) * 100) : 100}%), ${errors} errors\n`);
+      out.write(
+        `progress: ${done}/${total} tasks (${total ? Math.round((done / total) * 100) : 100}%), ${errors} errors\n`,
+      );
     },
     finish() {
       /* lines are complete already */

@@ -1,10 +1,23 @@
 import { parseConfig, UsageError } from '../src/config';
 
 test('defaults, env vars and flags, flags winning', () => {
-  expect(parseConfig([], {})).toEqual({ tasks: 50, concurrency: 4, seed: expect.any(Number), port: 9464, host: '127.0.0.1', provider: 'sim', exit: false, errorRate: 0.02, latencyScale: 1 });
+  expect(parseConfig([], {})).toEqual({
+    tasks: 50,
+    concurrency: 4,
+    seed: expect.any(Number),
+    port: 9464,
+    host: '127.0.0.1',
+    provider: 'sim',
+    exit: false,
+    errorRate: 0.02,
+    latencyScale: 1,
+  });
   expect(parseConfig(['--seed', '42'], {})).toMatchObject({ seed: 42 });
   expect(parseConfig([], { PERISCOPE_DEMO_SEED: '7' })).toMatchObject({ seed: 7 });
-  const c = parseConfig(['--tasks=5', '--exit', '--provider', 'openai'], { PERISCOPE_DEMO_TASKS: '9', PERISCOPE_DEMO_CONCURRENCY: '2' });
+  const c = parseConfig(['--tasks=5', '--exit', '--provider', 'openai'], {
+    PERISCOPE_DEMO_TASKS: '9',
+    PERISCOPE_DEMO_CONCURRENCY: '2',
+  });
   expect(c).toMatchObject({ tasks: 5, concurrency: 2, exit: true, provider: 'openai' });
   expect(parseConfig(['--help'], {})).toBe('help');
 });
@@ -23,5 +36,7 @@ test.each([
 });
 
 test('an invalid env var is named in the error', () => {
-  expect(() => parseConfig([], { PERISCOPE_DEMO_TASKS: '-3' })).toThrow('PERISCOPE_DEMO_TASKS must be an integer from 0 to 100000, got "-3"');
+  expect(() => parseConfig([], { PERISCOPE_DEMO_TASKS: '-3' })).toThrow(
+    'PERISCOPE_DEMO_TASKS must be an integer from 0 to 100000, got "-3"',
+  );
 });

@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { freePort, startChildApp, promtoolCheckMetrics, promtoolPath, startPrometheus, type ChildApp } from '@periscope-tools/testing';
+import {
+  freePort,
+  startChildApp,
+  promtoolCheckMetrics,
+  promtoolPath,
+  startPrometheus,
+  type ChildApp,
+} from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 const RULES = path.join(__dirname, '..', '..', '..', 'deploy', 'prometheus', 'rules', 'periscope.rules.yml');
@@ -11,14 +18,22 @@ const DASHBOARD = path.join(__dirname, '..', '..', '..', 'deploy', 'grafana', 'p
 const DEBUG_TOKEN = 'e2e-debug-token-0123456789';
 // A private cache directory and fresh seeds: earlier runs' cached replies must not leak in.
 const CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-demo-e2e-'));
-const FAST = { PERISCOPE_DEMO_LATENCY_SCALE: '0.02', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300', PERISCOPE_DEMO_CACHE_DIR: CACHE_DIR };
+const FAST = {
+  PERISCOPE_DEMO_LATENCY_SCALE: '0.02',
+  PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300',
+  PERISCOPE_DEMO_CACHE_DIR: CACHE_DIR,
+};
 const freshSeed = () => String(Math.floor(Math.random() * 2 ** 30));
 afterAll(() => fs.rmSync(CACHE_DIR, { recursive: true, force: true }));
 
 describe('demo agent serving', () => {
   let app: ChildApp;
   beforeAll(async () => {
-    app = await startChildApp({ script: MAIN, args: ['--tasks', '6', '--port', '0', '--error-rate', '0', '--seed', freshSeed()], env: { ...FAST, PERISCOPE_DEBUG_TOKEN: DEBUG_TOKEN } });
+    app = await startChildApp({
+      script: MAIN,
+      args: ['--tasks', '6', '--port', '0', '--error-rate', '0', '--seed', freshSeed()],
+      env: { ...FAST, PERISCOPE_DEBUG_TOKEN: DEBUG_TOKEN },
+    });
     await app.waitForOutput(/Serving until Ctrl-C/);
   });
   afterAll(() => app.stop());
@@ -45,7 +60,9 @@ describe('demo agent serving', () => {
     expect(health.headers.get('content-type')).toMatch(/^application\/health\+json/);
     const doc = (await health.json()) as any;
     expect(doc).toMatchObject({ status: 'pass', serviceId: 'periscope-demo-agent' });
-    expect(Object.keys(doc.checks)).toEqual(expect.arrayContaining(['llm-provider:errorRatio', 'postgres:responseTime', 'cache-l2:responseTime']));
+    expect(Object.keys(doc.checks)).toEqual(
+      expect.arrayContaining(['llm-provider:errorRatio', 'postgres:responseTime', 'cache-l2:responseTime']),
+    );
     expect(doc.checks['postgres:responseTime'][0]).toMatchObject({ status: 'pass', componentType: 'datastore' });
   });
 
@@ -54,10 +71,18 @@ describe('demo agent serving', () => {
     expect(prom.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await prom.text();
     promtoolCheckMetrics(text);
-    for (const series of ['gen_ai_client_token_usage_bucket', 'gen_ai_client_operation_duration_seconds_bucket', 'periscope_agent_tasks_total{status="ok"} 6', 'periscope_agent_tool_calls_total', 'process_cpu_user_seconds_total']) {
+    for (const series of [
+      'gen_ai_client_token_usage_bucket',
+      'gen_ai_client_operation_duration_seconds_bucket',
+      'periscope_agent_tasks_total{status="ok"} 6',
+      'periscope_agent_tool_calls_total',
+      'process_cpu_user_seconds_total',
+    ]) {
       expect(text).toContain(series);
     }
-    const om = await fetch(`${app.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    const om = await fetch(`${app.url}/metrics`, {
+      headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+    });
     expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
     const omText = await om.text();
     expect(omText.trimEnd().endsWith('# EOF')).toBe(true);
@@ -87,7 +112,12 @@ describe('demo agent serving', () => {
       await new Promise((r) => setTimeout(r, 2500));
       const rules = (await prom.rules()).flatMap((g) => g.rules);
       expect(rules.length).toBeGreaterThan(0);
-      for (const rule of rules) expect({ rule: rule.name, health: rule.health, error: rule.lastError ?? '' }).toEqual({ rule: rule.name, health: 'ok', error: '' });
+      for (const rule of rules)
+        expect({ rule: rule.name, health: rule.health, error: rule.lastError ?? '' }).toEqual({
+          rule: rule.name,
+          health: 'ok',
+          error: '',
+        });
       expect(await prom.query('periscope:agent_task_error_ratio:rate5m')).toHaveLength(1);
       // Every dashboard panel query returns data: metric and label names match what we export.
       const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8'));
@@ -117,13 +147,27 @@ describe('demo agent serving', () => {
   });
 
   test('POST /tasks runs a task and GET /tasks/:id returns it', async () => {
-    const res = await fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'What is 6 * 7?' }) });
+    const res = await fetch(`${app.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'What is 6 * 7?' }),
+    });
     expect(res.status).toBe(200);
     const task = (await res.json()) as any;
-    expect(task).toEqual({ id: expect.any(String), answer: expect.stringContaining('42'), usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) }, durationMs: expect.any(Number) });
+    expect(task).toEqual({
+      id: expect.any(String),
+      answer: expect.stringContaining('42'),
+      usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
+      durationMs: expect.any(Number),
+    });
     const again = await fetch(`${app.url}/tasks/${task.id}`);
     expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ id: task.id, prompt: 'What is 6 * 7?', status: 'ok', toolCalls: [{ name: 'calculator', status: 'ok' }] });
+    expect(await again.json()).toMatchObject({
+      id: task.id,
+      prompt: 'What is 6 * 7?',
+      status: 'ok',
+      toolCalls: [{ name: 'calculator', status: 'ok' }],
+    });
     expect((await fetch(`${app.url}/tasks/nope`)).status).toBe(404);
   });
 
@@ -134,13 +178,17 @@ describe('demo agent serving', () => {
     ['an array body', '[1]', 400, /JSON object/],
     ['a body over 64 KiB', JSON.stringify({ prompt: 'x'.repeat(70 * 1024) }), 413, /./],
   ])('POST /tasks with %s gets a 4xx JSON error naming the problem', async (_what, body, status, message) => {
-    const res = await fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${app.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/json/);
     expect(((await res.json()) as any).error).toMatch(message);
   });
 
-  test('POST /tasks continues the caller\'s traceparent; /debug/traces shows it behind the bearer token', async () => {
+  test("POST /tasks continues the caller's traceparent; /debug/traces shows it behind the bearer token", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
     const res = await fetch(`${app.url}/tasks`, {
@@ -150,7 +198,9 @@ describe('demo agent serving', () => {
     });
     expect(res.status).toBe(200);
     expect((await fetch(`${app.url}/debug/traces/${traceId}`)).status).toBe(401);
-    expect((await fetch(`${app.url}/debug/traces/${traceId}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect(
+      (await fetch(`${app.url}/debug/traces/${traceId}`, { headers: { authorization: 'Bearer wrong' } })).status,
+    ).toBe(401);
     const auth = { authorization: `Bearer ${DEBUG_TOKEN}` };
     const trace = (await (await fetch(`${app.url}/debug/traces/${traceId}`, { headers: auth })).json()) as any;
     const root = trace.spans.find((s: any) => s.name === 'invoke_agent periscope-demo-agent');
@@ -162,7 +212,11 @@ describe('demo agent serving', () => {
     const list = (await (await fetch(`${app.url}/debug/traces?limit=50`, { headers: auth })).json()) as any;
     expect(list.traces.length).toBeGreaterThanOrEqual(7);
     // A malformed traceparent starts a new trace instead of failing the request.
-    const bad = await fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: '00-zz-1-01' }, body: JSON.stringify({ prompt: 'What is 1+1?' }) });
+    const bad = await fetch(`${app.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: '00-zz-1-01' },
+      body: JSON.stringify({ prompt: 'What is 1+1?' }),
+    });
     expect(bad.status).toBe(200);
   });
 
@@ -177,12 +231,20 @@ describe('demo agent serving', () => {
   });
 });
 
-test('--exit runs the batch and exits 0 by itself; failures are logged as JSON with the task\'s trace id', async () => {
-  const app = await startChildApp({ script: MAIN, args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.5', '--seed', freshSeed()], env: FAST });
+test("--exit runs the batch and exits 0 by itself; failures are logged as JSON with the task's trace id", async () => {
+  const app = await startChildApp({
+    script: MAIN,
+    args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.5', '--seed', freshSeed()],
+    env: FAST,
+  });
   const { code } = await app.exited;
   expect(code).toBe(0);
   expect(app.output()).toMatch(/tasks\s+12 in/);
-  const records = app.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const records = app
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
   const failures = records.filter((r) => r.body === 'agent task failed');
   expect(failures.length).toBeGreaterThan(0);
   for (const f of failures) {
@@ -190,13 +252,19 @@ test('--exit runs the batch and exits 0 by itself; failures are logged as JSON w
     expect(f.trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(f.span_id).toMatch(/^[0-9a-f]{16}$/);
   }
-  expect(app.output()).toMatch(/Slowest trace \([0-9a-f]{32}\)\ntrace [0-9a-f]{32}.*\n└─ invoke_agent periscope-demo-agent/);
+  expect(app.output()).toMatch(
+    /Slowest trace \([0-9a-f]{32}\)\ntrace [0-9a-f]{32}.*\n└─ invoke_agent periscope-demo-agent/,
+  );
 });
 
 test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repeated batch is answered from the cache', async () => {
   const seed = freshSeed();
   const run = async () => {
-    const app = await startChildApp({ script: MAIN, args: ['--tasks', '8', '--port', '0', '--exit', '--error-rate', '0', '--seed', seed], env: { ...FAST, DATABASE_URL: '' } });
+    const app = await startChildApp({
+      script: MAIN,
+      args: ['--tasks', '8', '--port', '0', '--exit', '--error-rate', '0', '--seed', seed],
+      env: { ...FAST, DATABASE_URL: '' },
+    });
     expect((await app.exited).code).toBe(0);
     return app.output();
   };
@@ -212,7 +280,11 @@ test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repe
 
 test('with Redis down the demo runs on L1 + L3, says so once at start, and /health warns instead of failing', async () => {
   const deadRedis = `redis://127.0.0.1:${await freePort()}`;
-  const app = await startChildApp({ script: MAIN, args: ['--tasks', '4', '--port', '0', '--error-rate', '0', '--seed', freshSeed()], env: { ...FAST, REDIS_URL: deadRedis } });
+  const app = await startChildApp({
+    script: MAIN,
+    args: ['--tasks', '4', '--port', '0', '--error-rate', '0', '--seed', freshSeed()],
+    env: { ...FAST, REDIS_URL: deadRedis },
+  });
   try {
     await app.waitForOutput(/Serving until/);
     const out = app.output();
@@ -231,11 +303,19 @@ test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then 
   const app = await startChildApp({
     script: MAIN,
     args: ['--tasks', '0', '--port', '0', '--error-rate', '0'],
-    env: { PERISCOPE_DEMO_LATENCY_SCALE: '1.5', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '800', PERISCOPE_HEALTH_SHUTDOWN_TIMEOUT_MS: '20000' },
+    env: {
+      PERISCOPE_DEMO_LATENCY_SCALE: '1.5',
+      PERISCOPE_HEALTH_DRAIN_DELAY_MS: '800',
+      PERISCOPE_HEALTH_SHUTDOWN_TIMEOUT_MS: '20000',
+    },
   });
   try {
     await app.waitForOutput(/Serving until/);
-    const inFlight = fetch(`${app.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'Search the docs about tail sampling.' }) });
+    const inFlight = fetch(`${app.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'Search the docs about tail sampling.' }),
+    });
     await new Promise((r) => setTimeout(r, 150));
     app.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 150));

@@ -32,14 +32,30 @@ const json = (res: http.ServerResponse, status: number, body: unknown) => {
 };
 
 test('sends messages and tools in the chat-completions shape and parses tool calls and usage', async () => {
-  handler = (_b, _q, res) => json(res, 200, {
-    model: 'gpt-4o-mini-2024',
-    choices: [{ finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'calculator', arguments: '{"expression":"2+2"}' } }] } }],
-    usage: { prompt_tokens: 31, completion_tokens: 9 },
-  });
+  handler = (_b, _q, res) =>
+    json(res, 200, {
+      model: 'gpt-4o-mini-2024',
+      choices: [
+        {
+          finish_reason: 'tool_calls',
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'calculator', arguments: '{"expression":"2+2"}' } },
+            ],
+          },
+        },
+      ],
+      usage: { prompt_tokens: 31, completion_tokens: 9 },
+    });
   const p = new OpenAiProvider({ baseUrl, apiKey: 'sk-test-secret-123456', model: 'gpt-4o-mini' });
   const r = await p.chat({
-    messages: [{ role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: '', toolCalls: [{ id: 'c0', name: 'x', arguments: { a: 1 } }] }, { role: 'tool', toolCallId: 'c0', content: 'ok' }],
+    messages: [
+      { role: 'user', content: 'What is 2+2?' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c0', name: 'x', arguments: { a: 1 } }] },
+      { role: 'tool', toolCallId: 'c0', content: 'ok' },
+    ],
     tools: [{ name: 'calculator', description: 'math', parameters: { type: 'object' } }],
   });
   expect(seen[0].path).toBe('/v1/chat/completions');
@@ -48,12 +64,19 @@ test('sends messages and tools in the chat-completions shape and parses tool cal
     model: 'gpt-4o-mini',
     messages: [
       { role: 'user', content: 'What is 2+2?' },
-      { role: 'assistant', tool_calls: [{ id: 'c0', type: 'function', function: { name: 'x', arguments: '{"a":1}' } }] },
+      {
+        role: 'assistant',
+        tool_calls: [{ id: 'c0', type: 'function', function: { name: 'x', arguments: '{"a":1}' } }],
+      },
       { role: 'tool', tool_call_id: 'c0', content: 'ok' },
     ],
     tools: [{ type: 'function', function: { name: 'calculator' } }],
   });
-  expect(r).toMatchObject({ model: 'gpt-4o-mini-2024', finishReason: 'tool_calls', usage: { inputTokens: 31, outputTokens: 9 } });
+  expect(r).toMatchObject({
+    model: 'gpt-4o-mini-2024',
+    finishReason: 'tool_calls',
+    usage: { inputTokens: 31, outputTokens: 9 },
+  });
   expect(r.toolCalls).toEqual([{ id: 'call_1', name: 'calculator', arguments: { expression: '2+2' } }]);
 });
 
@@ -76,20 +99,35 @@ test('streams server-sent events: tokens in order, usage from the last chunk, ti
     tick();
   };
   const tokens: string[] = [];
-  const r = await new OpenAiProvider({ baseUrl, model: 'm1' }).chatStream({ messages: [{ role: 'user', content: 'hi' }] }, (t) => tokens.push(t));
+  const r = await new OpenAiProvider({ baseUrl, model: 'm1' }).chatStream(
+    { messages: [{ role: 'user', content: 'hi' }] },
+    (t) => tokens.push(t),
+  );
   expect(tokens).toEqual(['Hel', 'lo ', 'world']);
-  expect(r).toMatchObject({ text: 'Hello world', usage: { inputTokens: 5, outputTokens: 3 }, finishReason: 'stop', model: 'm1' });
+  expect(r).toMatchObject({
+    text: 'Hello world',
+    usage: { inputTokens: 5, outputTokens: 3 },
+    finishReason: 'stop',
+    model: 'm1',
+  });
   expect(r.timeToFirstTokenSeconds).toBeGreaterThan(0);
 });
 
 test('assembles streamed tool-call fragments', async () => {
   handler = (_b, _q, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(`data: ${JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'call_9', function: { name: 'calculator', arguments: '{"expr' } }] } }] })}\n\n`);
-    res.write(`data: ${JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: 'ession":"1+1"}' } }] }, finish_reason: 'tool_calls' }] })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'call_9', function: { name: 'calculator', arguments: '{"expr' } }] } }] })}\n\n`,
+    );
+    res.write(
+      `data: ${JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: 'ession":"1+1"}' } }] }, finish_reason: 'tool_calls' }] })}\n\n`,
+    );
     res.end('data: [DONE]\n\n');
   };
-  const r = await new OpenAiProvider({ baseUrl, model: 'm' }).chatStream({ messages: [{ role: 'user', content: 'x' }] }, () => undefined);
+  const r = await new OpenAiProvider({ baseUrl, model: 'm' }).chatStream(
+    { messages: [{ role: 'user', content: 'x' }] },
+    () => undefined,
+  );
   expect(r.toolCalls).toEqual([{ id: 'call_9', name: 'calculator', arguments: { expression: '1+1' } }]);
 });
 
@@ -100,15 +138,22 @@ test.each([
   [400, 'invalid_request'],
 ])('HTTP %d becomes a typed LlmError %s without leaking the API key', async (status, type) => {
   handler = (_b, _q, res) => json(res, status, { error: { message: 'nope' } });
-  const err = await new OpenAiProvider({ baseUrl, apiKey: 'sk-live-abcdef123456', model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+  const err = await new OpenAiProvider({ baseUrl, apiKey: 'sk-live-abcdef123456', model: 'm' })
+    .chat({ messages: [{ role: 'user', content: 'x' }] })
+    .catch((e) => e);
   expect(err).toBeInstanceOf(LlmError);
   expect(err.type).toBe(type);
   expect(`${err.message} ${err.stack}`).not.toContain('sk-live-abcdef123456');
 });
 
 test('malformed tool-call JSON is a typed invalid_response error', async () => {
-  handler = (_b, _q, res) => json(res, 200, { choices: [{ message: { tool_calls: [{ id: 'a', function: { name: 't', arguments: '{not json' } }] } }] });
-  await expect(new OpenAiProvider({ baseUrl, model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ type: 'invalid_response' });
+  handler = (_b, _q, res) =>
+    json(res, 200, {
+      choices: [{ message: { tool_calls: [{ id: 'a', function: { name: 't', arguments: '{not json' } }] } }],
+    });
+  await expect(
+    new OpenAiProvider({ baseUrl, model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] }),
+  ).rejects.toMatchObject({ type: 'invalid_response' });
 });
 
 test('rejects an invalid base URL at construction', () => {
@@ -119,9 +164,13 @@ test('rejects an invalid base URL at construction', () => {
 // Last: it leaves a request hanging, which only closeAllConnections ends.
 test('times out slow providers and reports connection failures as typed errors', async () => {
   handler = () => undefined; // never answers
-  const slow = await new OpenAiProvider({ baseUrl, model: 'm', timeoutMs: 100 }).chat({ messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+  const slow = await new OpenAiProvider({ baseUrl, model: 'm', timeoutMs: 100 })
+    .chat({ messages: [{ role: 'user', content: 'x' }] })
+    .catch((e) => e);
   expect(slow).toMatchObject({ type: 'timeout' });
-  const down = await new OpenAiProvider({ baseUrl: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+  const down = await new OpenAiProvider({ baseUrl: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' })
+    .chat({ messages: [{ role: 'user', content: 'x' }] })
+    .catch((e) => e);
   expect(down).toMatchObject({ type: 'connection_error' });
   server.closeAllConnections();
 });

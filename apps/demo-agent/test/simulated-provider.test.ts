@@ -32,7 +32,13 @@ describe('SimulatedProvider', () => {
 
   test('answers with text once tool results are in the conversation', async () => {
     const p = new SimulatedProvider({ latencyScale: 0 });
-    const r = await p.chat({ messages: [{ role: 'user', content: 'What is 2+2?' }, { role: 'tool', toolCallId: 'x', content: '4' }], tools });
+    const r = await p.chat({
+      messages: [
+        { role: 'user', content: 'What is 2+2?' },
+        { role: 'tool', toolCallId: 'x', content: '4' },
+      ],
+      tools,
+    });
     expect(r.toolCalls).toEqual([]);
     expect(r.finishReason).toBe('stop');
     expect(r.text).toContain('4');
@@ -50,10 +56,12 @@ describe('SimulatedProvider', () => {
   test('draws latency from a realistic distribution (median TTFT ~0.18 s)', async () => {
     const p = new SimulatedProvider({ seed: 3, latencyScale: 0.05 });
     const ttfts: number[] = [];
-    await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-      const r = await p.chatStream({ messages: [{ role: 'user', content: `q${i}` }] }, () => undefined);
-      ttfts.push(r.timeToFirstTokenSeconds! / 0.05);
-    }));
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const r = await p.chatStream({ messages: [{ role: 'user', content: `q${i}` }] }, () => undefined);
+        ttfts.push(r.timeToFirstTokenSeconds! / 0.05);
+      }),
+    );
     ttfts.sort((a, b) => a - b);
     const median = ttfts[20];
     expect(median).toBeGreaterThan(0.08);
@@ -67,7 +75,9 @@ describe('SimulatedProvider', () => {
     expect(failed.length).toBeGreaterThan(70);
     expect(failed.length).toBeLessThan(130);
     for (const f of failed) expect(f.reason).toBeInstanceOf(LlmError);
-    expect(new Set(failed.map((f) => (f.reason as LlmError).type))).toEqual(new Set(['rate_limit_exceeded', 'timeout', 'server_error']));
+    expect(new Set(failed.map((f) => (f.reason as LlmError).type))).toEqual(
+      new Set(['rate_limit_exceeded', 'timeout', 'server_error']),
+    );
   });
 
   test('honours an abort signal', async () => {

@@ -19,7 +19,10 @@ export interface MonitorConfig {
 
 export class MonitorConfigError extends Error {
   readonly code = 'MONITOR_CONFIG_ERROR';
-  constructor(readonly option: string, message: string) {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
     super(`${option}: ${message}`);
     this.name = 'MonitorConfigError';
   }
@@ -28,7 +31,8 @@ export class MonitorConfigError extends Error {
 function int(option: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new MonitorConfigError(option, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()) || n < min || n > max)
+    throw new MonitorConfigError(option, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -60,11 +64,27 @@ export function parseMonitorConfig(argv: string[], env: NodeJS.ProcessEnv = proc
   const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const agents = parseAgentList(env.PERISCOPE_AGENTS);
-  const critical = new Set((env.PERISCOPE_CRITICAL_CHECKS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const critical = new Set(
+    (env.PERISCOPE_CRITICAL_CHECKS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const known = new Set(['postgres', 'redis', ...agents.map((_, i) => `agent-${i + 1}`)]);
-  for (const c of critical) if (!known.has(c)) throw new MonitorConfigError('PERISCOPE_CRITICAL_CHECKS', `unknown check ${JSON.stringify(c)}; known: ${[...known].join(', ')}`);
+  for (const c of critical)
+    if (!known.has(c))
+      throw new MonitorConfigError(
+        'PERISCOPE_CRITICAL_CHECKS',
+        `unknown check ${JSON.stringify(c)}; known: ${[...known].join(', ')}`,
+      );
   return {
-    port: int(flags.port ? '--port' : 'PERISCOPE_HEALTH_SERVER_PORT', flags.port ?? env.PERISCOPE_HEALTH_SERVER_PORT, 9465, 0, 65535),
+    port: int(
+      flags.port ? '--port' : 'PERISCOPE_HEALTH_SERVER_PORT',
+      flags.port ?? env.PERISCOPE_HEALTH_SERVER_PORT,
+      9465,
+      0,
+      65535,
+    ),
     host: flags.host ?? env.PERISCOPE_HEALTH_SERVER_HOST ?? '127.0.0.1',
     databaseUrl: off(databaseUrl) ? undefined : databaseUrl,
     redisUrl: off(redisUrl) ? undefined : redisUrl,
@@ -72,6 +92,12 @@ export function parseMonitorConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     probeTimeoutMs: int('PERISCOPE_PROBE_TIMEOUT_MS', env.PERISCOPE_PROBE_TIMEOUT_MS, 2000, 1, 60000),
     probeIntervalMs: int('PERISCOPE_PROBE_INTERVAL_MS', env.PERISCOPE_PROBE_INTERVAL_MS, 5000, 0, 3600000),
     critical,
-    hostIntervalMs: int('PERISCOPE_HOST_METRICS_INTERVAL_MS', env.PERISCOPE_HOST_METRICS_INTERVAL_MS, 15000, 1000, 3600000),
+    hostIntervalMs: int(
+      'PERISCOPE_HOST_METRICS_INTERVAL_MS',
+      env.PERISCOPE_HOST_METRICS_INTERVAL_MS,
+      15000,
+      1000,
+      3600000,
+    ),
   };
 }

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const address = await monitor.server.listen();
   monitor.server.markReady();
   const base = `http://${address.host}:${address.port}`;
-  process.stdout.write(`Periscope health server on ${base} — /health /readyz /livez /metrics /status; watching ${[config.databaseUrl ? 'postgres' : '', config.redisUrl ? 'redis' : '', ...config.agents.map((_, i) => `agent-${i + 1}`)].filter(Boolean).join(', ') || 'the host only'}\n`);
+  process.stdout.write(
+    `Periscope health server on ${base} — /health /readyz /livez /metrics /status; watching ${[config.databaseUrl ? 'postgres' : '', config.redisUrl ? 'redis' : '', ...config.agents.map((_, i) => `agent-${i + 1}`)].filter(Boolean).join(', ') || 'the host only'}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -22,11 +22,32 @@ export function createMonitor(config: MonitorConfig): Monitor {
   const metrics = createMetrics({ collectDefaultMetrics: true, hostMetrics: { intervalMs: config.hostIntervalMs } });
   const logger = createLogger({ service: 'periscope-health-server', metrics });
   // Polls of agents carry trace context, so an agent's side of a poll joins the monitor's trace.
-  const tracing = startTracing({ serviceName: 'periscope-health-server', serviceVersion: version, metrics, redact: redactString });
+  const tracing = startTracing({
+    serviceName: 'periscope-health-server',
+    serviceVersion: version,
+    metrics,
+    redact: redactString,
+  });
   const fetchWithContext = tracedFetch() as typeof fetch;
-  const server = createHealthServer({ port: config.port, host: config.host, metrics, version, serviceId: 'periscope-health-server', handleSignals: true, logger });
-  const up = metrics.gauge({ name: 'periscope_node_dependency_up', help: '1 when the dependency answered its last probe, else 0', labelNames: ['dependency'] as const });
-  const latency = metrics.gauge({ name: 'periscope_node_dependency_latency_seconds', help: 'Round-trip time of the last successful probe', labelNames: ['dependency'] as const });
+  const server = createHealthServer({
+    port: config.port,
+    host: config.host,
+    metrics,
+    version,
+    serviceId: 'periscope-health-server',
+    handleSignals: true,
+    logger,
+  });
+  const up = metrics.gauge({
+    name: 'periscope_node_dependency_up',
+    help: '1 when the dependency answered its last probe, else 0',
+    labelNames: ['dependency'] as const,
+  });
+  const latency = metrics.gauge({
+    name: 'periscope_node_dependency_latency_seconds',
+    help: 'Round-trip time of the last successful probe',
+    labelNames: ['dependency'] as const,
+  });
   const last = new Map<string, ProbeResult & { target: string; checkedAt: string }>();
 
   const addDependency = (name: string, target: string, componentType: string, probe: () => Promise<ProbeResult>) => {
@@ -41,9 +62,11 @@ export function createMonitor(config: MonitorConfig): Monitor {
       run: async (): Promise<CheckOutcome> => {
         const r = await probe();
         up.set({ dependency: name }, r.status === 'pass' ? 1 : 0);
-        if (r.status === 'pass' && r.observedValue !== undefined) latency.set({ dependency: name }, r.observedValue / 1000);
+        if (r.status === 'pass' && r.observedValue !== undefined)
+          latency.set({ dependency: name }, r.observedValue / 1000);
         const previous = last.get(name);
-        if (previous && previous.status !== r.status) logger.warn(`dependency ${name} is now ${r.status}`, { dependency: name, target, output: r.output });
+        if (previous && previous.status !== r.status)
+          logger.warn(`dependency ${name} is now ${r.status}`, { dependency: name, target, output: r.output });
         last.set(name, { ...r, target, checkedAt: new Date().toISOString() });
         return r;
       },
@@ -58,10 +81,20 @@ export function createMonitor(config: MonitorConfig): Monitor {
     const url = config.redisUrl;
     addDependency('redis', describeEndpoint(url), 'datastore', () => probeRedis(url, config.probeTimeoutMs));
   }
-  config.agents.forEach((base, i) => addDependency(`agent-${i + 1}`, describeEndpoint(base), 'component', () => probeAgent(base, config.probeTimeoutMs, fetchWithContext)));
+  config.agents.forEach((base, i) =>
+    addDependency(`agent-${i + 1}`, describeEndpoint(base), 'component', () =>
+      probeAgent(base, config.probeTimeoutMs, fetchWithContext),
+    ),
+  );
 
   server.addStatus('dependencies', () => Object.fromEntries(last));
-  server.addStatus('agents', () => config.agents.map((base, i) => ({ name: `agent-${i + 1}`, url: describeEndpoint(base), ...last.get(`agent-${i + 1}`) })));
+  server.addStatus('agents', () =>
+    config.agents.map((base, i) => ({
+      name: `agent-${i + 1}`,
+      url: describeEndpoint(base),
+      ...last.get(`agent-${i + 1}`),
+    })),
+  );
   server.onShutdown('logging', () => logger.shutdown());
   server.onShutdown('metrics', () => metrics.close());
   server.onShutdown('tracing', () => tracing.shutdown());

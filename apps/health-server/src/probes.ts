@@ -29,7 +29,12 @@ export function describeEndpoint(url: string): string {
 
 export async function probePostgres(connectionString: string, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: 'periscope-health-server' });
+  const client = new pg.Client({
+    connectionString,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    application_name: 'periscope-health-server',
+  });
   client.on('error', () => undefined); // a server-side drop after the probe must not crash the monitor
   try {
     await client.connect();
@@ -44,7 +49,15 @@ export async function probePostgres(connectionString: string, timeoutMs: number)
 
 export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, disconnectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    disconnectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -64,7 +77,11 @@ export interface AgentProbe extends ProbeResult {
 }
 
 /** Polls an agent instance's /readyz; pass a tracing fetch to propagate trace context. */
-export async function probeAgent(baseUrl: string, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<AgentProbe> {
+export async function probeAgent(
+  baseUrl: string,
+  timeoutMs: number,
+  fetchImpl: typeof fetch = fetch,
+): Promise<AgentProbe> {
   const url = `${baseUrl.replace(/\/+$/, '')}/readyz`;
   const started = performance.now();
   try {
@@ -73,25 +90,44 @@ export async function probeAgent(baseUrl: string, timeoutMs: number, fetchImpl: 
     const ms = Math.round(performance.now() - started);
     return res.status === 200
       ? { url: describeEndpoint(baseUrl), status: 'pass', httpStatus: 200, observedValue: ms, observedUnit: 'ms' }
-      : { url: describeEndpoint(baseUrl), status: 'fail', httpStatus: res.status, observedValue: ms, observedUnit: 'ms', output: `/readyz answered ${res.status}` };
+      : {
+          url: describeEndpoint(baseUrl),
+          status: 'fail',
+          httpStatus: res.status,
+          observedValue: ms,
+          observedUnit: 'ms',
+          output: `/readyz answered ${res.status}`,
+        };
   } catch (err) {
     const name = (err as Error).name;
-    return { url: describeEndpoint(baseUrl), ...failure(name === 'TimeoutError' ? new Error(`no answer within ${timeoutMs} ms`) : (err as Error).cause ?? err, `agent ${describeEndpoint(baseUrl)}`) };
+    return {
+      url: describeEndpoint(baseUrl),
+      ...failure(
+        name === 'TimeoutError' ? new Error(`no answer within ${timeoutMs} ms`) : ((err as Error).cause ?? err),
+        `agent ${describeEndpoint(baseUrl)}`,
+      ),
+    };
   }
 }
 
 /** PERISCOPE_AGENTS: comma-separated base URLs; each must be http(s). */
 export function parseAgentList(raw: string | undefined): string[] {
   if (!raw) return [];
-  const urls = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const u of urls) {
     let parsed: URL;
     try {
       parsed = new URL(u);
     } catch {
-      throw new TypeError(`PERISCOPE_AGENTS: '${redactString(u)}' is not an absolute URL (expected e.g. http://10.0.0.5:9464)`);
+      throw new TypeError(
+        `PERISCOPE_AGENTS: '${redactString(u)}' is not an absolute URL (expected e.g. http://10.0.0.5:9464)`,
+      );
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`PERISCOPE_AGENTS: '${redactString(u)}' must be http or https`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new TypeError(`PERISCOPE_AGENTS: '${redactString(u)}' must be http or https`);
   }
   return urls;
 }

@@ -5,7 +5,15 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { TcpFaultProxy, freePort, postgresUrl, promtoolCheckMetrics, redisUrl, startChildApp, type ChildApp } from '@periscope-tools/testing';
+import {
+  TcpFaultProxy,
+  freePort,
+  postgresUrl,
+  promtoolCheckMetrics,
+  redisUrl,
+  startChildApp,
+  type ChildApp,
+} from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 
@@ -56,7 +64,11 @@ test('/health aggregates PostgreSQL, Redis and agents: a dead agent warns, the r
   const doc = (await res.json()) as any;
   expect(res.status).toBe(200);
   expect(doc.status).toBe('warn');
-  expect(doc.checks['postgres:responseTime'][0]).toMatchObject({ status: 'pass', componentType: 'datastore', observedUnit: 'ms' });
+  expect(doc.checks['postgres:responseTime'][0]).toMatchObject({
+    status: 'pass',
+    componentType: 'datastore',
+    observedUnit: 'ms',
+  });
   expect(doc.checks['redis:responseTime'][0]).toMatchObject({ status: 'pass' });
   expect(doc.checks['agent-1:responseTime'][0]).toMatchObject({ status: 'pass' });
   expect(doc.checks['agent-2:responseTime'][0]).toMatchObject({ status: 'fail' });
@@ -113,16 +125,26 @@ test('host metrics (CPU, memory, disk, network) are collected in the background'
 });
 
 test('invalid configuration exits 2 naming the variable', () => {
-  const r = spawnSync(process.execPath, [MAIN], { env: { ...process.env, PERISCOPE_AGENTS: 'localhost:9464' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [MAIN], {
+    env: { ...process.env, PERISCOPE_AGENTS: 'localhost:9464' },
+    encoding: 'utf8',
+  });
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('PERISCOPE_AGENTS');
-  const c = spawnSync(process.execPath, [MAIN], { env: { ...process.env, PERISCOPE_CRITICAL_CHECKS: 'mysql' }, encoding: 'utf8' });
+  const c = spawnSync(process.execPath, [MAIN], {
+    env: { ...process.env, PERISCOPE_CRITICAL_CHECKS: 'mysql' },
+    encoding: 'utf8',
+  });
   expect(c.status).toBe(2);
   expect(c.stderr).toContain('PERISCOPE_CRITICAL_CHECKS: unknown check "mysql"');
 });
 
 test('SIGTERM drains and exits 0', async () => {
-  const other = await startChildApp({ script: MAIN, args: ['--port', '0'], env: { DATABASE_URL: 'off', REDIS_URL: 'off', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '0' } });
+  const other = await startChildApp({
+    script: MAIN,
+    args: ['--port', '0'],
+    env: { DATABASE_URL: 'off', REDIS_URL: 'off', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '0' },
+  });
   other.child.kill('SIGTERM');
   const { code } = await other.exited;
   expect(code).toBe(0);

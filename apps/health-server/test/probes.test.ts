@@ -51,7 +51,11 @@ describe('agent probe', () => {
     status = 200;
     expect(await probeAgent(base, 1000)).toMatchObject({ status: 'pass', httpStatus: 200 });
     status = 503;
-    expect(await probeAgent(`${base}/`, 1000)).toMatchObject({ status: 'fail', httpStatus: 503, output: '/readyz answered 503' });
+    expect(await probeAgent(`${base}/`, 1000)).toMatchObject({
+      status: 'fail',
+      httpStatus: 503,
+      output: '/readyz answered 503',
+    });
     const down = await probeAgent(`http://127.0.0.1:${await freePort()}`, 1000);
     expect(down.status).toBe('fail');
     expect(down.output).toMatch(/ECONNREFUSED|fetch failed/);

@@ -27,7 +27,7 @@ function zipf(n: number, s: number, seed = 42): () => number {
   for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s);
   for (let i = 0; i < n; i++) cdf[i] /= sum;
   let x = seed;
-  const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   return () => {
     const u = rand();
     let lo = 0;
@@ -42,7 +42,9 @@ function zipf(n: number, s: number, seed = 42): () => number {
 }
 
 async function main(): Promise<void> {
-  console.log(`# @periscope/cache benchmark\n\n${machineLine()} · Redis ${REDIS_URL.replace(/\/\/.*@/, '//***@')} · ${ROUNDS} rounds × ${SLICE} ms, medians`);
+  console.log(
+    `# @periscope/cache benchmark\n\n${machineLine()} · Redis ${REDIS_URL.replace(/\/\/.*@/, '//***@')} · ${ROUNDS} rounds × ${SLICE} ms, medians`,
+  );
   const { BentoCache, bentostore } = await import('bentocache');
   const { memoryDriver } = await import('bentocache/drivers/memory');
   const { redisDriver } = await import('bentocache/drivers/redis');
@@ -52,17 +54,24 @@ async function main(): Promise<void> {
 
   // ---- L1 hit via get ------------------------------------------------------------------
   if (only.has('l1')) {
-    const bento = new BentoCache({ default: 'm', stores: { m: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })) } });
+    const bento = new BentoCache({
+      default: 'm',
+      stores: { m: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })) },
+    });
     const lru = new LRUCache<string, object>({ max: 10_000 });
     const cache = own(createCache({ namespace: `${ns}-l1`, l1: { maxEntries: 10_000 } }));
     await bento.set({ key: 'hot', value });
     lru.set('hot', value);
     await cache.set('hot', value);
-    await compare('L1 hit: get() of a cached key', [
-      { name: 'bentocache (memory L1)', fn: () => bento.get({ key: 'hot' }) },
-      { name: 'lru-cache get (sync, no tiers)', fn: () => lru.get('hot') },
-      { name: '@periscope/cache get', fn: () => cache.get('hot') },
-    ], { rounds: ROUNDS, sliceMs: SLICE });
+    await compare(
+      'L1 hit: get() of a cached key',
+      [
+        { name: 'bentocache (memory L1)', fn: () => bento.get({ key: 'hot' }) },
+        { name: 'lru-cache get (sync, no tiers)', fn: () => lru.get('hot') },
+        { name: '@periscope/cache get', fn: () => cache.get('hot') },
+      ],
+      { rounds: ROUNDS, sliceMs: SLICE },
+    );
     closers.push(() => bento.disconnectAll());
   }
 
@@ -71,9 +80,14 @@ async function main(): Promise<void> {
     const keys = Array.from({ length: 256 }, (_, i) => `k${i}`);
     const raw = new Redis(REDIS_URL);
     const bentoRedis = new Redis(REDIS_URL);
-    const bento = new BentoCache({ default: 'r', stores: { r: bentostore().useL2Layer(redisDriver({ connection: bentoRedis })) } });
+    const bento = new BentoCache({
+      default: 'r',
+      stores: { r: bentostore().useL2Layer(redisDriver({ connection: bentoRedis })) },
+    });
     // L1 holds one entry, so every read below misses L1, hits L2 and is promoted (the full path).
-    const cache = own(createCache({ namespace: `${ns}-l2`, l1: { maxEntries: 1 }, l2: { url: REDIS_URL, bus: false } }));
+    const cache = own(
+      createCache({ namespace: `${ns}-l2`, l1: { maxEntries: 1 }, l2: { url: REDIS_URL, bus: false } }),
+    );
     const rawPrefix = `${ns}:raw:`;
     for (const k of keys) {
       await bento.set({ key: k, value, ttl: '10m' });
@@ -82,18 +96,27 @@ async function main(): Promise<void> {
     }
     let i = 0;
     const next = () => keys[(i = (i + 1) & 255)];
-    const seq = await compare('L2 hit, sequential (L1 miss → Redis GET → decode → promote)', [
-      { name: 'bentocache (Redis L2 only)', fn: () => bento.get({ key: next() }) },
-      { name: 'raw ioredis GET', fn: () => raw.get(rawPrefix + next()) },
-      { name: '@periscope/cache get', fn: () => cache.get(next()) },
-    ], { rounds: ROUNDS, sliceMs: SLICE });
+    const seq = await compare(
+      'L2 hit, sequential (L1 miss → Redis GET → decode → promote)',
+      [
+        { name: 'bentocache (Redis L2 only)', fn: () => bento.get({ key: next() }) },
+        { name: 'raw ioredis GET', fn: () => raw.get(rawPrefix + next()) },
+        { name: '@periscope/cache get', fn: () => cache.get(next()) },
+      ],
+      { rounds: ROUNDS, sliceMs: SLICE },
+    );
     ratioLine(seq, '@periscope/cache get', 'raw ioredis GET');
-    const batch = (fn: (k: string) => Promise<unknown>) => () => Promise.all(Array.from({ length: 100 }, () => fn(next())));
-    const par = await compare('L2 hit, 100 in flight', [
-      { name: 'bentocache (Redis L2 only)', fn: batch((k) => bento.get({ key: k })), opsPerCall: 100 },
-      { name: 'raw ioredis GET', fn: batch((k) => raw.get(rawPrefix + k)), opsPerCall: 100 },
-      { name: '@periscope/cache get', fn: batch((k) => cache.get(k)), opsPerCall: 100 },
-    ], { rounds: ROUNDS, sliceMs: SLICE });
+    const batch = (fn: (k: string) => Promise<unknown>) => () =>
+      Promise.all(Array.from({ length: 100 }, () => fn(next())));
+    const par = await compare(
+      'L2 hit, 100 in flight',
+      [
+        { name: 'bentocache (Redis L2 only)', fn: batch((k) => bento.get({ key: k })), opsPerCall: 100 },
+        { name: 'raw ioredis GET', fn: batch((k) => raw.get(rawPrefix + k)), opsPerCall: 100 },
+        { name: '@periscope/cache get', fn: batch((k) => cache.get(k)), opsPerCall: 100 },
+      ],
+      { rounds: ROUNDS, sliceMs: SLICE },
+    );
     ratioLine(par, '@periscope/cache get', 'raw ioredis GET');
     await raw.del(...keys.map((k) => rawPrefix + k));
     closers.push(async () => {
@@ -108,8 +131,18 @@ async function main(): Promise<void> {
   // ---- getOrSet stampede -----------------------------------------------------------------
   if (only.has('sf')) {
     const bentoRedis = new Redis(REDIS_URL);
-    const bento = new BentoCache({ default: 'b', prefix: `${ns}-bento`, stores: { b: bentostore().useL1Layer(memoryDriver({ maxItems: 100_000 })).useL2Layer(redisDriver({ connection: bentoRedis })) } });
-    const cache = own(createCache({ namespace: `${ns}-sf`, l1: { maxEntries: 100_000 }, l2: { url: REDIS_URL, bus: false } }));
+    const bento = new BentoCache({
+      default: 'b',
+      prefix: `${ns}-bento`,
+      stores: {
+        b: bentostore()
+          .useL1Layer(memoryDriver({ maxItems: 100_000 }))
+          .useL2Layer(redisDriver({ connection: bentoRedis })),
+      },
+    });
+    const cache = own(
+      createCache({ namespace: `${ns}-sf`, l1: { maxEntries: 100_000 }, l2: { url: REDIS_URL, bus: false } }),
+    );
     const calls = { bento: 0, periscope: 0, runs: 0, bentoRuns: 0 };
     let n = 0;
     const stampede = (run: (key: string) => Promise<unknown>, who: 'bento' | 'periscope') => async () => {
@@ -118,11 +151,47 @@ async function main(): Promise<void> {
       else calls.runs++;
       await Promise.all(Array.from({ length: 1000 }, () => run(key)));
     };
-    await compare('getOrSet: 1,000 concurrent callers on a cold key (L1 + L2)', [
-      { name: 'bentocache getOrSet', fn: stampede((key) => bento.getOrSet({ key, ttl: '1m', factory: async () => { calls.bento++; return value; } }), 'bento'), opsPerCall: 1000 },
-      { name: '@periscope/cache getOrSet', fn: stampede((key) => cache.getOrSet(key, async () => { calls.periscope++; return value; }, { ttlMs: 60_000 }), 'periscope'), opsPerCall: 1000 },
-    ], { rounds: ROUNDS, sliceMs: SLICE });
-    console.log(`\nfactory calls per cold key: bentocache ${(calls.bento / calls.bentoRuns).toFixed(3)}, @periscope/cache ${(calls.periscope / calls.runs).toFixed(3)} (${calls.runs} keys)`);
+    await compare(
+      'getOrSet: 1,000 concurrent callers on a cold key (L1 + L2)',
+      [
+        {
+          name: 'bentocache getOrSet',
+          fn: stampede(
+            (key) =>
+              bento.getOrSet({
+                key,
+                ttl: '1m',
+                factory: async () => {
+                  calls.bento++;
+                  return value;
+                },
+              }),
+            'bento',
+          ),
+          opsPerCall: 1000,
+        },
+        {
+          name: '@periscope/cache getOrSet',
+          fn: stampede(
+            (key) =>
+              cache.getOrSet(
+                key,
+                async () => {
+                  calls.periscope++;
+                  return value;
+                },
+                { ttlMs: 60_000 },
+              ),
+            'periscope',
+          ),
+          opsPerCall: 1000,
+        },
+      ],
+      { rounds: ROUNDS, sliceMs: SLICE },
+    );
+    console.log(
+      `\nfactory calls per cold key: bentocache ${(calls.bento / calls.bentoRuns).toFixed(3)}, @periscope/cache ${(calls.periscope / calls.runs).toFixed(3)} (${calls.runs} keys)`,
+    );
     closers.push(async () => {
       await cache.clear();
       await bento.clear();
@@ -136,7 +205,9 @@ async function main(): Promise<void> {
     const KEYS = 10_000;
     const CAPACITY = 1_000;
     const REQUESTS = 200_000;
-    console.log(`\n### L1 hit ratio on a Zipfian workload (s = 0.9, ${KEYS} keys, capacity ${CAPACITY}, ${REQUESTS} requests)\n`);
+    console.log(
+      `\n### L1 hit ratio on a Zipfian workload (s = 0.9, ${KEYS} keys, capacity ${CAPACITY}, ${REQUESTS} requests)\n`,
+    );
     console.log('| policy | hit ratio |');
     console.log('|---|---:|');
     const lru = new LRUCache<number, number>({ max: CAPACITY });

@@ -49,7 +49,9 @@ export class InvalidationBus {
     private readonly counters: CacheCounters,
   ) {
     // A subscribed connection can run nothing else, so the bus always has its own.
-    this.sub = source.client ? source.client.duplicate() : new Redis(source.url!, ownedRedisOptions(reconnect.reconnectMaxDelayMs, reconnect.socketTimeoutMs));
+    this.sub = source.client
+      ? source.client.duplicate()
+      : new Redis(source.url!, ownedRedisOptions(reconnect.reconnectMaxDelayMs, reconnect.socketTimeoutMs));
     this.sub.on('error', () => undefined); // counted by the data connection; reconnects on its own
     this.sub.on('ready', () => {
       if (this.closed) return;
@@ -74,7 +76,14 @@ export class InvalidationBus {
   }
 
   async publish(op: BusOp, payload: { keys?: string[]; tags?: string[] } = {}): Promise<void> {
-    const message: BusMessage = { v: BUS_VERSION, origin: this.origin, seq: ++this.seq, op, namespace: this.namespace, ...payload };
+    const message: BusMessage = {
+      v: BUS_VERSION,
+      origin: this.origin,
+      seq: ++this.seq,
+      op,
+      namespace: this.namespace,
+      ...payload,
+    };
     try {
       await this.publishRaw(JSON.stringify(message));
       this.counters.busEvent('published');

@@ -5,7 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { resolveConfig, type CacheOptions, type ResolvedConfig } from './config';
-import { CacheAbortedError, CacheClosedError, CacheInputError, CacheSerializationError, FactoryTimeoutError } from './errors';
+import {
+  CacheAbortedError,
+  CacheClosedError,
+  CacheInputError,
+  CacheSerializationError,
+  FactoryTimeoutError,
+} from './errors';
 import { CacheCounters, TierCounters, type CacheStats } from './instruments';
 import { MemoryTier, type L1Entry } from './memory-tier';
 import { RedisTier } from './redis-tier';
@@ -94,39 +100,63 @@ export class Cache {
     const logger: CacheLogger | undefined = options.logger;
     this.counters = new CacheCounters(ns, options.metrics);
     this.l1c = new TierCounters('l1', ns, options.metrics);
-    this.l1 = new MemoryTier({ policy: config.l1.policy, maxEntries: config.l1.maxEntries, maxBytes: config.l1.maxBytes }, this.l1c);
+    this.l1 = new MemoryTier(
+      { policy: config.l1.policy, maxEntries: config.l1.maxEntries, maxBytes: config.l1.maxBytes },
+      this.l1c,
+    );
     this.codec = new Codec(options.serializer ?? defaultSerializer, config.l2?.compressAboveBytes ?? 1024);
     if (config.l2) {
       const l2 = config.l2;
       this.l2c = new TierCounters('l2', ns, options.metrics);
       this.l2 = new RedisTier(
-        { url: l2.url, client: l2.client, namespace: ns, keyPrefix: l2.keyPrefix, version: String(l2.version), timeoutMs: l2.timeoutMs, breaker: l2.breaker, reconnectMaxDelayMs: l2.reconnectMaxDelayMs, socketTimeoutMs: l2.socketTimeoutMs },
+        {
+          url: l2.url,
+          client: l2.client,
+          namespace: ns,
+          keyPrefix: l2.keyPrefix,
+          version: String(l2.version),
+          timeoutMs: l2.timeoutMs,
+          breaker: l2.breaker,
+          reconnectMaxDelayMs: l2.reconnectMaxDelayMs,
+          socketTimeoutMs: l2.socketTimeoutMs,
+        },
         this.l2c,
         (s) => this.counters.breaker(s),
         logger,
       );
       if (l2.bus) {
         const tier = this.l2;
-        this.bus = new InvalidationBus(ns, tier.channel, { url: l2.url, client: l2.client }, l2, (m) => tier.publish(m), {
-          onKeys: (keys) => {
-            for (const k of keys) this.l1.delete(k);
-            if (this.l3) this.track(this.l3.delete(keys));
+        this.bus = new InvalidationBus(
+          ns,
+          tier.channel,
+          { url: l2.url, client: l2.client },
+          l2,
+          (m) => tier.publish(m),
+          {
+            onKeys: (keys) => {
+              for (const k of keys) this.l1.delete(k);
+              if (this.l3) this.track(this.l3.delete(keys));
+            },
+            onTags: (tags) => {
+              this.l1.deleteByTags(tags);
+              if (this.l3) this.track(this.l3.deleteByTags(tags));
+            },
+            onClear: () => {
+              this.l1.clear();
+              if (this.l3) this.track(this.l3.clear());
+            },
+            onPurge: () => this.l1.clear(),
           },
-          onTags: (tags) => {
-            this.l1.deleteByTags(tags);
-            if (this.l3) this.track(this.l3.deleteByTags(tags));
-          },
-          onClear: () => {
-            this.l1.clear();
-            if (this.l3) this.track(this.l3.clear());
-          },
-          onPurge: () => this.l1.clear(),
-        }, this.counters);
+          this.counters,
+        );
       }
     }
     if (config.l3) {
       this.l3c = new TierCounters('l3', ns, options.metrics);
-      this.l3 = new DiskTier({ dir: config.l3.dir, scope: `${ns}:v${String(config.l2?.version ?? '1')}`, maxBytes: config.l3.maxBytes }, this.l3c);
+      this.l3 = new DiskTier(
+        { dir: config.l3.dir, scope: `${ns}:v${String(config.l2?.version ?? '1')}`, maxBytes: config.l3.maxBytes },
+        this.l3c,
+      );
     }
     this.sweeper = setInterval(() => this.sweep(), config.sweepIntervalMs);
     this.sweeper.unref();
@@ -205,7 +235,10 @@ export class Cache {
     this.checkOpen();
     if (typeof tag !== 'string' || tag === '') throw new CacheInputError('tag', 'must be a non-empty string');
     const keys = this.l1.deleteByTags([tag]);
-    const [l2Keys] = await Promise.all([this.l2?.deleteByTags([tag]).catch(() => [] as string[]), this.l3?.deleteByTags([tag])]);
+    const [l2Keys] = await Promise.all([
+      this.l2?.deleteByTags([tag]).catch(() => [] as string[]),
+      this.l3?.deleteByTags([tag]),
+    ]);
     for (const k of [...keys, ...(l2Keys ?? [])]) this.invalidateFlight(k);
     await this.bus?.publish('deleteByTag', { tags: [tag] });
   }
@@ -232,7 +265,8 @@ export class Cache {
     this.checkOpen();
     if (!Array.isArray(entries)) throw new CacheInputError('entries', 'must be an array of { key, value }');
     const prepared = entries.map((e, i) => {
-      if (!e || typeof e !== 'object') throw new CacheInputError(`entries[${i}]`, 'must be { key, value, ttlMs?, tags? }');
+      if (!e || typeof e !== 'object')
+        throw new CacheInputError(`entries[${i}]`, 'must be { key, value, ttlMs?, tags? }');
       this.check(e.key, `entries[${i}].key`);
       return this.prepare(e.key, e.value, e);
     });
@@ -242,11 +276,18 @@ export class Cache {
   }
 
   /** Memoizes `fn`: the key is the prefix plus the SHA-256 of the canonical JSON of the arguments. */
-  wrap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, options: WrapOptions<A> = {}): (...args: A) => Promise<Awaited<R>> {
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | Promise<R>,
+    options: WrapOptions<A> = {},
+  ): (...args: A) => Promise<Awaited<R>> {
     if (typeof fn !== 'function') throw new CacheInputError('fn', 'must be a function');
     const keyOpt = options.key;
     const prefix = typeof keyOpt === 'string' ? keyOpt : fn.name;
-    if (typeof keyOpt !== 'function' && !prefix) throw new CacheInputError('wrap options.key', 'is required for anonymous functions (two of them would share keys)');
+    if (typeof keyOpt !== 'function' && !prefix)
+      throw new CacheInputError(
+        'wrap options.key',
+        'is required for anonymous functions (two of them would share keys)',
+      );
     const { key: _key, ...setOptions } = options;
     this.checkSetOptions(setOptions);
     return (...args: A) => {
@@ -262,7 +303,13 @@ export class Cache {
       staleServed: { ...this.counters.stale },
       factory: { ...this.counters.factory, timeouts: { ...this.counters.factory.timeouts } },
     };
-    if (this.l2 && this.l2c) s.l2 = { ...this.l2c.snapshot(), timeouts: this.l2c.timeouts, breaker: this.l2.breakerState, connected: this.l2.connected };
+    if (this.l2 && this.l2c)
+      s.l2 = {
+        ...this.l2c.snapshot(),
+        timeouts: this.l2c.timeouts,
+        breaker: this.l2.breakerState,
+        connected: this.l2.connected,
+      };
     if (this.l3c) s.l3 = { ...this.l3c.snapshot(), corrupt: this.l3c.corrupt };
     if (this.bus) s.bus = { ...this.counters.bus };
     return s;
@@ -274,9 +321,17 @@ export class Cache {
     if (this.closed) return { status: 'warn', output: 'cache closed' };
     try {
       const ms = await this.l2.ping();
-      return { status: 'pass', output: `L2 reachable, breaker ${this.l2.breakerState}`, observedValue: Math.round(ms * 100) / 100, observedUnit: 'ms' };
+      return {
+        status: 'pass',
+        output: `L2 reachable, breaker ${this.l2.breakerState}`,
+        observedValue: Math.round(ms * 100) / 100,
+        observedUnit: 'ms',
+      };
     } catch (err) {
-      return { status: 'warn', output: `L2 unreachable (${(err as Error).message}); breaker ${this.l2.breakerState}; serving from L1${this.l3 ? ' + L3' : ''}` };
+      return {
+        status: 'warn',
+        output: `L2 unreachable (${(err as Error).message}); breaker ${this.l2.breakerState}; serving from L1${this.l3 ? ' + L3' : ''}`,
+      };
     }
   }
 
@@ -297,7 +352,13 @@ export class Cache {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private startFlight(key: string, factory: Factory<unknown>, options: GetOrSetOptions, hardMs: number, l1Stale: L1Entry | undefined): Flight {
+  private startFlight(
+    key: string,
+    factory: Factory<unknown>,
+    options: GetOrSetOptions,
+    hardMs: number,
+    l1Stale: L1Entry | undefined,
+  ): Flight {
     let staleReady!: (e: L1Entry | undefined) => void;
     const flight: Flight = {
       value: undefined as unknown as Promise<unknown>,
@@ -329,7 +390,12 @@ export class Cache {
     return flight;
   }
 
-  private async awaitFlight(flight: Flight, l1Stale: L1Entry | undefined, softMs: number, signal?: AbortSignal): Promise<unknown> {
+  private async awaitFlight(
+    flight: Flight,
+    l1Stale: L1Entry | undefined,
+    softMs: number,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     flight.waiters++;
     let detach = () => {};
     const aborted = new Promise<never>((_, reject) => {
@@ -374,59 +440,78 @@ export class Cache {
   }
 
   /** Runs the factory under the hard timeout and writes its value through every tier. */
-  private async compute(key: string, factory: Factory<unknown>, options: GetOrSetOptions, hardMs: number, flight: Flight): Promise<unknown> {
+  private async compute(
+    key: string,
+    factory: Factory<unknown>,
+    options: GetOrSetOptions,
+    hardMs: number,
+    flight: Flight,
+  ): Promise<unknown> {
     const { controller } = flight;
-    return tracer.startActiveSpan('cache.factory', { attributes: { 'cache.namespace': this.namespace } }, async (span) => {
-      const start = performance.now();
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const work = Promise.resolve().then(() => factory(controller.signal, { signal: controller.signal, key }));
-        const guards: Promise<never>[] = [
-          new Promise<never>((_, reject) => {
-            const onAbort = () => reject(controller.signal.reason);
-            if (controller.signal.aborted) onAbort();
-            else controller.signal.addEventListener('abort', onAbort, { once: true });
-          }),
-        ];
-        if (hardMs > 0) {
-          guards.push(
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                const err = new FactoryTimeoutError(hardMs);
-                this.counters.timeout('hard');
-                controller.abort(err);
-                reject(err);
-              }, hardMs);
-            }),
-          );
-        }
-        work.catch(() => undefined);
-        let value: unknown;
+    return tracer.startActiveSpan(
+      'cache.factory',
+      { attributes: { 'cache.namespace': this.namespace } },
+      async (span) => {
+        const start = performance.now();
+        let timer: NodeJS.Timeout | undefined;
         try {
-          value = await Promise.race([work, ...guards]);
-        } catch (err) {
-          this.counters.factoryDone(err instanceof FactoryTimeoutError ? 'timeout' : 'error', performance.now() - start);
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          throw err;
+          const work = Promise.resolve().then(() => factory(controller.signal, { signal: controller.signal, key }));
+          const guards: Promise<never>[] = [
+            new Promise<never>((_, reject) => {
+              const onAbort = () => reject(controller.signal.reason);
+              if (controller.signal.aborted) onAbort();
+              else controller.signal.addEventListener('abort', onAbort, { once: true });
+            }),
+          ];
+          if (hardMs > 0) {
+            guards.push(
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => {
+                  const err = new FactoryTimeoutError(hardMs);
+                  this.counters.timeout('hard');
+                  controller.abort(err);
+                  reject(err);
+                }, hardMs);
+              }),
+            );
+          }
+          work.catch(() => undefined);
+          let value: unknown;
+          try {
+            value = await Promise.race([work, ...guards]);
+          } catch (err) {
+            this.counters.factoryDone(
+              err instanceof FactoryTimeoutError ? 'timeout' : 'error',
+              performance.now() - start,
+            );
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+            throw err;
+          }
+          this.counters.factoryDone('ok', performance.now() - start);
+          // undefined means "nothing" to get(): hand it back, but there is nothing to cache.
+          if (!flight.invalidated && value !== undefined) {
+            const prepared = this.prepare(key, value, options);
+            await this.store(prepared);
+            this.track(this.bus?.publish('set', { keys: [key] }));
+          }
+          return value;
+        } finally {
+          clearTimeout(timer);
+          span.end();
         }
-        this.counters.factoryDone('ok', performance.now() - start);
-        // undefined means "nothing" to get(): hand it back, but there is nothing to cache.
-        if (!flight.invalidated && value !== undefined) {
-          const prepared = this.prepare(key, value, options);
-          await this.store(prepared);
-          this.track(this.bus?.publish('set', { keys: [key] }));
-        }
-        return value;
-      } finally {
-        clearTimeout(timer);
-        span.end();
-      }
-    });
+      },
+    );
   }
 
   /** One instance computes under a Redis lock; the others wait for its value, then compute themselves. */
-  private async computeWithLock(key: string, factory: Factory<unknown>, options: GetOrSetOptions, hardMs: number, flight: Flight): Promise<unknown> {
+  private async computeWithLock(
+    key: string,
+    factory: Factory<unknown>,
+    options: GetOrSetOptions,
+    hardMs: number,
+    flight: Flight,
+  ): Promise<unknown> {
     const l2 = this.l2!;
     const lock = this.config.lock!;
     const token = randomUUID();
@@ -440,7 +525,10 @@ export class Cache {
         return this.compute(key, factory, options, hardMs, flight); // Redis is down: no lock to take
       }
       if (acquired) {
-        const renew = setInterval(() => this.track(l2.lockRenew(key, token, lock.ttlMs).catch(() => false)), Math.max(1, Math.floor(lock.ttlMs / 3)));
+        const renew = setInterval(
+          () => this.track(l2.lockRenew(key, token, lock.ttlMs).catch(() => false)),
+          Math.max(1, Math.floor(lock.ttlMs / 3)),
+        );
         renew.unref();
         try {
           // The previous holder may have written the value just before releasing.
@@ -458,7 +546,8 @@ export class Cache {
         waited = true;
         this.counters.deduplicated('distributed');
       }
-      if (Date.now() >= deadline || flight.controller.signal.aborted) return this.compute(key, factory, options, hardMs, flight);
+      if (Date.now() >= deadline || flight.controller.signal.aborted)
+        return this.compute(key, factory, options, hardMs, flight);
       await sleep(lock.pollMs);
       const found = this.fromL2(key, await this.readL2(key));
       if (found && found.expiresAt > Date.now()) return found.value;
@@ -491,7 +580,8 @@ export class Cache {
   private fromL3(key: string, bytes: Buffer | null): L1Entry | undefined {
     const entry = this.promote(key, bytes, this.l3c!);
     // Promote to L2 with the same bytes: same expiry, never a fresh TTL.
-    if (entry && bytes && this.l2) this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
+    if (entry && bytes && this.l2)
+      this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
     return entry;
   }
 
@@ -521,18 +611,37 @@ export class Cache {
   private l1Entry(value: unknown, meta: EntryMeta, size: number): L1Entry {
     const jitter = this.config.l1.jitter;
     const now = Date.now();
-    const l1ExpiresAt = jitter > 0 && meta.expiresAt > now ? now + (meta.expiresAt - now) * (1 - Math.random() * jitter) : meta.expiresAt;
-    return { value, createdAt: meta.createdAt, expiresAt: meta.expiresAt, staleUntil: meta.staleUntil, tags: meta.tags, size, l1ExpiresAt, freq: 0 };
+    const l1ExpiresAt =
+      jitter > 0 && meta.expiresAt > now ? now + (meta.expiresAt - now) * (1 - Math.random() * jitter) : meta.expiresAt;
+    return {
+      value,
+      createdAt: meta.createdAt,
+      expiresAt: meta.expiresAt,
+      staleUntil: meta.staleUntil,
+      tags: meta.tags,
+      size,
+      l1ExpiresAt,
+      freq: 0,
+    };
   }
 
   /** Validates and serializes before anything changes, so bad input leaves every tier untouched. */
-  private prepare(key: string, value: unknown, options: SetOptions): { key: string; entry: L1Entry; envelope?: Buffer } {
+  private prepare(
+    key: string,
+    value: unknown,
+    options: SetOptions,
+  ): { key: string; entry: L1Entry; envelope?: Buffer } {
     this.checkSetOptions(options);
     if (value === undefined) throw new CacheSerializationError('undefined cannot be cached (get() uses it for a miss)');
     const now = Date.now();
     const ttl = options.ttlMs ?? this.config.defaultTtlMs;
     const grace = options.graceMs ?? this.config.graceMs;
-    const meta: EntryMeta = { createdAt: now, expiresAt: now + ttl, staleUntil: now + ttl + grace, tags: options.tags ? [...options.tags] : [] };
+    const meta: EntryMeta = {
+      createdAt: now,
+      expiresAt: now + ttl,
+      staleUntil: now + ttl + grace,
+      tags: options.tags ? [...options.tags] : [],
+    };
     const payload = this.codec.payload(value);
     const envelope = this.l2 || this.l3 ? this.codec.encode(payload, meta) : undefined;
     return { key, entry: this.l1Entry(value, meta, envelope?.length ?? payload.length), envelope };
@@ -579,7 +688,10 @@ export class Cache {
       throw new CacheInputError('ttlMs', `must be a positive finite number of milliseconds, got ${String(o.ttlMs)}`);
     }
     if (o.graceMs !== undefined && !(typeof o.graceMs === 'number' && Number.isFinite(o.graceMs) && o.graceMs >= 0)) {
-      throw new CacheInputError('graceMs', `must be a non-negative finite number of milliseconds, got ${String(o.graceMs)}`);
+      throw new CacheInputError(
+        'graceMs',
+        `must be a non-negative finite number of milliseconds, got ${String(o.graceMs)}`,
+      );
     }
     if (o.tags !== undefined && (!Array.isArray(o.tags) || o.tags.some((t) => typeof t !== 'string' || t === ''))) {
       throw new CacheInputError('tags', 'must be an array of non-empty strings');
@@ -588,7 +700,8 @@ export class Cache {
 
   private nonNegative(name: string, v: number | undefined, def: number): number {
     if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new CacheInputError(name, `must be a non-negative finite number of milliseconds, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new CacheInputError(name, `must be a non-negative finite number of milliseconds, got ${String(v)}`);
     return v;
   }
 }

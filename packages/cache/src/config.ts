@@ -83,7 +83,11 @@ export interface CacheOptions {
 export interface ResolvedConfig {
   namespace: string;
   l1: Required<L1Options>;
-  l2?: Required<Omit<L2Options, 'url' | 'client' | 'breaker'>> & { url?: string; client?: RedisClient; breaker: { failureThreshold: number; resetMs: number } };
+  l2?: Required<Omit<L2Options, 'url' | 'client' | 'breaker'>> & {
+    url?: string;
+    client?: RedisClient;
+    breaker: { failureThreshold: number; resetMs: number };
+  };
   l3?: Required<L3Options>;
   defaultTtlMs: number;
   graceMs: number;
@@ -95,7 +99,14 @@ export interface ResolvedConfig {
 
 const POLICIES: readonly L1Policy[] = ['lru', 'lfu', 'fifo', 'ttl'];
 
-function num(option: string, env: string | undefined, given: number | undefined, def: number, check: (n: number) => boolean, accepted: string): number {
+function num(
+  option: string,
+  env: string | undefined,
+  given: number | undefined,
+  def: number,
+  check: (n: number) => boolean,
+  accepted: string,
+): number {
   if (given !== undefined) {
     if (typeof given !== 'number' || !check(given)) throw new CacheConfigError(option, accepted, given);
     return given;
@@ -121,56 +132,155 @@ export function resolveConfig(o: CacheOptions): ResolvedConfig {
   }
   const l1o = o.l1 ?? {};
   const policyRaw = l1o.policy ?? (process.env.PERISCOPE_CACHE_L1_POLICY || 'lru');
-  if (!POLICIES.includes(policyRaw as L1Policy)) throw new CacheConfigError(l1o.policy !== undefined ? 'l1.policy' : 'PERISCOPE_CACHE_L1_POLICY (l1.policy)', POLICIES.map((p) => `'${p}'`).join(' | '), policyRaw);
+  if (!POLICIES.includes(policyRaw as L1Policy))
+    throw new CacheConfigError(
+      l1o.policy !== undefined ? 'l1.policy' : 'PERISCOPE_CACHE_L1_POLICY (l1.policy)',
+      POLICIES.map((p) => `'${p}'`).join(' | '),
+      policyRaw,
+    );
   const l1: Required<L1Options> = {
     policy: policyRaw as L1Policy,
-    maxEntries: num('l1.maxEntries', 'PERISCOPE_CACHE_L1_MAX_ENTRIES', l1o.maxEntries, 10_000, positiveInt, 'a positive integer'),
-    maxBytes: num('l1.maxBytes', 'PERISCOPE_CACHE_L1_MAX_BYTES', l1o.maxBytes, 0, nonNegativeInt, 'a non-negative integer (0 = no limit)'),
-    jitter: num('l1.jitter', undefined, l1o.jitter, 0, (n) => Number.isFinite(n) && n >= 0 && n < 1, 'a number in [0, 1)'),
+    maxEntries: num(
+      'l1.maxEntries',
+      'PERISCOPE_CACHE_L1_MAX_ENTRIES',
+      l1o.maxEntries,
+      10_000,
+      positiveInt,
+      'a positive integer',
+    ),
+    maxBytes: num(
+      'l1.maxBytes',
+      'PERISCOPE_CACHE_L1_MAX_BYTES',
+      l1o.maxBytes,
+      0,
+      nonNegativeInt,
+      'a non-negative integer (0 = no limit)',
+    ),
+    jitter: num(
+      'l1.jitter',
+      undefined,
+      l1o.jitter,
+      0,
+      (n) => Number.isFinite(n) && n >= 0 && n < 1,
+      'a number in [0, 1)',
+    ),
   };
 
   let l2: ResolvedConfig['l2'];
   if (o.l2 !== undefined) {
     const x = o.l2;
     if (!x.client && (typeof x.url !== 'string' || !/^rediss?:\/\//.test(x.url))) {
-      throw new CacheConfigError('l2.url', 'a redis:// or rediss:// URL, or l2.client (an ioredis Redis or Cluster); leave l2 out to run without Redis', x.url === undefined ? undefined : 'a string that is not a redis URL');
+      throw new CacheConfigError(
+        'l2.url',
+        'a redis:// or rediss:// URL, or l2.client (an ioredis Redis or Cluster); leave l2 out to run without Redis',
+        x.url === undefined ? undefined : 'a string that is not a redis URL',
+      );
     }
-    if (x.keyPrefix !== undefined && typeof x.keyPrefix !== 'string') throw new CacheConfigError('l2.keyPrefix', 'a string', x.keyPrefix);
+    if (x.keyPrefix !== undefined && typeof x.keyPrefix !== 'string')
+      throw new CacheConfigError('l2.keyPrefix', 'a string', x.keyPrefix);
     l2 = {
       url: x.url,
       client: x.client,
-      timeoutMs: num('l2.timeoutMs', 'PERISCOPE_CACHE_L2_TIMEOUT_MS', x.timeoutMs, 50, positive, 'a positive number of milliseconds'),
+      timeoutMs: num(
+        'l2.timeoutMs',
+        'PERISCOPE_CACHE_L2_TIMEOUT_MS',
+        x.timeoutMs,
+        50,
+        positive,
+        'a positive number of milliseconds',
+      ),
       keyPrefix: x.keyPrefix ?? 'periscope:cache:',
       version: String(x.version ?? '1'),
-      compressAboveBytes: num('l2.compressAboveBytes', undefined, x.compressAboveBytes, 1024, nonNegativeInt, 'a non-negative integer (0 = never)'),
+      compressAboveBytes: num(
+        'l2.compressAboveBytes',
+        undefined,
+        x.compressAboveBytes,
+        1024,
+        nonNegativeInt,
+        'a non-negative integer (0 = never)',
+      ),
       breaker: {
-        failureThreshold: num('l2.breaker.failureThreshold', undefined, x.breaker?.failureThreshold, 5, positiveInt, 'a positive integer'),
-        resetMs: num('l2.breaker.resetMs', undefined, x.breaker?.resetMs, 1000, positive, 'a positive number of milliseconds'),
+        failureThreshold: num(
+          'l2.breaker.failureThreshold',
+          undefined,
+          x.breaker?.failureThreshold,
+          5,
+          positiveInt,
+          'a positive integer',
+        ),
+        resetMs: num(
+          'l2.breaker.resetMs',
+          undefined,
+          x.breaker?.resetMs,
+          1000,
+          positive,
+          'a positive number of milliseconds',
+        ),
       },
-      reconnectMaxDelayMs: num('l2.reconnectMaxDelayMs', undefined, x.reconnectMaxDelayMs, 2000, positive, 'a positive number of milliseconds'),
-      socketTimeoutMs: num('l2.socketTimeoutMs', undefined, x.socketTimeoutMs, 1000, positive, 'a positive number of milliseconds'),
+      reconnectMaxDelayMs: num(
+        'l2.reconnectMaxDelayMs',
+        undefined,
+        x.reconnectMaxDelayMs,
+        2000,
+        positive,
+        'a positive number of milliseconds',
+      ),
+      socketTimeoutMs: num(
+        'l2.socketTimeoutMs',
+        undefined,
+        x.socketTimeoutMs,
+        1000,
+        positive,
+        'a positive number of milliseconds',
+      ),
       bus: x.bus ?? true,
     };
   }
 
   let l3: ResolvedConfig['l3'];
   if (o.l3 !== undefined) {
-    if (typeof o.l3.dir !== 'string' || o.l3.dir === '') throw new CacheConfigError('l3.dir', 'a directory path', o.l3.dir);
-    l3 = { dir: o.l3.dir, maxBytes: num('l3.maxBytes', 'PERISCOPE_CACHE_L3_MAX_BYTES', o.l3.maxBytes, 256 * 2 ** 20, positiveInt, 'a positive integer') };
+    if (typeof o.l3.dir !== 'string' || o.l3.dir === '')
+      throw new CacheConfigError('l3.dir', 'a directory path', o.l3.dir);
+    l3 = {
+      dir: o.l3.dir,
+      maxBytes: num(
+        'l3.maxBytes',
+        'PERISCOPE_CACHE_L3_MAX_BYTES',
+        o.l3.maxBytes,
+        256 * 2 ** 20,
+        positiveInt,
+        'a positive integer',
+      ),
+    };
   }
 
   let lock: ResolvedConfig['lock'];
   if (o.distributedLock) {
-    if (!l2) throw new CacheConfigError('distributedLock', 'false unless l2 is configured (the lock lives in Redis)', true);
+    if (!l2)
+      throw new CacheConfigError('distributedLock', 'false unless l2 is configured (the lock lives in Redis)', true);
     const d = typeof o.distributedLock === 'object' ? o.distributedLock : {};
     lock = {
       ttlMs: num('distributedLock.ttlMs', undefined, d.ttlMs, 10_000, positive, 'a positive number of milliseconds'),
-      waitTimeoutMs: num('distributedLock.waitTimeoutMs', undefined, d.waitTimeoutMs, 5_000, positive, 'a positive number of milliseconds'),
+      waitTimeoutMs: num(
+        'distributedLock.waitTimeoutMs',
+        undefined,
+        d.waitTimeoutMs,
+        5_000,
+        positive,
+        'a positive number of milliseconds',
+      ),
       pollMs: num('distributedLock.pollMs', undefined, d.pollMs, 20, positive, 'a positive number of milliseconds'),
     };
   }
-  if (o.serializer !== undefined && (typeof o.serializer?.serialize !== 'function' || typeof o.serializer?.deserialize !== 'function')) {
-    throw new CacheConfigError('serializer', 'an object with serialize(value) → Buffer and deserialize(Buffer) → value', o.serializer);
+  if (
+    o.serializer !== undefined &&
+    (typeof o.serializer?.serialize !== 'function' || typeof o.serializer?.deserialize !== 'function')
+  ) {
+    throw new CacheConfigError(
+      'serializer',
+      'an object with serialize(value) → Buffer and deserialize(Buffer) → value',
+      o.serializer,
+    );
   }
 
   return {
@@ -178,11 +288,46 @@ export function resolveConfig(o: CacheOptions): ResolvedConfig {
     l1,
     l2,
     l3,
-    defaultTtlMs: num('defaultTtlMs', 'PERISCOPE_CACHE_DEFAULT_TTL_MS', o.defaultTtlMs, 300_000, positive, 'a positive number of milliseconds'),
-    graceMs: num('graceMs', 'PERISCOPE_CACHE_GRACE_MS', o.graceMs, 0, nonNegative, 'a non-negative number of milliseconds'),
-    softTimeoutMs: num('softTimeoutMs', undefined, o.softTimeoutMs, 0, nonNegative, 'a non-negative number of milliseconds'),
-    hardTimeoutMs: num('hardTimeoutMs', 'PERISCOPE_CACHE_HARD_TIMEOUT_MS', o.hardTimeoutMs, 0, nonNegative, 'a non-negative number of milliseconds (0 = none)'),
+    defaultTtlMs: num(
+      'defaultTtlMs',
+      'PERISCOPE_CACHE_DEFAULT_TTL_MS',
+      o.defaultTtlMs,
+      300_000,
+      positive,
+      'a positive number of milliseconds',
+    ),
+    graceMs: num(
+      'graceMs',
+      'PERISCOPE_CACHE_GRACE_MS',
+      o.graceMs,
+      0,
+      nonNegative,
+      'a non-negative number of milliseconds',
+    ),
+    softTimeoutMs: num(
+      'softTimeoutMs',
+      undefined,
+      o.softTimeoutMs,
+      0,
+      nonNegative,
+      'a non-negative number of milliseconds',
+    ),
+    hardTimeoutMs: num(
+      'hardTimeoutMs',
+      'PERISCOPE_CACHE_HARD_TIMEOUT_MS',
+      o.hardTimeoutMs,
+      0,
+      nonNegative,
+      'a non-negative number of milliseconds (0 = none)',
+    ),
     lock,
-    sweepIntervalMs: num('sweepIntervalMs', undefined, o.sweepIntervalMs, 60_000, positive, 'a positive number of milliseconds'),
+    sweepIntervalMs: num(
+      'sweepIntervalMs',
+      undefined,
+      o.sweepIntervalMs,
+      60_000,
+      positive,
+      'a positive number of milliseconds',
+    ),
   };
 }

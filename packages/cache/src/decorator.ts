@@ -11,7 +11,10 @@ export interface CachedOptions<This> extends SetOptions {
 }
 
 export function Cached<This, A extends unknown[], R>(options: CachedOptions<This>) {
-  return function (method: (this: This, ...args: A) => Promise<R>, context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Promise<R>>) {
+  return function (
+    method: (this: This, ...args: A) => Promise<R>,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Promise<R>>,
+  ) {
     const methodName = String(context.name);
     const { cache, key, ...setOptions } = options;
     return function (this: This, ...args: A): Promise<R> {

@@ -250,7 +250,11 @@ export class DiskTier {
         this.counters.evicted('expired');
         continue;
       }
-      found.push({ name, entry: { key, size: head.size, staleUntil: head.staleUntil, tags: head.tags }, atime: head.mtime });
+      found.push({
+        name,
+        entry: { key, size: head.size, staleUntil: head.staleUntil, tags: head.tags },
+        atime: head.mtime,
+      });
     }
     found.sort((a, b) => a.atime - b.atime);
     for (const f of found) {
@@ -303,7 +307,14 @@ async function readHead(file: string): Promise<Head> {
     } catch {
       return bad;
     }
-    return { key: kb.toString('utf8', 0, keyLen), corrupt: false, size: st.size, staleUntil: kb.readDoubleLE(keyLen + 18), tags, mtime: st.mtimeMs };
+    return {
+      key: kb.toString('utf8', 0, keyLen),
+      corrupt: false,
+      size: st.size,
+      staleUntil: kb.readDoubleLE(keyLen + 18),
+      tags,
+      mtime: st.mtimeMs,
+    };
   } finally {
     await fh.close();
   }

@@ -69,7 +69,10 @@ export class CacheClosedError extends CacheError {
 export class L2UnavailableError extends CacheError {
   readonly reason: 'breaker_open' | 'disconnected' | 'timeout';
   constructor(reason: 'breaker_open' | 'disconnected' | 'timeout', timeoutMs?: number) {
-    super('ERR_CACHE_L2_UNAVAILABLE', reason === 'timeout' ? `L2 call timed out after ${timeoutMs} ms` : `L2 unavailable: ${reason.replace('_', ' ')}`);
+    super(
+      'ERR_CACHE_L2_UNAVAILABLE',
+      reason === 'timeout' ? `L2 call timed out after ${timeoutMs} ms` : `L2 unavailable: ${reason.replace('_', ' ')}`,
+    );
     this.reason = reason;
   }
 }

@@ -1,10 +1,27 @@
 // Public surface of @periscope/cache.
 export { Cache, createCache } from './cache';
-export type { SetOptions, GetOrSetOptions, Factory, FactoryContext, SetManyEntry, WrapOptions, L2Health } from './cache';
+export type {
+  SetOptions,
+  GetOrSetOptions,
+  Factory,
+  FactoryContext,
+  SetManyEntry,
+  WrapOptions,
+  L2Health,
+} from './cache';
 export type { CacheOptions, L1Options, L2Options, L3Options, DistributedLockOptions } from './config';
 export type { L1Policy } from './memory-tier';
 export type { RedisClient } from './redis-tier';
-export type { CacheStats, TierStats, L2Stats, L3Stats, LatencyStats, EvictionReason, BreakerState, TierName } from './instruments';
+export type {
+  CacheStats,
+  TierStats,
+  L2Stats,
+  L3Stats,
+  LatencyStats,
+  EvictionReason,
+  BreakerState,
+  TierName,
+} from './instruments';
 export type { Serializer, EntryMeta } from './serializer';
 export { v8Serializer, defaultSerializer, isPlainJson } from './serializer';
 export type { CacheLogger } from './logger';

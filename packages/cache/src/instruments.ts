@@ -44,7 +44,13 @@ export interface CacheStats {
   l2?: L2Stats;
   l3?: L3Stats;
   staleServed: { swr: number; failSafe: number; softTimeout: number };
-  factory: { calls: number; errors: number; deduplicated: number; distributedWaits: number; timeouts: { soft: number; hard: number } };
+  factory: {
+    calls: number;
+    errors: number;
+    deduplicated: number;
+    distributedWaits: number;
+    timeouts: { soft: number; hard: number };
+  };
   bus?: { published: number; received: number; ignoredOwn: number; purges: number };
 }
 
@@ -74,21 +80,58 @@ export class TierCounters {
   private readonly mBytes?: BoundGauge;
   private readonly mDuration?: (op: string) => BoundHistogram;
 
-  constructor(readonly tier: TierName, cache: string, metrics?: Metrics) {
+  constructor(
+    readonly tier: TierName,
+    cache: string,
+    metrics?: Metrics,
+  ) {
     if (!metrics) return;
     const base = { cache, tier };
     const labelNames = ['cache', 'tier'] as const;
-    this.mHit = metrics.counter({ name: 'periscope_cache_hits_total', help: 'Cache lookups that found a value, per tier', labelNames }).labels(base);
-    this.mMiss = metrics.counter({ name: 'periscope_cache_misses_total', help: 'Cache lookups that found nothing, per tier', labelNames }).labels(base);
-    this.mSet = metrics.counter({ name: 'periscope_cache_sets_total', help: 'Values written, per tier', labelNames }).labels(base);
-    this.mDelete = metrics.counter({ name: 'periscope_cache_deletes_total', help: 'Values deleted or invalidated, per tier', labelNames }).labels(base);
-    const evict = metrics.counter({ name: 'periscope_cache_evictions_total', help: 'Values evicted, per tier and reason (capacity, bytes, expired)', labelNames: ['cache', 'tier', 'reason'] as const });
-    this.mEvict = { capacity: evict.labels({ ...base, reason: 'capacity' }), bytes: evict.labels({ ...base, reason: 'bytes' }), expired: evict.labels({ ...base, reason: 'expired' }) };
-    const errors = metrics.counter({ name: 'periscope_cache_errors_total', help: 'Tier errors (timeouts, connection failures, corrupt entries, I/O), per kind', labelNames: ['cache', 'tier', 'kind'] as const });
+    this.mHit = metrics
+      .counter({ name: 'periscope_cache_hits_total', help: 'Cache lookups that found a value, per tier', labelNames })
+      .labels(base);
+    this.mMiss = metrics
+      .counter({ name: 'periscope_cache_misses_total', help: 'Cache lookups that found nothing, per tier', labelNames })
+      .labels(base);
+    this.mSet = metrics
+      .counter({ name: 'periscope_cache_sets_total', help: 'Values written, per tier', labelNames })
+      .labels(base);
+    this.mDelete = metrics
+      .counter({ name: 'periscope_cache_deletes_total', help: 'Values deleted or invalidated, per tier', labelNames })
+      .labels(base);
+    const evict = metrics.counter({
+      name: 'periscope_cache_evictions_total',
+      help: 'Values evicted, per tier and reason (capacity, bytes, expired)',
+      labelNames: ['cache', 'tier', 'reason'] as const,
+    });
+    this.mEvict = {
+      capacity: evict.labels({ ...base, reason: 'capacity' }),
+      bytes: evict.labels({ ...base, reason: 'bytes' }),
+      expired: evict.labels({ ...base, reason: 'expired' }),
+    };
+    const errors = metrics.counter({
+      name: 'periscope_cache_errors_total',
+      help: 'Tier errors (timeouts, connection failures, corrupt entries, I/O), per kind',
+      labelNames: ['cache', 'tier', 'kind'] as const,
+    });
     this.mError = (kind: string) => errors.inc({ ...base, kind });
-    this.mEntries = metrics.gauge({ name: 'periscope_cache_entries', help: 'Entries held, per tier (L2: unknown, not reported)', labelNames }).labels(base);
-    this.mBytes = metrics.gauge({ name: 'periscope_cache_size_bytes', help: 'Bytes held, per tier (L1 estimated)', labelNames }).labels(base);
-    const duration = metrics.histogram({ name: 'periscope_cache_operation_duration_seconds', help: 'Duration of L2/L3 operations', labelNames: ['cache', 'tier', 'operation'] as const, buckets: Buckets.latency });
+    this.mEntries = metrics
+      .gauge({
+        name: 'periscope_cache_entries',
+        help: 'Entries held, per tier (L2: unknown, not reported)',
+        labelNames,
+      })
+      .labels(base);
+    this.mBytes = metrics
+      .gauge({ name: 'periscope_cache_size_bytes', help: 'Bytes held, per tier (L1 estimated)', labelNames })
+      .labels(base);
+    const duration = metrics.histogram({
+      name: 'periscope_cache_operation_duration_seconds',
+      help: 'Duration of L2/L3 operations',
+      labelNames: ['cache', 'tier', 'operation'] as const,
+      buckets: Buckets.latency,
+    });
     const bound = new Map<string, BoundHistogram>();
     this.mDuration = (op: string) => {
       let h = bound.get(op);
@@ -173,13 +216,42 @@ export class CacheCounters {
 
   constructor(cache: string, metrics?: Metrics) {
     if (!metrics) return;
-    const stale = metrics.counter({ name: 'periscope_cache_stale_served_total', help: 'Stale values served, by reason (swr, fail_safe, soft_timeout)', labelNames: ['cache', 'reason'] as const });
-    const factory = metrics.counter({ name: 'periscope_cache_factory_calls_total', help: 'Factory runs, by result', labelNames: ['cache', 'result'] as const });
-    const dedup = metrics.counter({ name: 'periscope_cache_deduplicated_calls_total', help: 'getOrSet calls served by another call’s factory (local single flight or distributed lock)', labelNames: ['cache', 'scope'] as const });
-    const timeouts = metrics.counter({ name: 'periscope_cache_factory_timeouts_total', help: 'Factory soft and hard timeouts', labelNames: ['cache', 'kind'] as const });
-    const breaker = metrics.gauge({ name: 'periscope_cache_breaker_state', help: 'L2 circuit breaker: 0 closed, 1 half-open, 2 open', labelNames: ['cache'] as const });
-    const bus = metrics.counter({ name: 'periscope_cache_bus_messages_total', help: 'Invalidation bus events (published, received, ignored_own, purge)', labelNames: ['cache', 'event'] as const });
-    const fd = metrics.histogram({ name: 'periscope_cache_factory_duration_seconds', help: 'Factory duration', labelNames: ['cache'] as const, buckets: Buckets.llmLatency });
+    const stale = metrics.counter({
+      name: 'periscope_cache_stale_served_total',
+      help: 'Stale values served, by reason (swr, fail_safe, soft_timeout)',
+      labelNames: ['cache', 'reason'] as const,
+    });
+    const factory = metrics.counter({
+      name: 'periscope_cache_factory_calls_total',
+      help: 'Factory runs, by result',
+      labelNames: ['cache', 'result'] as const,
+    });
+    const dedup = metrics.counter({
+      name: 'periscope_cache_deduplicated_calls_total',
+      help: 'getOrSet calls served by another call’s factory (local single flight or distributed lock)',
+      labelNames: ['cache', 'scope'] as const,
+    });
+    const timeouts = metrics.counter({
+      name: 'periscope_cache_factory_timeouts_total',
+      help: 'Factory soft and hard timeouts',
+      labelNames: ['cache', 'kind'] as const,
+    });
+    const breaker = metrics.gauge({
+      name: 'periscope_cache_breaker_state',
+      help: 'L2 circuit breaker: 0 closed, 1 half-open, 2 open',
+      labelNames: ['cache'] as const,
+    });
+    const bus = metrics.counter({
+      name: 'periscope_cache_bus_messages_total',
+      help: 'Invalidation bus events (published, received, ignored_own, purge)',
+      labelNames: ['cache', 'event'] as const,
+    });
+    const fd = metrics.histogram({
+      name: 'periscope_cache_factory_duration_seconds',
+      help: 'Factory duration',
+      labelNames: ['cache'] as const,
+      buckets: Buckets.llmLatency,
+    });
     const snake: Record<StaleReason, string> = { swr: 'swr', failSafe: 'fail_safe', softTimeout: 'soft_timeout' };
     this.m = {
       stale: (r) => stale.inc({ cache, reason: snake[r] }),

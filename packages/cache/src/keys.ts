@@ -30,17 +30,21 @@ function write(v: unknown, seen: Set<object>, path: string): string {
   }
   if (v === null) return 'null';
   const obj = v as object;
-  if (seen.has(obj)) throw new CacheInputError('key arguments', `${path} is circular and cannot be part of a cache key`);
+  if (seen.has(obj))
+    throw new CacheInputError('key arguments', `${path} is circular and cannot be part of a cache key`);
   seen.add(obj);
   try {
-    if (obj instanceof Date) return `{"$date":${JSON.stringify(Number.isNaN(obj.getTime()) ? 'invalid' : obj.toISOString())}}`;
+    if (obj instanceof Date)
+      return `{"$date":${JSON.stringify(Number.isNaN(obj.getTime()) ? 'invalid' : obj.toISOString())}}`;
     if (ArrayBuffer.isView(obj)) {
       const bytes = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
       return `{"$bytes":"${obj.constructor.name}:${bytes.toString('base64')}"}`;
     }
     if (Array.isArray(obj)) return `[${obj.map((x, i) => write(x, seen, `${path}[${i}]`)).join(',')}]`;
     if (obj instanceof Map) {
-      const entries = [...obj.entries()].map(([k, x]) => [write(k, seen, `${path}.key`), write(x, seen, `${path}.value`)] as const);
+      const entries = [...obj.entries()].map(
+        ([k, x]) => [write(k, seen, `${path}.key`), write(x, seen, `${path}.value`)] as const,
+      );
       entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       return `{"$map":[${entries.map(([k, x]) => `[${k},${x}]`).join(',')}]}`;
     }
@@ -75,7 +79,8 @@ export interface LlmKeyInput {
 
 /** Key for an LLM call: same model, parameters and messages → same key, whatever the property order. */
 export function llmCacheKey(input: LlmKeyInput): string {
-  if (!input || typeof input.model !== 'string' || input.model === '') throw new CacheInputError('llmCacheKey.model', 'must be a non-empty string');
+  if (!input || typeof input.model !== 'string' || input.model === '')
+    throw new CacheInputError('llmCacheKey.model', 'must be a non-empty string');
   if (!Array.isArray(input.messages)) throw new CacheInputError('llmCacheKey.messages', 'must be an array');
   return `llm:${input.model}:${sha256Hex(canonicalJson({ model: input.model, params: input.params ?? {}, messages: input.messages }))}`;
 }

@@ -60,7 +60,8 @@ export class RedisTier {
   /** performance.now() of the last reply; a ready connection silent past socketTimeoutMs is black-holed. */
   private lastReplyAt = performance.now();
   private replacing = false;
-  private pendingGets: { key: string; resolve: (v: Buffer | null) => void; reject: (e: unknown) => void }[] | null = null;
+  private pendingGets: { key: string; resolve: (v: Buffer | null) => void; reject: (e: unknown) => void }[] | null =
+    null;
   private readonly where: string;
 
   constructor(
@@ -185,7 +186,10 @@ export class RedisTier {
         const members = await c.smembers(this.tagKey(tag));
         for (const m of members) keys.add(m);
       }
-      await Promise.all([...[...keys].map((k) => c.unlink(this.dataKey(k))), ...tags.map((t) => c.unlink(this.tagKey(t)))]);
+      await Promise.all([
+        ...[...keys].map((k) => c.unlink(this.dataKey(k))),
+        ...tags.map((t) => c.unlink(this.tagKey(t))),
+      ]);
       return [...keys];
     });
   }
@@ -252,12 +256,22 @@ export class RedisTier {
   }
 
   /** Runs one L2 operation under the breaker, the per-call timeout and a span. */
-  private call<T>(op: string, fn: (c: RedisClient) => Promise<T>, timeoutMs = this.options.timeoutMs, bypassBreaker = false): Promise<T> {
+  private call<T>(
+    op: string,
+    fn: (c: RedisClient) => Promise<T>,
+    timeoutMs = this.options.timeoutMs,
+    bypassBreaker = false,
+  ): Promise<T> {
     return this.guarded(op, (ok, fail) => fn(this.client).then(ok, fail), timeoutMs, bypassBreaker);
   }
 
   /** call() for operations that report through callbacks (saves a promise on the GET path). */
-  private guarded<T>(op: string, begin: (ok: (v: T) => void, fail: (e: unknown) => void) => void, timeoutMs = this.options.timeoutMs, bypassBreaker = false): Promise<T> {
+  private guarded<T>(
+    op: string,
+    begin: (ok: (v: T) => void, fail: (e: unknown) => void) => void,
+    timeoutMs = this.options.timeoutMs,
+    bypassBreaker = false,
+  ): Promise<T> {
     if (!bypassBreaker && !this.breaker.allow()) return Promise.reject(this.openError);
     const status = this.client.status;
     if (status === 'reconnecting' || status === 'end' || status === 'close' || (this.everReady && status !== 'ready')) {
@@ -267,7 +281,13 @@ export class RedisTier {
     }
     const span: Span = tracer.startSpan(op, CLIENT_SPAN);
     // Attributes only for a real SDK: with the no-op tracer this path allocates nothing more.
-    if (span.isRecording()) span.setAttributes({ 'db.system.name': 'redis', 'db.operation.name': op, 'cache.tier': 'l2', 'cache.namespace': this.options.namespace });
+    if (span.isRecording())
+      span.setAttributes({
+        'db.system.name': 'redis',
+        'db.operation.name': op,
+        'cache.tier': 'l2',
+        'cache.namespace': this.options.namespace,
+      });
     const start = performance.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -326,7 +346,9 @@ export class RedisTier {
     this.onBreaker(state);
     if (state === 'open' && !this.warnedDown) {
       this.warnedDown = true;
-      this.logger?.warn(`cache ${this.options.namespace}: L2 Redis at ${this.where} is unreachable; serving from L1/L3 until it returns`);
+      this.logger?.warn(
+        `cache ${this.options.namespace}: L2 Redis at ${this.where} is unreachable; serving from L1/L3 until it returns`,
+      );
     } else if (state === 'closed' && this.warnedDown) {
       this.warnedDown = false;
       this.logger?.info?.(`cache ${this.options.namespace}: L2 Redis at ${this.where} is back`);

@@ -92,7 +92,8 @@ export class Codec {
   /** Throws CacheSerializationError for values the serializer refuses. */
   payload(value: unknown): Buffer {
     const raw = this.serializer.serialize(value);
-    if (!Buffer.isBuffer(raw) && !((raw as unknown) instanceof Uint8Array)) throw new CacheSerializationError('serializer.serialize must return a Buffer');
+    if (!Buffer.isBuffer(raw) && !((raw as unknown) instanceof Uint8Array))
+      throw new CacheSerializationError('serializer.serialize must return a Buffer');
     return Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
   }
 
@@ -128,7 +129,12 @@ export class Codec {
       const tags = tagLen ? (JSON.parse(bytes.subarray(HEADER, HEADER + tagLen).toString()) as string[]) : [];
       let body = bytes.subarray(HEADER + tagLen);
       if (flags & FLAG_DEFLATE) body = zlib.inflateRawSync(body);
-      const meta = { createdAt: bytes.readDoubleLE(2), expiresAt: bytes.readDoubleLE(10), staleUntil: bytes.readDoubleLE(18), tags };
+      const meta = {
+        createdAt: bytes.readDoubleLE(2),
+        expiresAt: bytes.readDoubleLE(10),
+        staleUntil: bytes.readDoubleLE(18),
+        tags,
+      };
       return { meta, value: this.serializer.deserialize(body) };
     } catch (err) {
       throw new CacheSerializationError(`stored entry cannot be read: ${(err as Error).message}`, { cause: err });
@@ -165,7 +171,8 @@ export function estimateSize(value: unknown, seen = new Set<object>()): number {
   } else if (value instanceof Set) {
     for (const v of value) size += 8 + estimateSize(v, seen);
   } else {
-    for (const k of Object.keys(value)) size += 8 + k.length * 2 + estimateSize((value as Record<string, unknown>)[k], seen);
+    for (const k of Object.keys(value))
+      size += 8 + k.length * 2 + estimateSize((value as Record<string, unknown>)[k], seen);
   }
   return size;
 }

@@ -3,7 +3,8 @@ import { CacheConfigError, createCache } from '../src';
 describe('configuration', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const k of Object.keys(process.env)) if (k.startsWith('PERISCOPE_CACHE_') && !(k in saved)) delete process.env[k];
+    for (const k of Object.keys(process.env))
+      if (k.startsWith('PERISCOPE_CACHE_') && !(k in saved)) delete process.env[k];
   });
 
   it.each([
@@ -32,20 +33,30 @@ describe('configuration', () => {
   });
 
   it('the error lists the accepted values', () => {
-    expect(() => createCache({ namespace: 'ok', l1: { policy: 'mru' as never } })).toThrow(/'lru' \| 'lfu' \| 'fifo' \| 'ttl'/);
+    expect(() => createCache({ namespace: 'ok', l1: { policy: 'mru' as never } })).toThrow(
+      /'lru' \| 'lfu' \| 'fifo' \| 'ttl'/,
+    );
   });
 
   it('environment variables override defaults; explicit options win over them', async () => {
     process.env.PERISCOPE_CACHE_L1_MAX_ENTRIES = '2';
     process.env.PERISCOPE_CACHE_DEFAULT_TTL_MS = '30';
     const fromEnv = createCache({ namespace: 'env' });
-    await fromEnv.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+    await fromEnv.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3 },
+    ]);
     expect(fromEnv.stats().l1.entries).toBe(2);
     await new Promise((r) => setTimeout(r, 50));
     expect(await fromEnv.get('c')).toBeUndefined(); // 30 ms default TTL from the env
     await fromEnv.close();
     const explicit = createCache({ namespace: 'env', l1: { maxEntries: 5 } });
-    await explicit.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+    await explicit.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3 },
+    ]);
     expect(explicit.stats().l1.entries).toBe(3);
     await explicit.close();
   });
@@ -55,7 +66,9 @@ describe('configuration', () => {
     expect(() => createCache({ namespace: 'env' })).toThrow(/PERISCOPE_CACHE_L1_POLICY/);
     delete process.env.PERISCOPE_CACHE_L1_POLICY;
     process.env.PERISCOPE_CACHE_L2_TIMEOUT_MS = 'soon';
-    expect(() => createCache({ namespace: 'env', l2: { url: 'redis://127.0.0.1:1' } })).toThrow(/PERISCOPE_CACHE_L2_TIMEOUT_MS/);
+    expect(() => createCache({ namespace: 'env', l2: { url: 'redis://127.0.0.1:1' } })).toThrow(
+      /PERISCOPE_CACHE_L2_TIMEOUT_MS/,
+    );
   });
 
   it('never includes a password from l2.url in a config error', () => {

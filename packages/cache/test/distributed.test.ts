@@ -42,7 +42,11 @@ describe('distributed invalidation over the bus', () => {
   it('delete, deleteByTag and clear reach the other instance’s L1', async () => {
     const { ns, a, b } = pair();
     await busReady(ns);
-    await a.setMany([{ key: 'x', value: 1 }, { key: 't', value: 2, tags: ['doc:7'] }, { key: 'y', value: 3 }]);
+    await a.setMany([
+      { key: 'x', value: 1 },
+      { key: 't', value: 2, tags: ['doc:7'] },
+      { key: 'y', value: 3 },
+    ]);
     expect(await b.getMany(['x', 't', 'y'])).toEqual([1, 2, 3]);
     await a.delete('x');
     await a.deleteByTag('doc:7');
@@ -72,14 +76,23 @@ describe('distributed invalidation over the bus', () => {
     const r = new Redis(redisUrl());
     fx.onCleanup(async () => void (await r.quit()));
     const channel = `periscope:cache:${ns}:v1:bus`;
-    await r.publish(channel, JSON.stringify({ v: BUS_VERSION + 1, origin: 'x', seq: 1, op: 'delete', namespace: ns, keys: ['k'] }));
-    await r.publish(channel, JSON.stringify({ v: BUS_VERSION, origin: 'x', seq: 1, op: 'delete', namespace: 'other', keys: ['k'] }));
+    await r.publish(
+      channel,
+      JSON.stringify({ v: BUS_VERSION + 1, origin: 'x', seq: 1, op: 'delete', namespace: ns, keys: ['k'] }),
+    );
+    await r.publish(
+      channel,
+      JSON.stringify({ v: BUS_VERSION, origin: 'x', seq: 1, op: 'delete', namespace: 'other', keys: ['k'] }),
+    );
     await r.publish(channel, 'not json');
     await sleep(50);
     const hits = b.stats().l1.hits;
     expect(await b.get('k')).toBe('v');
     expect(b.stats().l1.hits).toBe(hits + 1);
-    await r.publish(channel, JSON.stringify({ v: BUS_VERSION, origin: 'x', seq: 1, op: 'delete', namespace: ns, keys: ['k'] }));
+    await r.publish(
+      channel,
+      JSON.stringify({ v: BUS_VERSION, origin: 'x', seq: 1, op: 'delete', namespace: ns, keys: ['k'] }),
+    );
     await eventually(() => b.stats().l1.entries === 0);
     expect(b.stats().l1.entries).toBe(0);
   });
@@ -94,7 +107,10 @@ describe('distributed single flight', () => {
       await sleep(80);
       return 'computed';
     };
-    const results = await Promise.all([...Array.from({ length: 10 }, () => a.getOrSet('hot', factory)), ...Array.from({ length: 10 }, () => b.getOrSet('hot', factory))]);
+    const results = await Promise.all([
+      ...Array.from({ length: 10 }, () => a.getOrSet('hot', factory)),
+      ...Array.from({ length: 10 }, () => b.getOrSet('hot', factory)),
+    ]);
     expect(new Set(results)).toEqual(new Set(['computed']));
     expect(calls).toBe(1);
     expect(a.stats().factory.distributedWaits + b.stats().factory.distributedWaits).toBe(1);
@@ -114,7 +130,10 @@ describe('distributed single flight', () => {
 
   it('waiters compute themselves after waitTimeoutMs when the holder is slow', async () => {
     const { a, b } = pair({ distributedLock: { waitTimeoutMs: 60, pollMs: 5 } });
-    const slow = a.getOrSet('k', async () => { await sleep(300); return 'from-a'; });
+    const slow = a.getOrSet('k', async () => {
+      await sleep(300);
+      return 'from-a';
+    });
     await sleep(20);
     const t0 = Date.now();
     expect(await b.getOrSet('k', () => 'from-b')).toBe('from-b');
@@ -127,12 +146,20 @@ describe('distributed single flight', () => {
     const r = new Redis(redisUrl());
     fx.onCleanup(async () => void (await r.quit()));
     const lockKey = `periscope:cache:${ns}:v1:l:k`;
-    const p = a.getOrSet('k', async () => { await sleep(200); return 'v'; });
+    const p = a.getOrSet('k', async () => {
+      await sleep(200);
+      return 'v';
+    });
     await sleep(150); // past the 60 ms lease: still held thanks to renewal
     const token = await r.get(lockKey);
     expect(token).not.toBeNull();
     // A stranger's release script does nothing (only the owner's token deletes).
-    const released = await r.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`, 1, lockKey, 'not-the-token');
+    const released = await r.eval(
+      `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+      1,
+      lockKey,
+      'not-the-token',
+    );
     expect(released).toBe(0);
     expect(await p).toBe('v');
     expect(await r.exists(lockKey)).toBe(0);

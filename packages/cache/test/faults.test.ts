@@ -35,7 +35,12 @@ function viaProxy(extra: Record<string, unknown> = {}) {
   const cache = fx.cache({
     namespace: ns,
     l1: { maxEntries: 2 },
-    l2: { url: proxy.urlFor(redisUrl()), timeoutMs: TIMEOUT, breaker: { failureThreshold: 3, resetMs: 100 }, reconnectMaxDelayMs: 50 },
+    l2: {
+      url: proxy.urlFor(redisUrl()),
+      timeoutMs: TIMEOUT,
+      breaker: { failureThreshold: 3, resetMs: 100 },
+      reconnectMaxDelayMs: 50,
+    },
     l3: { dir: fx.dir() },
     logger: log,
     ...extra,
@@ -123,7 +128,10 @@ describe('Redis black-holed', () => {
 describe('bus reconnect', () => {
   it('purges L1 after the subscriber reconnects (messages may have been missed)', async () => {
     const ns = uniqueNs('busre');
-    const cache = fx.cache({ namespace: ns, l2: { url: proxy.urlFor(redisUrl()), timeoutMs: 500, reconnectMaxDelayMs: 50 } });
+    const cache = fx.cache({
+      namespace: ns,
+      l2: { url: proxy.urlFor(redisUrl()), timeoutMs: 500, reconnectMaxDelayMs: 50 },
+    });
     await eventually(() => proxy.openConnections >= 2); // data + subscriber
     await sleep(50);
     await cache.set('k', 'v');
@@ -157,22 +165,35 @@ describe('Redis down from the start', () => {
     proxy.refuse();
     const { cache } = viaProxy({ distributedLock: { pollMs: 5 } });
     let calls = 0;
-    const results = await Promise.all(Array.from({ length: 10 }, () => timed(() => cache.getOrSet('k', () => ++calls))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => timed(() => cache.getOrSet('k', () => ++calls))),
+    );
     expect(results.map((r) => r.value)).toEqual(Array(10).fill(1));
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(TIMEOUT * 2 + 100);
   });
 
   it('when Redis comes back, the bus subscribes and invalidations flow again', async () => {
     proxy.refuse();
-    const { cache, ns } = viaProxy({ l2: { url: proxy.urlFor(redisUrl()), timeoutMs: TIMEOUT, breaker: { failureThreshold: 3, resetMs: 50 }, reconnectMaxDelayMs: 50 } });
+    const { cache, ns } = viaProxy({
+      l2: {
+        url: proxy.urlFor(redisUrl()),
+        timeoutMs: TIMEOUT,
+        breaker: { failureThreshold: 3, resetMs: 50 },
+        reconnectMaxDelayMs: 50,
+      },
+    });
     await cache.get('warm-up'); // fails fast: Redis is down
     await sleep(100);
     proxy.restore();
     const other = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
-    const subscribed = await eventually(async () => {
-      await other.set('probe', Date.now()); // each set is also a bus message
-      return cache.stats().bus!.received > 0;
-    }, 5000, 50);
+    const subscribed = await eventually(
+      async () => {
+        await other.set('probe', Date.now()); // each set is also a bus message
+        return cache.stats().bus!.received > 0;
+      },
+      5000,
+      50,
+    );
     expect(subscribed).toBe(true);
     await cache.set('k', 'mine');
     await other.set('k', 'theirs');
@@ -190,7 +211,11 @@ describe('Redis down from the start', () => {
     const url = new URL(proxy.urlFor(redisUrl()));
     url.password = 's3cret-pw';
     const { lines, log } = logger();
-    const cache = fx.cache({ namespace: uniqueNs('secret'), l2: { url: url.toString(), timeoutMs: TIMEOUT, breaker: { failureThreshold: 1, resetMs: 100 } }, logger: log });
+    const cache = fx.cache({
+      namespace: uniqueNs('secret'),
+      l2: { url: url.toString(), timeoutMs: TIMEOUT, breaker: { failureThreshold: 1, resetMs: 100 } },
+      logger: log,
+    });
     for (let i = 0; i < 5; i++) await cache.get(`k${i}`);
     const health = await cache.l2Health();
     expect(lines.length).toBeGreaterThan(0);

@@ -9,7 +9,11 @@ const l1Only = (extra: Record<string, unknown> = {}) => fx.cache({ namespace: un
 
 describe('single flight', () => {
   it('1,000 concurrent callers of a cold key run the factory once (with L2 and L3)', async () => {
-    const cache = fx.cache({ namespace: uniqueNs('sf'), l2: { url: redisUrl(), timeoutMs: 500 }, l3: { dir: fx.dir() } });
+    const cache = fx.cache({
+      namespace: uniqueNs('sf'),
+      l2: { url: redisUrl(), timeoutMs: 500 },
+      l3: { dir: fx.dir() },
+    });
     let calls = 0;
     const results = await Promise.all(
       Array.from({ length: 1000 }, () =>
@@ -29,7 +33,15 @@ describe('single flight', () => {
     const cache = l1Only();
     let calls = 0;
     const boom = new Error('upstream down');
-    const all = await Promise.allSettled([1, 2, 3].map(() => cache.getOrSet('k', async () => { calls++; await sleep(5); throw boom; })));
+    const all = await Promise.allSettled(
+      [1, 2, 3].map(() =>
+        cache.getOrSet('k', async () => {
+          calls++;
+          await sleep(5);
+          throw boom;
+        }),
+      ),
+    );
     expect(all.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(all.every((r) => r.status === 'rejected' && r.reason === boom)).toBe(true);
     expect(await cache.getOrSet('k', () => 'ok')).toBe('ok');
@@ -41,7 +53,10 @@ describe('single flight', () => {
 describe('invalidation while a factory runs', () => {
   it('a delete during the factory wins: callers get the value, the cache does not keep it', async () => {
     const cache = l1Only();
-    const p = cache.getOrSet('k', async () => { await sleep(30); return 'computed-before-delete'; });
+    const p = cache.getOrSet('k', async () => {
+      await sleep(30);
+      return 'computed-before-delete';
+    });
     await sleep(5);
     await cache.delete('k');
     expect(await p).toBe('computed-before-delete');
@@ -53,8 +68,18 @@ describe('factory results', () => {
   it('undefined is returned but not cached; null is cached', async () => {
     const cache = l1Only();
     let calls = 0;
-    expect(await cache.getOrSet('u', () => { calls++; return undefined; })).toBeUndefined();
-    expect(await cache.getOrSet('u', () => { calls++; return undefined; })).toBeUndefined();
+    expect(
+      await cache.getOrSet('u', () => {
+        calls++;
+        return undefined;
+      }),
+    ).toBeUndefined();
+    expect(
+      await cache.getOrSet('u', () => {
+        calls++;
+        return undefined;
+      }),
+    ).toBeUndefined();
     expect(calls).toBe(2);
     expect(await cache.getOrSet('n', () => null)).toBeNull();
     expect(await cache.getOrSet('n', () => 'not called')).toBeNull();
@@ -62,7 +87,9 @@ describe('factory results', () => {
 
   it('an unserializable factory result is a CacheSerializationError and is not cached', async () => {
     const cache = l1Only();
-    await expect(cache.getOrSet('f', () => ({ fn: () => 1 }))).rejects.toMatchObject({ code: 'ERR_CACHE_SERIALIZATION' });
+    await expect(cache.getOrSet('f', () => ({ fn: () => 1 }))).rejects.toMatchObject({
+      code: 'ERR_CACHE_SERIALIZATION',
+    });
     expect(await cache.get('f')).toBeUndefined();
   });
 });
@@ -74,7 +101,15 @@ describe('stale-while-revalidate and fail-safe', () => {
     await sleep(50);
     let refreshed = false;
     const t0 = Date.now();
-    const got = await cache.getOrSet('k', async () => { await sleep(50); refreshed = true; return 'v2'; }, { ttlMs: 30_000 });
+    const got = await cache.getOrSet(
+      'k',
+      async () => {
+        await sleep(50);
+        refreshed = true;
+        return 'v2';
+      },
+      { ttlMs: 30_000 },
+    );
     expect(got).toBe('v1');
     expect(Date.now() - t0).toBeLessThan(40);
     expect(refreshed).toBe(false);
@@ -96,7 +131,13 @@ describe('stale-while-revalidate and fail-safe', () => {
     const cache = l1Only({ graceMs: 5_000 });
     await cache.set('k', 'stale', { ttlMs: 20 });
     await sleep(40);
-    const got = await cache.getOrSet('k', () => { throw new Error('LLM 503'); }, { softTimeoutMs: 1_000 });
+    const got = await cache.getOrSet(
+      'k',
+      () => {
+        throw new Error('LLM 503');
+      },
+      { softTimeoutMs: 1_000 },
+    );
     expect(got).toBe('stale');
     expect(cache.stats().staleServed.failSafe).toBe(1);
     expect(cache.stats().factory.errors).toBe(1);
@@ -116,7 +157,14 @@ describe('factory timeouts and signals', () => {
     await cache.set('k', 'stale', { ttlMs: 20 });
     await sleep(40);
     const t0 = Date.now();
-    const got = await cache.getOrSet('k', async () => { await sleep(150); return 'fresh'; }, { softTimeoutMs: 30 });
+    const got = await cache.getOrSet(
+      'k',
+      async () => {
+        await sleep(150);
+        return 'fresh';
+      },
+      { softTimeoutMs: 30 },
+    );
     const waited = Date.now() - t0;
     expect(got).toBe('stale');
     expect(waited).toBeGreaterThanOrEqual(25);
@@ -130,7 +178,16 @@ describe('factory timeouts and signals', () => {
     const cache = l1Only({ graceMs: 5_000 });
     await cache.set('k', 'stale', { ttlMs: 20 });
     await sleep(40);
-    expect(await cache.getOrSet('k', async () => { await sleep(5); return 'fresh'; }, { softTimeoutMs: 200 })).toBe('fresh');
+    expect(
+      await cache.getOrSet(
+        'k',
+        async () => {
+          await sleep(5);
+          return 'fresh';
+        },
+        { softTimeoutMs: 200 },
+      ),
+    ).toBe('fresh');
   });
 
   it('hard timeout: aborts the factory through its signal and fails with FactoryTimeoutError', async () => {
@@ -138,10 +195,18 @@ describe('factory timeouts and signals', () => {
     let sawAbort = false;
     const t0 = Date.now();
     const err = await cache
-      .getOrSet('k', (signal) => new Promise((resolve) => {
-        const t = setTimeout(() => resolve('late'), 500);
-        signal.addEventListener('abort', () => { sawAbort = true; clearTimeout(t); });
-      }), { hardTimeoutMs: 40 })
+      .getOrSet(
+        'k',
+        (signal) =>
+          new Promise((resolve) => {
+            const t = setTimeout(() => resolve('late'), 500);
+            signal.addEventListener('abort', () => {
+              sawAbort = true;
+              clearTimeout(t);
+            });
+          }),
+        { hardTimeoutMs: 40 },
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FactoryTimeoutError);
     expect(err).toMatchObject({ code: 'ERR_CACHE_FACTORY_TIMEOUT', timeoutMs: 40 });
@@ -155,7 +220,14 @@ describe('factory timeouts and signals', () => {
     const cache = l1Only();
     const ac = new AbortController();
     let factorySignal: AbortSignal | undefined;
-    const p = cache.getOrSet('k', (signal) => { factorySignal = signal; return new Promise((r) => setTimeout(() => r('x'), 300)); }, { signal: ac.signal });
+    const p = cache.getOrSet(
+      'k',
+      (signal) => {
+        factorySignal = signal;
+        return new Promise((r) => setTimeout(() => r('x'), 300));
+      },
+      { signal: ac.signal },
+    );
     await sleep(10);
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(CacheAbortedError);
@@ -175,7 +247,9 @@ describe('factory timeouts and signals', () => {
 
   it('an already-aborted signal fails at once', async () => {
     const cache = l1Only();
-    await expect(cache.getOrSet('k', () => 1, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CacheAbortedError);
+    await expect(cache.getOrSet('k', () => 1, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      CacheAbortedError,
+    );
   });
 });
 
@@ -183,7 +257,10 @@ describe('wrap and @Cached', () => {
   it('wrap keys by canonical arguments: property order does not matter, values do', async () => {
     const cache = l1Only();
     let calls = 0;
-    const search = cache.wrap(async function search(q: { text: string; limit: number }) { calls++; return `${q.text}:${q.limit}`; });
+    const search = cache.wrap(async function search(q: { text: string; limit: number }) {
+      calls++;
+      return `${q.text}:${q.limit}`;
+    });
     expect(await search({ text: 'a', limit: 2 })).toBe('a:2');
     expect(await search({ limit: 2, text: 'a' } as { text: string; limit: number })).toBe('a:2');
     expect(calls).toBe(1);

@@ -6,12 +6,39 @@ describe('canonical keys', () => {
   });
 
   it('different values give different forms, including types JSON would merge', () => {
-    const forms = [1, '1', [1], { a: 1 }, new Date(0), new Map([['a', 1]]), new Set([1]), Buffer.from('1'), new Float32Array([1]), 1n, Number.NaN, null].map(canonicalJson);
+    const forms = [
+      1,
+      '1',
+      [1],
+      { a: 1 },
+      new Date(0),
+      new Map([['a', 1]]),
+      new Set([1]),
+      Buffer.from('1'),
+      new Float32Array([1]),
+      1n,
+      Number.NaN,
+      null,
+    ].map(canonicalJson);
     expect(new Set(forms).size).toBe(forms.length);
   });
 
   it('Maps and Sets are order-insensitive', () => {
-    expect(canonicalJson(new Map([['a', 1], ['b', 2]]))).toBe(canonicalJson(new Map([['b', 2], ['a', 1]])));
+    expect(
+      canonicalJson(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    ).toBe(
+      canonicalJson(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    );
     expect(canonicalJson(new Set([1, 2]))).toBe(canonicalJson(new Set([2, 1])));
   });
 
@@ -32,7 +59,11 @@ describe('llmCacheKey', () => {
 
   it('is stable under parameter order and names the model', () => {
     const a = llmCacheKey({ model: 'gpt-x', params: { temperature: 0, max_tokens: 10 }, messages });
-    const b = llmCacheKey({ model: 'gpt-x', params: { max_tokens: 10, temperature: 0 }, messages: [{ content: 'What is 2+2?', role: 'user' }] });
+    const b = llmCacheKey({
+      model: 'gpt-x',
+      params: { max_tokens: 10, temperature: 0 },
+      messages: [{ content: 'What is 2+2?', role: 'user' }],
+    });
     expect(a).toBe(b);
     expect(a).toMatch(/^llm:gpt-x:[0-9a-f]{64}$/);
   });
@@ -41,7 +72,13 @@ describe('llmCacheKey', () => {
     const base = llmCacheKey({ model: 'm', params: { temperature: 0 }, messages });
     expect(llmCacheKey({ model: 'm2', params: { temperature: 0 }, messages })).not.toBe(base);
     expect(llmCacheKey({ model: 'm', params: { temperature: 0.1 }, messages })).not.toBe(base);
-    expect(llmCacheKey({ model: 'm', params: { temperature: 0 }, messages: [...messages, { role: 'assistant', content: '4' }] })).not.toBe(base);
+    expect(
+      llmCacheKey({
+        model: 'm',
+        params: { temperature: 0 },
+        messages: [...messages, { role: 'assistant', content: '4' }],
+      }),
+    ).not.toBe(base);
   });
 
   it('rejects a missing model or messages with a typed error', () => {

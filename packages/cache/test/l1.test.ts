@@ -5,7 +5,8 @@ import type { L1Policy } from '../src';
 const fx = new Fixture();
 afterEach(() => fx.dispose());
 
-const make = (policy: L1Policy, maxEntries = 3) => fx.cache({ namespace: uniqueNs(`l1-${policy}`), l1: { policy, maxEntries } });
+const make = (policy: L1Policy, maxEntries = 3) =>
+  fx.cache({ namespace: uniqueNs(`l1-${policy}`), l1: { policy, maxEntries } });
 
 async function present(cache: ReturnType<typeof make>, keys: string[]): Promise<string[]> {
   const values = await cache.getMany(keys);
@@ -15,7 +16,11 @@ async function present(cache: ReturnType<typeof make>, keys: string[]): Promise<
 describe('L1 eviction policies', () => {
   it('LRU evicts the least recently read', async () => {
     const c = make('lru');
-    await c.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+    await c.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3 },
+    ]);
     await c.get('a');
     await c.set('d', 4);
     expect(await present(c, ['a', 'b', 'c', 'd'])).toEqual(['a', 'c', 'd']);
@@ -24,7 +29,11 @@ describe('L1 eviction policies', () => {
 
   it('FIFO evicts the oldest write, whatever was read', async () => {
     const c = make('fifo');
-    await c.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+    await c.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3 },
+    ]);
     await c.get('a');
     await c.set('d', 4);
     expect(await present(c, ['a', 'b', 'c', 'd'])).toEqual(['b', 'c', 'd']);
@@ -32,7 +41,11 @@ describe('L1 eviction policies', () => {
 
   it('LFU evicts the least frequently read', async () => {
     const c = make('lfu');
-    await c.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+    await c.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3 },
+    ]);
     for (let i = 0; i < 3; i++) await c.get('a');
     await c.get('b');
     await c.get('c');
@@ -74,7 +87,9 @@ describe('L1 eviction policies', () => {
     await sleep(40); // every entry lives at least 50 ms
     expect((await c.getMany(Array.from({ length: 50 }, (_, i) => `k${i}`))).every((v) => v !== undefined)).toBe(true);
     await sleep(35); // ~75 ms: roughly half have expired in L1
-    const alive = (await c.getMany(Array.from({ length: 50 }, (_, i) => `k${i}`))).filter((v) => v !== undefined).length;
+    const alive = (await c.getMany(Array.from({ length: 50 }, (_, i) => `k${i}`))).filter(
+      (v) => v !== undefined,
+    ).length;
     expect(alive).toBeGreaterThan(0);
     expect(alive).toBeLessThan(50);
     await sleep(40);

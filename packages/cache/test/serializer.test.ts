@@ -4,7 +4,14 @@ const roundTrip = (v: unknown) => defaultSerializer.deserialize(defaultSerialize
 
 describe('default serializer', () => {
   it('stores plain data as JSON and reads it back equal', () => {
-    const v = { role: 'assistant', content: 'héllo \u{1F600}', n: 1.5, ok: true, none: null, list: [1, 'a', { b: [] }] };
+    const v = {
+      role: 'assistant',
+      content: 'héllo \u{1F600}',
+      n: 1.5,
+      ok: true,
+      none: null,
+      list: [1, 'a', { b: [] }],
+    };
     const bytes = defaultSerializer.serialize(v);
     expect(bytes.toString()).toBe(JSON.stringify(v));
     expect(roundTrip(v)).toEqual(v);
@@ -27,7 +34,9 @@ describe('default serializer', () => {
   });
 
   it('class instances go through V8 (own data kept, prototype dropped), as with every structured clone', () => {
-    class Point { constructor(public x: number) {} }
+    class Point {
+      constructor(public x: number) {}
+    }
     expect(isPlainJson(new Point(1))).toBe(false);
     expect(roundTrip(new Point(1))).toEqual({ x: 1 });
   });

@@ -18,7 +18,12 @@ afterAll(async () => {
 });
 
 it('emits spans for L2 and L3 operations and for the factory, without the cache key', async () => {
-  const cache = fx.cache({ namespace: uniqueNs('spans'), l1: { maxEntries: 1 }, l2: { url: redisUrl(), timeoutMs: 500 }, l3: { dir: fx.dir() } });
+  const cache = fx.cache({
+    namespace: uniqueNs('spans'),
+    l1: { maxEntries: 1 },
+    l2: { url: redisUrl(), timeoutMs: 500 },
+    l3: { dir: fx.dir() },
+  });
   exporter.reset();
   await cache.getOrSet('user:secret-key', () => 'v');
   await cache.set('other', 1); // evicts the first key from L1
@@ -34,7 +39,11 @@ it('emits spans for L2 and L3 operations and for the factory, without the cache 
 it('marks a failing factory span as an error', async () => {
   const cache = fx.cache({ namespace: uniqueNs('spanerr') });
   exporter.reset();
-  await expect(cache.getOrSet('k', () => { throw new Error('boom'); })).rejects.toThrow('boom');
+  await expect(
+    cache.getOrSet('k', () => {
+      throw new Error('boom');
+    }),
+  ).rejects.toThrow('boom');
   const factory = exporter.getFinishedSpans().find((s) => s.name === 'cache.factory')!;
   expect(factory.status.code).toBe(2); // SpanStatusCode.ERROR
 });

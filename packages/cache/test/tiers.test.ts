@@ -19,7 +19,13 @@ afterAll(async () => {
 
 function threeTier(ns = uniqueNs('tiers'), extra: Record<string, unknown> = {}) {
   const dir = fx.dir();
-  const cache = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 }, l3: { dir }, defaultTtlMs: 60_000, ...extra });
+  const cache = fx.cache({
+    namespace: ns,
+    l2: { url: redisUrl(), timeoutMs: 500 },
+    l3: { dir },
+    defaultTtlMs: 60_000,
+    ...extra,
+  });
   return { cache, dir, ns };
 }
 
@@ -78,7 +84,14 @@ describe('serialization', () => {
   it('Buffers, Float32Array embeddings, Dates, Maps and Sets round-trip through L2 and L3', async () => {
     const ns = uniqueNs('types');
     const dir = fx.dir();
-    const value = { buf: Buffer.from([1, 2, 3]), emb: new Float32Array([0.25, -1.5, 3]), at: new Date(1_700_000_000_000), m: new Map([['a', 1]]), s: new Set([1, 2]), big: 10n };
+    const value = {
+      buf: Buffer.from([1, 2, 3]),
+      emb: new Float32Array([0.25, -1.5, 3]),
+      at: new Date(1_700_000_000_000),
+      m: new Map([['a', 1]]),
+      s: new Set([1, 2]),
+      big: 10n,
+    };
     const writer = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 }, l3: { dir } });
     await writer.set('k', value);
     const viaL2 = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
@@ -125,7 +138,10 @@ describe('bad input', () => {
   ])('%s is a typed error and changes nothing', async (_name, opts) => {
     const { cache, ns } = threeTier(uniqueNs('bad'));
     await cache.set('k', 'before');
-    await expect(cache.set('k', 'after', opts)).rejects.toMatchObject({ code: 'ERR_CACHE_INVALID_INPUT', argument: 'ttlMs' });
+    await expect(cache.set('k', 'after', opts)).rejects.toMatchObject({
+      code: 'ERR_CACHE_INVALID_INPUT',
+      argument: 'ttlMs',
+    });
     expect(await cache.get('k')).toBe('before');
     const other = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
     expect(await other.get('k')).toBe('before');
@@ -142,7 +158,13 @@ describe('bad input', () => {
 
   it('an empty key is a typed error in every method', async () => {
     const { cache } = threeTier(uniqueNs('emptykey'));
-    for (const call of [() => cache.get(''), () => cache.set('', 1), () => cache.getOrSet('', () => 1), () => cache.delete(''), () => cache.getMany(['a', ''])]) {
+    for (const call of [
+      () => cache.get(''),
+      () => cache.set('', 1),
+      () => cache.getOrSet('', () => 1),
+      () => cache.delete(''),
+      () => cache.getMany(['a', '']),
+    ]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CacheInputError);
     }
@@ -150,7 +172,12 @@ describe('bad input', () => {
 
   it('setMany validates every entry before writing any', async () => {
     const { cache } = threeTier(uniqueNs('setmany'));
-    await expect(cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttlMs: -5 }])).rejects.toBeInstanceOf(CacheInputError);
+    await expect(
+      cache.setMany([
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2, ttlMs: -5 },
+      ]),
+    ).rejects.toBeInstanceOf(CacheInputError);
     expect(await cache.getMany(['a', 'b'])).toEqual([undefined, undefined]);
   });
 });
@@ -158,7 +185,10 @@ describe('bad input', () => {
 describe('batch, delete, tags, clear', () => {
   it('getMany returns values in key order across tiers; setMany writes all', async () => {
     const { cache, ns } = threeTier(uniqueNs('batch'));
-    await cache.setMany<unknown>([{ key: 'a', value: 1 }, { key: 'b', value: { x: 2 } }]);
+    await cache.setMany<unknown>([
+      { key: 'a', value: 1 },
+      { key: 'b', value: { x: 2 } },
+    ]);
     const fresh = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
     expect(await fresh.getMany(['b', 'missing', 'a'])).toEqual([{ x: 2 }, undefined, 1]);
   });

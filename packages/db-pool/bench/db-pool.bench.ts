@@ -39,34 +39,69 @@ async function warm(pool: { query(text: string): Promise<unknown> }, n: number):
 async function throughput(): Promise<void> {
   // statement_timeout is PostgreSQL's own work (it arms a timer per statement): both pools get it,
   // so the comparison measures the pools, not the server setting.
-  const theirs = new pg.Pool({ connectionString: url, max: 10, application_name: 'dbpool_bench', statement_timeout: 30_000 });
+  const theirs = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    application_name: 'dbpool_bench',
+    statement_timeout: 30_000,
+  });
   const ours = fullFeatured(10);
   await Promise.all([warm(theirs, 10), warm(ours, 10)]);
-  const fifty = <T>(fn: () => Promise<T>) => () => Promise.all(Array.from({ length: 50 }, fn));
-  await compare('SELECT 1, 50 concurrent callers, pool of 10', [
-    { name: 'pg.Pool.query (statement_timeout set too)', fn: fifty(() => theirs.query('SELECT 1')), opsPerCall: 50 },
-    { name: '@periscope/db-pool query (metrics, leak detection, query + statement timeouts, keepalive, lifetime)', fn: fifty(() => ours.query('SELECT 1')), opsPerCall: 50 },
-    // The same pool again: how far apart two identical cases land on this machine right now.
-    { name: 'pg.Pool.query again (A/A control: the noise level)', fn: fifty(() => theirs.query('SELECT 1')), opsPerCall: 50 },
-  ], { rounds: 15, sliceMs: 400 });
+  const fifty =
+    <T>(fn: () => Promise<T>) =>
+    () =>
+      Promise.all(Array.from({ length: 50 }, fn));
+  await compare(
+    'SELECT 1, 50 concurrent callers, pool of 10',
+    [
+      { name: 'pg.Pool.query (statement_timeout set too)', fn: fifty(() => theirs.query('SELECT 1')), opsPerCall: 50 },
+      {
+        name: '@periscope/db-pool query (metrics, leak detection, query + statement timeouts, keepalive, lifetime)',
+        fn: fifty(() => ours.query('SELECT 1')),
+        opsPerCall: 50,
+      },
+      // The same pool again: how far apart two identical cases land on this machine right now.
+      {
+        name: 'pg.Pool.query again (A/A control: the noise level)',
+        fn: fifty(() => theirs.query('SELECT 1')),
+        opsPerCall: 50,
+      },
+    ],
+    { rounds: 15, sliceMs: 400 },
+  );
 
   // Acquire + release: the pool with its defaults, and with leak detection, which captures the
   // borrowing stack (about 5 µs) on every withConnection, as HikariCP does.
   const plain = createPool({ connectionString: url, poolSize: 10, applicationName: 'dbpool_bench', logger: quiet });
   await warm(plain, 10);
-  const theirsAcquire = async () => { const c = await theirs.connect(); c.release(); };
+  const theirsAcquire = async () => {
+    const c = await theirs.connect();
+    c.release();
+  };
   const plainAcquire = () => plain.withConnection(() => undefined);
   const oursAcquire = () => ours.withConnection(() => undefined);
-  await compare('acquire + release only, sequential', [
-    { name: 'pg.Pool connect/release', fn: theirsAcquire },
-    { name: '@periscope/db-pool withConnection(noop), defaults', fn: plainAcquire },
-    { name: '@periscope/db-pool withConnection(noop), every feature on (leak detection)', fn: oursAcquire },
-  ], { rounds: 11, sliceMs: 300 });
-  await compare('acquire + release only, 50 concurrent, pool of 10', [
-    { name: 'pg.Pool connect/release', fn: fifty(theirsAcquire), opsPerCall: 50 },
-    { name: '@periscope/db-pool withConnection(noop), defaults', fn: fifty(plainAcquire), opsPerCall: 50 },
-    { name: '@periscope/db-pool withConnection(noop), every feature on (leak detection)', fn: fifty(oursAcquire), opsPerCall: 50 },
-  ], { rounds: 11, sliceMs: 300 });
+  await compare(
+    'acquire + release only, sequential',
+    [
+      { name: 'pg.Pool connect/release', fn: theirsAcquire },
+      { name: '@periscope/db-pool withConnection(noop), defaults', fn: plainAcquire },
+      { name: '@periscope/db-pool withConnection(noop), every feature on (leak detection)', fn: oursAcquire },
+    ],
+    { rounds: 11, sliceMs: 300 },
+  );
+  await compare(
+    'acquire + release only, 50 concurrent, pool of 10',
+    [
+      { name: 'pg.Pool connect/release', fn: fifty(theirsAcquire), opsPerCall: 50 },
+      { name: '@periscope/db-pool withConnection(noop), defaults', fn: fifty(plainAcquire), opsPerCall: 50 },
+      {
+        name: '@periscope/db-pool withConnection(noop), every feature on (leak detection)',
+        fn: fifty(oursAcquire),
+        opsPerCall: 50,
+      },
+    ],
+    { rounds: 11, sliceMs: 300 },
+  );
   await Promise.all([theirs.end(), ours.close(), plain.close()]);
 }
 
@@ -79,7 +114,9 @@ async function spike(): Promise<void> {
   const via = proxy.urlFor(url);
   const peakOf = async (label: string, run: () => Promise<unknown>, open: () => number) => {
     let peak = 0;
-    const sample = setInterval(() => { peak = Math.max(peak, open()); }, 2);
+    const sample = setInterval(() => {
+      peak = Math.max(peak, open());
+    }, 2);
     await run();
     await new Promise((r) => setTimeout(r, 300)); // creations started during the spike may land late
     clearInterval(sample);
@@ -90,12 +127,26 @@ async function spike(): Promise<void> {
   console.log('| pool | peak connections |');
   console.log('|---|---:|');
   const theirs = new pg.Pool({ connectionString: via, max: 50, application_name: 'dbpool_bench' });
-  await peakOf('pg.Pool (max 50)', () => Promise.all(Array.from({ length: 50 }, () => theirs.query('SELECT pg_sleep(0.002)'))), () => theirs.totalCount);
+  await peakOf(
+    'pg.Pool (max 50)',
+    () => Promise.all(Array.from({ length: 50 }, () => theirs.query('SELECT pg_sleep(0.002)'))),
+    () => theirs.totalCount,
+  );
   await theirs.end();
   // poolSize 5 kept (HikariCP's test keeps minimumIdle 5), up to 45 more under load.
-  const ours = createPool({ connectionString: via, poolSize: 5, maxOverflow: 45, applicationName: 'dbpool_bench', logger: quiet });
+  const ours = createPool({
+    connectionString: via,
+    poolSize: 5,
+    maxOverflow: 45,
+    applicationName: 'dbpool_bench',
+    logger: quiet,
+  });
   while (ours.stats().total < 5) await new Promise((r) => setTimeout(r, 20));
-  await peakOf('@periscope/db-pool (poolSize 5 + maxOverflow 45)', () => Promise.all(Array.from({ length: 50 }, () => ours.query('SELECT pg_sleep(0.002)'))), () => ours.stats().total);
+  await peakOf(
+    '@periscope/db-pool (poolSize 5 + maxOverflow 45)',
+    () => Promise.all(Array.from({ length: 50 }, () => ours.query('SELECT pg_sleep(0.002)'))),
+    () => ours.stats().total,
+  );
   await ours.close();
   await proxy.close();
 }

@@ -4,7 +4,12 @@ import net from 'node:net';
 
 const CANCEL_REQUEST_CODE = 80877102;
 
-export interface CancelTarget { host: string; port: number; processID: number; secretKey: number }
+export interface CancelTarget {
+  host: string;
+  port: number;
+  processID: number;
+  secretKey: number;
+}
 
 /** Sends the cancel and forgets it; the socket closes itself within `timeoutMs` at the latest. */
 export function sendCancel(target: CancelTarget, timeoutMs: number, open: Set<net.Socket>): void {
@@ -13,7 +18,9 @@ export function sendCancel(target: CancelTarget, timeoutMs: number, open: Set<ne
   message.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   message.writeInt32BE(target.processID, 8);
   message.writeInt32BE(target.secretKey, 12);
-  const socket = target.host.startsWith('/') ? net.connect(`${target.host}/.s.PGSQL.${target.port}`) : net.connect(target.port, target.host);
+  const socket = target.host.startsWith('/')
+    ? net.connect(`${target.host}/.s.PGSQL.${target.port}`)
+    : net.connect(target.port, target.host);
   open.add(socket);
   socket.setTimeout(timeoutMs, () => socket.destroy());
   socket.on('error', () => undefined); // best effort: the connection is discarded anyway

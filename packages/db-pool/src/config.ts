@@ -14,7 +14,10 @@ export interface PoolLogger {
 }
 
 /** pg client settings the pool passes through; pool-owned settings are set from PoolOptions. */
-export type PgConnectionConfig = Omit<ClientConfig, 'application_name' | 'statement_timeout' | 'query_timeout' | 'connectionTimeoutMillis' | 'keepAlive'>;
+export type PgConnectionConfig = Omit<
+  ClientConfig,
+  'application_name' | 'statement_timeout' | 'query_timeout' | 'connectionTimeoutMillis' | 'keepAlive'
+>;
 
 export interface PoolOptions {
   /** postgres://user:password@host:port/db. Default: $DATABASE_URL. */
@@ -122,13 +125,22 @@ function readNumber(option: string, value: unknown, min: number): number {
 }
 
 export function resolveOptions(options: PoolOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPoolOptions {
-  if (options === null || typeof options !== 'object') throw new PoolConfigError('options', options, 'an options object');
+  if (options === null || typeof options !== 'object')
+    throw new PoolConfigError('options', options, 'an options object');
   const connectionString = options.connectionString ?? (options.config ? undefined : env.DATABASE_URL);
   if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.trim() === '')) {
-    throw new PoolConfigError('connectionString', typeof connectionString === 'string' ? '' : connectionString, 'a postgres:// URL');
+    throw new PoolConfigError(
+      'connectionString',
+      typeof connectionString === 'string' ? '' : connectionString,
+      'a postgres:// URL',
+    );
   }
   if (connectionString === undefined && !options.config) {
-    throw new PoolConfigError('connectionString', undefined, 'a postgres:// URL, a config object, or the DATABASE_URL environment variable');
+    throw new PoolConfigError(
+      'connectionString',
+      undefined,
+      'a postgres:// URL, a config object, or the DATABASE_URL environment variable',
+    );
   }
   if (options.config !== undefined && (options.config === null || typeof options.config !== 'object')) {
     throw new PoolConfigError('config', options.config, 'a pg ClientConfig object');
@@ -138,14 +150,19 @@ export function resolveOptions(options: PoolOptions, env: NodeJS.ProcessEnv = pr
     const explicit = options[spec.key];
     const fromEnv = env[spec.env];
     if (explicit !== undefined) numbers[spec.key] = readNumber(spec.key, explicit, spec.min);
-    else if (fromEnv !== undefined && fromEnv !== '') numbers[spec.key] = readNumber(`${spec.key} (${spec.env})`, fromEnv, spec.min);
+    else if (fromEnv !== undefined && fromEnv !== '')
+      numbers[spec.key] = readNumber(`${spec.key} (${spec.env})`, fromEnv, spec.min);
     else numbers[spec.key] = spec.def;
   }
   if (numbers.poolSize + numbers.maxOverflow < 1) {
     throw new PoolConfigError('poolSize', numbers.poolSize, 'poolSize + maxOverflow >= 1');
   }
   if (numbers.connectBackoffMaxMs < numbers.connectBackoffMs) {
-    throw new PoolConfigError('connectBackoffMaxMs', numbers.connectBackoffMaxMs, `an integer >= connectBackoffMs (${numbers.connectBackoffMs})`);
+    throw new PoolConfigError(
+      'connectBackoffMaxMs',
+      numbers.connectBackoffMaxMs,
+      `an integer >= connectBackoffMs (${numbers.connectBackoffMs})`,
+    );
   }
   const applicationName = options.applicationName ?? env.PERISCOPE_DB_POOL_APPLICATION_NAME ?? 'periscope';
   if (typeof applicationName !== 'string' || applicationName === '' || applicationName.length > 63) {
@@ -153,14 +170,22 @@ export function resolveOptions(options: PoolOptions, env: NodeJS.ProcessEnv = pr
   }
   const name = options.name ?? applicationName;
   if (typeof name !== 'string' || name === '') throw new PoolConfigError('name', name, 'a non-empty string');
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || typeof options.logger?.warn !== 'function' || typeof options.logger.error !== 'function')) {
+  if (
+    options.logger !== undefined &&
+    (typeof options.logger !== 'object' ||
+      typeof options.logger?.warn !== 'function' ||
+      typeof options.logger.error !== 'function')
+  ) {
     throw new PoolConfigError('logger', options.logger, 'an object with warn() and error() methods');
   }
   return { connectionString, config: options.config ?? {}, name, applicationName, ...numbers };
 }
 
 /** host:port/database of a connection string or config, for stats, spans and messages (never the password). */
-export function describeServer(connectionString: string | undefined, config: PgConnectionConfig): { host: string; port: number; database: string } {
+export function describeServer(
+  connectionString: string | undefined,
+  config: PgConnectionConfig,
+): { host: string; port: number; database: string } {
   let host = typeof config.host === 'string' ? config.host : 'localhost';
   let port = typeof config.port === 'number' ? config.port : 5432;
   let database = typeof config.database === 'string' ? config.database : '';

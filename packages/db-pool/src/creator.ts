@@ -25,7 +25,10 @@ export class NotNeeded extends Error {
   }
 }
 
-interface Request<T> { resolve(value: T): void; reject(err: unknown): void }
+interface Request<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
 
 export class ConnectionCreator<T> {
   private readonly queue: Request<T>[] = [];
@@ -41,9 +44,15 @@ export class ConnectionCreator<T> {
 
   constructor(private readonly options: CreatorOptions<T>) {}
 
-  get queued(): number { return this.queue.length; }
-  get creating(): number { return this.inFlight ? 1 : 0; }
-  get failing(): boolean { return this.failures > 0; }
+  get queued(): number {
+    return this.queue.length;
+  }
+  get creating(): number {
+    return this.inFlight ? 1 : 0;
+  }
+  get failing(): boolean {
+    return this.failures > 0;
+  }
 
   create(): Promise<T> {
     if (this.closed) return Promise.reject(new PoolClosedError());
@@ -65,7 +74,10 @@ export class ConnectionCreator<T> {
       const wait = this.nextAttemptAt - Date.now();
       if (wait > 0) {
         if (!this.timer) {
-          this.timer = setTimeout(() => { this.timer = undefined; this.pump(); }, wait);
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.pump();
+          }, wait);
           this.timer.unref();
         }
         return;

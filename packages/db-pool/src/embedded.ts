@@ -32,12 +32,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const host = options.host ?? '127.0.0.1';
   const maxConnections = options.maxConnections ?? 32;
   const port = options.port ?? 0;
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new EmbeddedPostgresError(`invalid maxConnections ${String(maxConnections)}: expected an integer >= 1`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EmbeddedPostgresError(`invalid port ${String(port)}: expected an integer 0-65535`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1)
+    throw new EmbeddedPostgresError(`invalid maxConnections ${String(maxConnections)}: expected an integer >= 1`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EmbeddedPostgresError(`invalid port ${String(port)}: expected an integer 0-65535`);
   // Loaded on demand with import() (kept as import() by module node16): the WASM database is large
   // and most users of the pool never start it. PGlite itself loads its parts with import(), so it
   // cannot run inside Jest's CommonJS sandbox; the tests host it in a child process.
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-socket'),
+  ]);
   let db: InstanceType<typeof PGlite> | undefined;
   try {
     db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
@@ -60,6 +65,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     };
   } catch (err) {
     await db?.close().catch(() => undefined);
-    throw new EmbeddedPostgresError(`could not start the embedded PostgreSQL: ${err instanceof Error ? err.message : String(err)}`, err);
+    throw new EmbeddedPostgresError(
+      `could not start the embedded PostgreSQL: ${err instanceof Error ? err.message : String(err)}`,
+      err,
+    );
   }
 }

@@ -25,21 +25,32 @@ export class DbPoolError extends Error {
 
 /** Invalid configuration: names the option, the value received and what is accepted. */
 export class PoolConfigError extends DbPoolError {
-  constructor(readonly option: string, readonly received: unknown, readonly accepted: string) {
+  constructor(
+    readonly option: string,
+    readonly received: unknown,
+    readonly accepted: string,
+  ) {
     super('DB_POOL_CONFIG', `invalid db-pool option ${option}: got ${describe(received)}; expected ${accepted}`);
   }
 }
 
 /** A call got a bad argument; `argument` names it. */
 export class InvalidArgumentError extends DbPoolError {
-  constructor(readonly argument: string, message: string) {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
     super('DB_POOL_INVALID_ARGUMENT', message);
   }
 }
 
 /** No connection could be handed out within `acquireTimeoutMs`; `cause` is the last connect error, if any. */
 export class PoolTimeoutError extends DbPoolError {
-  constructor(message: string, readonly timeoutMs: number, cause?: unknown) {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+    cause?: unknown,
+  ) {
     super('DB_POOL_TIMEOUT', message, cause === undefined ? undefined : { cause });
   }
 }
@@ -77,7 +88,12 @@ export class QueryError extends DbPoolError {
   readonly sqlState: string | undefined;
   readonly severity?: string;
   readonly detail?: string;
-  constructor(message: string, sqlState: string | undefined, cause: unknown, extra: { severity?: string; detail?: string } = {}) {
+  constructor(
+    message: string,
+    sqlState: string | undefined,
+    cause: unknown,
+    extra: { severity?: string; detail?: string } = {},
+  ) {
     super('DB_POOL_QUERY_FAILED', message, { cause });
     this.sqlState = sqlState;
     this.severity = extra.severity;
@@ -95,7 +111,11 @@ export class QueryTimeoutError extends DbPoolError {
 /** The caller's AbortSignal fired while waiting for a connection or for the query. */
 export class QueryAbortedError extends DbPoolError {
   constructor(cause?: unknown) {
-    super('DB_POOL_QUERY_ABORTED', 'the operation was aborted by its AbortSignal', cause === undefined ? undefined : { cause });
+    super(
+      'DB_POOL_QUERY_ABORTED',
+      'the operation was aborted by its AbortSignal',
+      cause === undefined ? undefined : { cause },
+    );
   }
 }
 

@@ -55,7 +55,11 @@ export interface TransactionOptions extends AcquireOptions {
 /** A borrowed connection, valid inside withConnection/transaction callbacks only. */
 export interface PoolConnection {
   readonly id: number;
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'priority'>): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: readonly unknown[],
+    options?: Omit<QueryOptions, 'priority'>,
+  ): Promise<QueryResult<R>>;
 }
 
 export type PoolState = 'open' | 'draining' | 'closed';
@@ -126,18 +130,38 @@ export interface DrainResult {
 // so its timeout is set only when it waits, to hand a released connection straight to the next
 // waiter, and to fail waiters at close), the eviction timer (to
 // stop it when drain is cut short) and the minimum top-up after an outage.
-interface WaitingRequest { readonly state: string; resolve(value: unknown): void; reject(err: unknown): void }
+interface WaitingRequest {
+  readonly state: string;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
 interface GenericPoolInternals<T> extends GenericPool<T> {
-  _waitingClientsQueue: { readonly length: number; enqueue(request: WaitingRequest, priority?: number): void; dequeue(): WaitingRequest | undefined };
+  _waitingClientsQueue: {
+    readonly length: number;
+    enqueue(request: WaitingRequest, priority?: number): void;
+    dequeue(): WaitingRequest | undefined;
+  };
   _descheduleEvictorRun(): void;
   _ensureMinimum(): void;
 }
-interface Evictor { evict(config: unknown, resource: { obj: Conn }, available: number): boolean }
-type GenericPoolCtor = new <T>(evictor: new () => Evictor, deque: unknown, priorityQueue: unknown, factory: Factory<T>, options: GenericPoolOptions) => GenericPoolInternals<T>;
+interface Evictor {
+  evict(config: unknown, resource: { obj: Conn }, available: number): boolean;
+}
+type GenericPoolCtor = new <T>(
+  evictor: new () => Evictor,
+  deque: unknown,
+  priorityQueue: unknown,
+  factory: Factory<T>,
+  options: GenericPoolOptions,
+) => GenericPoolInternals<T>;
 const gpModule = genericPool as unknown as { Pool: GenericPoolCtor; Deque: unknown; PriorityQueue: unknown };
 
 // What a borrowed connection needs before the caller gets it.
-const enum Check { Ok, Ping, Replace }
+const enum Check {
+  Ok,
+  Ping,
+  Replace,
+}
 const SPAN_OPTIONS: SpanOptions = { kind: SpanKind.CLIENT };
 const RETRYABLE = new Set(['40001', '40P01']);
 // pg's callback signature needs a values array; never mutated (pg only maps non-empty ones).
@@ -146,12 +170,19 @@ const NO_PARAMS: unknown[] = [];
 const FATAL_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const tracer = trace.getTracer('@periscope/db-pool');
 
-interface StackHolder { stack?: string }
+interface StackHolder {
+  stack?: string;
+}
 
 /** One caller's acquire in progress. */
 class Borrow {
   replaced = 0;
-  constructor(readonly signal: AbortSignal | undefined, readonly priority: number | undefined, readonly holder: Holder | undefined, readonly started: number) {}
+  constructor(
+    readonly signal: AbortSignal | undefined,
+    readonly priority: number | undefined,
+    readonly holder: Holder | undefined,
+    readonly started: number,
+  ) {}
 }
 
 /** The acquire time ran out (the name is what generic-pool's queue and acquireError() look for). */
@@ -253,7 +284,12 @@ class Conn {
   queryTimeoutMs = 0;
   queryTimer: NodeJS.Timeout | undefined = undefined;
   queryTimerDue = 0;
-  constructor(readonly id: number, readonly client: pg.Client, readonly createdAt: number, readonly retireAt: number) {
+  constructor(
+    readonly id: number,
+    readonly client: pg.Client,
+    readonly createdAt: number,
+    readonly retireAt: number,
+  ) {
     this.lastUsedAt = createdAt;
     this.lastValidatedAt = createdAt;
   }
@@ -264,10 +300,25 @@ class Conn {
 
 class BorrowedConnection implements PoolConnection {
   released = false;
-  constructor(private readonly pool: DbPool, readonly conn: Conn) {}
-  get id(): number { return this.conn.id; }
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'priority'>): Promise<QueryResult<R>> {
-    if (this.released) return Promise.reject(new InvalidArgumentError('connection', 'this connection was already given back to the pool; use it only inside its callback'));
+  constructor(
+    private readonly pool: DbPool,
+    readonly conn: Conn,
+  ) {}
+  get id(): number {
+    return this.conn.id;
+  }
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: readonly unknown[],
+    options?: Omit<QueryOptions, 'priority'>,
+  ): Promise<QueryResult<R>> {
+    if (this.released)
+      return Promise.reject(
+        new InvalidArgumentError(
+          'connection',
+          'this connection was already given back to the pool; use it only inside its callback',
+        ),
+      );
     return this.pool.runOn<R>(this.conn, text, params, options);
   }
 }
@@ -307,7 +358,16 @@ export class DbPool {
   private drainPromise: Promise<DrainResult> | undefined;
   /** Set when a connection breaks: older connections are validated at their next checkout. */
   private lastDisconnectAt = 0;
-  private readonly counts = { created: 0, destroyed: 0, recycled: 0, validations: 0, validationFailures: 0, acquireTimeouts: 0, idleErrors: 0, leaks: 0 };
+  private readonly counts = {
+    created: 0,
+    destroyed: 0,
+    recycled: 0,
+    validations: 0,
+    validationFailures: 0,
+    acquireTimeouts: 0,
+    idleErrors: 0,
+    leaks: 0,
+  };
 
   constructor(options: PoolOptions) {
     this.opts = resolveOptions(options);
@@ -328,7 +388,9 @@ export class DbPool {
     this.waitDeadlines = new WaitDeadlines(this.opts.acquireTimeoutMs);
     this.creator = new ConnectionCreator<Conn>({
       open: () => this.openConnection(),
-      needed: () => this.state !== 'closed' && ((this.state === 'open' && this.conns.size < this.opts.poolSize) || this.gp.pending > this.gp.available),
+      needed: () =>
+        this.state !== 'closed' &&
+        ((this.state === 'open' && this.conns.size < this.opts.poolSize) || this.gp.pending > this.gp.available),
       backoffMs: this.opts.connectBackoffMs,
       backoffMaxMs: this.opts.connectBackoffMaxMs,
       onAttemptFailed: (err, failures, delayMs) => {
@@ -336,18 +398,28 @@ export class DbPool {
         this.instruments.error('connect');
         // Log the first failure of an outage and then every tenth, not every attempt.
         if (failures === 1 || failures % 10 === 0) {
-          this.logger.warn(`db-pool ${this.name}: cannot connect to ${this.serverLabel} (${failures} attempt(s)); retrying in ${delayMs} ms: ${this.scrub(messageOf(err))}`, { pool: this.name, failures });
+          this.logger.warn(
+            `db-pool ${this.name}: cannot connect to ${this.serverLabel} (${failures} attempt(s)); retrying in ${delayMs} ms: ${this.scrub(messageOf(err))}`,
+            { pool: this.name, failures },
+          );
         }
       },
       onRecovered: (failures) => {
-        this.logger.info?.(`db-pool ${this.name}: connected to ${this.serverLabel} again after ${failures} failed attempt(s)`, { pool: this.name });
+        this.logger.info?.(
+          `db-pool ${this.name}: connected to ${this.serverLabel} again after ${failures} failed attempt(s)`,
+          { pool: this.name },
+        );
       },
-      onOrphan: (conn) => { void this.destroyConnection(conn); },
+      onOrphan: (conn) => {
+        void this.destroyConnection(conn);
+      },
     });
 
     const self = this;
     class PoolEvictor implements Evictor {
-      evict(_config: unknown, resource: { obj: Conn }): boolean { return self.shouldEvict(resource.obj); }
+      evict(_config: unknown, resource: { obj: Conn }): boolean {
+        return self.shouldEvict(resource.obj);
+      }
     }
     const max = this.opts.poolSize + this.opts.maxOverflow;
     const factory: Factory<Conn> = {
@@ -386,7 +458,10 @@ export class DbPool {
     }, this.housekeepingIntervalMs());
     this.housekeeper.unref();
     if (this.opts.leakDetectionMs > 0) {
-      this.leakSweeper = setInterval(() => this.sweepLeaks(), Math.max(5, Math.min(1000, Math.floor(this.opts.leakDetectionMs / 4))));
+      this.leakSweeper = setInterval(
+        () => this.sweepLeaks(),
+        Math.max(5, Math.min(1000, Math.floor(this.opts.leakDetectionMs / 4))),
+      );
       this.leakSweeper.unref();
     }
   }
@@ -394,12 +469,19 @@ export class DbPool {
   // --- public API -------------------------------------------------------------------------------
 
   /** Runs one statement on a pooled connection. */
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>> {
     return this.run<R>(undefined, text, params, options);
   }
 
   /** Borrows a connection for `fn` and gives it back afterwards (rolling back a transaction left open). */
-  async withConnection<T>(fn: (connection: PoolConnection) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+  async withConnection<T>(
+    fn: (connection: PoolConnection) => Promise<T> | T,
+    options: AcquireOptions = {},
+  ): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'withConnection(fn) needs a function');
     const stack = this.opts.leakDetectionMs > 0 ? captureStack(this.withConnection) : undefined;
     const conn = await this.acquire(options.signal, options.priority, stack);
@@ -414,10 +496,14 @@ export class DbPool {
   }
 
   /** BEGIN … COMMIT around `fn`; ROLLBACK when it throws; retried on 40001/40P01 when `retries` > 0. */
-  async transaction<T>(fn: (connection: PoolConnection) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(
+    fn: (connection: PoolConnection) => Promise<T> | T,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'transaction(fn) needs a function');
     const retries = options.retries ?? 0;
-    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('retries', `retries must be an integer >= 0, got ${String(retries)}`);
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new InvalidArgumentError('retries', `retries must be an integer >= 0, got ${String(retries)}`);
     const begin = beginStatement(options);
     const stack = this.opts.leakDetectionMs > 0 ? captureStack(this.transaction) : undefined;
     for (let attempt = 0; ; attempt++) {
@@ -430,7 +516,10 @@ export class DbPool {
           try {
             result = await fn(borrowed);
           } catch (err) {
-            if (!conn.broken) await this.runOn(conn, 'ROLLBACK').catch(() => { conn.broken = conn.broken ?? new Error('rollback failed'); });
+            if (!conn.broken)
+              await this.runOn(conn, 'ROLLBACK').catch(() => {
+                conn.broken = conn.broken ?? new Error('rollback failed');
+              });
             throw err;
           }
           await this.runOn(conn, 'COMMIT');
@@ -441,7 +530,12 @@ export class DbPool {
           if (rollingBack) await rollingBack;
         }
       } catch (err) {
-        if (attempt < retries && err instanceof QueryError && err.sqlState !== undefined && RETRYABLE.has(err.sqlState)) {
+        if (
+          attempt < retries &&
+          err instanceof QueryError &&
+          err.sqlState !== undefined &&
+          RETRYABLE.has(err.sqlState)
+        ) {
           // Short jittered pause so the conflicting transactions do not collide again at once.
           await new Promise((r) => setTimeout(r, Math.round((5 + Math.random() * 20) * (attempt + 1))));
           continue;
@@ -487,7 +581,11 @@ export class DbPool {
 
   /** One round trip through the pool, bounded by `timeoutMs` (default 2000). */
   async healthCheck(timeoutMs = 2000): Promise<HealthResult> {
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidArgumentError('timeoutMs', `healthCheck timeoutMs must be an integer >= 1, got ${String(timeoutMs)}`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+      throw new InvalidArgumentError(
+        'timeoutMs',
+        `healthCheck timeoutMs must be an integer >= 1, got ${String(timeoutMs)}`,
+      );
     const started = performance.now();
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -495,7 +593,8 @@ export class DbPool {
       await this.query('SELECT 1', undefined, { signal: ac.signal, timeoutMs });
       return { healthy: true, status: 'pass', latencyMs: performance.now() - started, stats: this.stats() };
     } catch (err) {
-      const message = err instanceof QueryAbortedError ? `no answer within ${timeoutMs} ms` : this.scrub(messageOf(err));
+      const message =
+        err instanceof QueryAbortedError ? `no answer within ${timeoutMs} ms` : this.scrub(messageOf(err));
       return { healthy: false, status: 'fail', latencyMs: performance.now() - started, message, stats: this.stats() };
     } finally {
       clearTimeout(timer);
@@ -509,7 +608,10 @@ export class DbPool {
   drain(options: DrainOptions = {}): Promise<DrainResult> {
     if (this.drainPromise) return this.drainPromise;
     const timeoutMs = options.timeoutMs ?? 30_000;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) return Promise.reject(new InvalidArgumentError('timeoutMs', `drain timeoutMs must be an integer >= 0, got ${String(timeoutMs)}`));
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0)
+      return Promise.reject(
+        new InvalidArgumentError('timeoutMs', `drain timeoutMs must be an integer >= 0, got ${String(timeoutMs)}`),
+      );
     this.state = 'draining';
     this.drainPromise = this.doDrain(timeoutMs);
     return this.drainPromise;
@@ -523,8 +625,14 @@ export class DbPool {
   // --- acquisition ------------------------------------------------------------------------------
 
   /** A checked connection for the caller (withConnection, transaction). */
-  private acquire(signal: AbortSignal | undefined, priority: number | undefined, holder: Holder | undefined): Promise<Conn> {
-    return new Promise<Conn>((resolve, reject) => this.acquireThen(signal, priority, holder, performance.now(), resolve, reject));
+  private acquire(
+    signal: AbortSignal | undefined,
+    priority: number | undefined,
+    holder: Holder | undefined,
+  ): Promise<Conn> {
+    return new Promise<Conn>((resolve, reject) =>
+      this.acquireThen(signal, priority, holder, performance.now(), resolve, reject),
+    );
   }
 
   /**
@@ -532,22 +640,31 @@ export class DbPool {
    * promise so query() pays for no promise of its own between generic-pool's and its result.
    */
   private acquireThen(
-    signal: AbortSignal | undefined, priority: number | undefined, holder: Holder | undefined, started: number,
-    onConn: (conn: Conn) => void, onError: (err: Error) => void,
+    signal: AbortSignal | undefined,
+    priority: number | undefined,
+    holder: Holder | undefined,
+    started: number,
+    onConn: (conn: Conn) => void,
+    onError: (err: Error) => void,
   ): void {
     if (this.state !== 'open') return onError(new PoolClosedError());
     if (signal?.aborted) return onError(new QueryAbortedError(signal.reason));
     if (this.gp.pending >= this.opts.maxWaiting && this.gp.available === 0 && this.gp.spareResourceCapacity < 1) {
-      return onError(new PoolExhaustedError(`pool ${this.name} has ${this.gp.pending} callers waiting (maxWaiting ${this.opts.maxWaiting}); ${this.countsText()}`));
+      return onError(
+        new PoolExhaustedError(
+          `pool ${this.name} has ${this.gp.pending} callers waiting (maxWaiting ${this.opts.maxWaiting}); ${this.countsText()}`,
+        ),
+      );
     }
     this.borrow(new Borrow(signal, priority, holder, started), onConn, onError);
   }
 
   private borrow(b: Borrow, onConn: (conn: Conn) => void, onError: (err: Error) => void): void {
     // After a replacement the wait is bounded by what is left of acquireTimeoutMs.
-    const waiting = b.signal || b.replaced > 0
-      ? this.acquireBounded(b.priority, b.signal, b.replaced > 0 ? b.started + this.opts.acquireTimeoutMs : undefined)
-      : this.waitFor(b.priority);
+    const waiting =
+      b.signal || b.replaced > 0
+        ? this.acquireBounded(b.priority, b.signal, b.replaced > 0 ? b.started + this.opts.acquireTimeoutMs : undefined)
+        : this.waitFor(b.priority);
     waiting.then(
       (conn) => this.check(conn, b, onConn, onError),
       (err: unknown) => onError(this.acquireError(err)),
@@ -561,7 +678,9 @@ export class DbPool {
     if (check === Check.Replace) return this.replace(conn, b, onConn, onError);
     // The round trip is bounded by what is left of the acquire timeout, too.
     const left = Math.floor(b.started + this.opts.acquireTimeoutMs - performance.now());
-    void this.ping(conn, Math.max(1, Math.min(this.opts.validationTimeoutMs, left))).then((ok) => (ok ? onConn(this.lend(conn, b)) : this.replace(conn, b, onConn, onError)));
+    void this.ping(conn, Math.max(1, Math.min(this.opts.validationTimeoutMs, left))).then((ok) =>
+      ok ? onConn(this.lend(conn, b)) : this.replace(conn, b, onConn, onError),
+    );
   }
 
   /** Broken, past its lifetime, or failed validation: destroyed and replaced before the caller sees it. */
@@ -597,7 +716,11 @@ export class DbPool {
   }
 
   /** gp.acquire() that also ends at an AbortSignal or a deadline; a connection that arrives late goes back. */
-  private acquireBounded(priority: number | undefined, signal: AbortSignal | undefined, deadline: number | undefined): Promise<Conn> {
+  private acquireBounded(
+    priority: number | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ): Promise<Conn> {
     return new Promise<Conn>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -612,16 +735,22 @@ export class DbPool {
         reject(new QueryAbortedError(signal?.reason));
       };
       if (deadline !== undefined) {
-        timer = setTimeout(() => {
-          if (settled) return;
-          settle();
-          reject(new DeadlineError());
-        }, Math.max(0, deadline - performance.now()));
+        timer = setTimeout(
+          () => {
+            if (settled) return;
+            settle();
+            reject(new DeadlineError());
+          },
+          Math.max(0, deadline - performance.now()),
+        );
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waitFor(priority).then(
         (conn) => {
-          if (settled) { void this.gp.release(conn); return; } // the caller gave up meanwhile
+          if (settled) {
+            void this.gp.release(conn);
+            return;
+          } // the caller gave up meanwhile
           settle();
           resolve(conn);
         },
@@ -641,7 +770,11 @@ export class DbPool {
       this.instruments.acquireTimeout();
       const cause = this.creator.failing ? this.creator.lastError : undefined;
       const why = cause === undefined ? '' : `; last connection error: ${this.scrub(messageOf(cause))}`;
-      return new PoolTimeoutError(`no connection available within ${this.opts.acquireTimeoutMs} ms from pool ${this.name} (${this.countsText()})${why}`, this.opts.acquireTimeoutMs, cause);
+      return new PoolTimeoutError(
+        `no connection available within ${this.opts.acquireTimeoutMs} ms from pool ${this.name} (${this.countsText()})${why}`,
+        this.opts.acquireTimeoutMs,
+        cause,
+      );
     }
     if (this.state !== 'open') return new PoolClosedError();
     return new PoolClosedError(`pool ${this.name} could not hand out a connection: ${this.scrub(messageOf(err))}`);
@@ -665,15 +798,27 @@ export class DbPool {
       this.counts.leaks++;
       this.instruments.leak();
       if (typeof holder === 'string') {
-        this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms by query(): ${holder}`, {
-          pool: this.name, connectionId: conn.id, leakDetectionMs: ms, statement: holder,
-        });
+        this.logger.warn(
+          `db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms by query(): ${holder}`,
+          {
+            pool: this.name,
+            connectionId: conn.id,
+            leakDetectionMs: ms,
+            statement: holder,
+          },
+        );
         continue;
       }
       const where = (holder.stack ?? '').split('\n').slice(1).join('\n');
-      this.logger.warn(`db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms (possible leak); acquired at:\n${where}`, {
-        pool: this.name, connectionId: conn.id, leakDetectionMs: ms, stack: where,
-      });
+      this.logger.warn(
+        `db-pool ${this.name}: connection ${conn.id} has been held for more than ${ms} ms (possible leak); acquired at:\n${where}`,
+        {
+          pool: this.name,
+          connectionId: conn.id,
+          leakDetectionMs: ms,
+          stack: where,
+        },
+      );
     }
   }
 
@@ -717,17 +862,28 @@ export class DbPool {
       this.release(conn);
       return undefined;
     }
-    this.logger.warn(`db-pool ${this.name}: connection ${conn.id} came back inside a transaction; rolling it back`, { pool: this.name, connectionId: conn.id });
+    this.logger.warn(`db-pool ${this.name}: connection ${conn.id} came back inside a transaction; rolling it back`, {
+      pool: this.name,
+      connectionId: conn.id,
+    });
     return this.execute(conn, 'ROLLBACK', undefined, this.opts.validationTimeoutMs, undefined).then(
       () => this.release(conn),
-      (err: unknown) => { conn.broken = conn.broken ?? err; this.release(conn); },
+      (err: unknown) => {
+        conn.broken = conn.broken ?? err;
+        this.release(conn);
+      },
     );
   }
 
   // --- execution --------------------------------------------------------------------------------
 
   /** Runs `text` on `conn` (already borrowed), instrumented. Used by borrowed connections. */
-  runOn<R extends QueryResultRow>(conn: Conn, text: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'priority'>): Promise<QueryResult<R>> {
+  runOn<R extends QueryResultRow>(
+    conn: Conn,
+    text: string,
+    params?: readonly unknown[],
+    options?: Omit<QueryOptions, 'priority'>,
+  ): Promise<QueryResult<R>> {
     return this.run<R>(conn, text, params, options);
   }
 
@@ -737,11 +893,21 @@ export class DbPool {
    * goes back to the pool before the caller resumes, so the next waiter's statement is sent first
    * (as pg.Pool does).
    */
-  private run<R extends QueryResultRow>(conn: Conn | undefined, text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
-    if (typeof text !== 'string' || text.trim() === '') return Promise.reject(new InvalidArgumentError('text', 'query text must be a non-empty string'));
-    if (params !== undefined && params !== null && !Array.isArray(params)) return Promise.reject(new InvalidArgumentError('params', 'query params must be an array (or omitted)'));
+  private run<R extends QueryResultRow>(
+    conn: Conn | undefined,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: QueryOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    if (typeof text !== 'string' || text.trim() === '')
+      return Promise.reject(new InvalidArgumentError('text', 'query text must be a non-empty string'));
+    if (params !== undefined && params !== null && !Array.isArray(params))
+      return Promise.reject(new InvalidArgumentError('params', 'query params must be an array (or omitted)'));
     const timeoutMs = options?.timeoutMs ?? this.opts.queryTimeoutMs;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) return Promise.reject(new InvalidArgumentError('timeoutMs', `timeoutMs must be a number >= 0, got ${String(options?.timeoutMs)}`));
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
+      return Promise.reject(
+        new InvalidArgumentError('timeoutMs', `timeoutMs must be a number >= 0, got ${String(options?.timeoutMs)}`),
+      );
     const info = statementInfo(text);
     const span = tracer.startSpan(info.spanName, SPAN_OPTIONS);
     if (span.isRecording()) {
@@ -771,7 +937,10 @@ export class DbPool {
       // there is a slow statement, reported with its (sanitized) text instead of a captured stack,
       // which would cost more than the rest of the pool's work per query.
       this.acquireThen(
-        signal, options?.priority, this.opts.leakDetectionMs > 0 ? info.sanitized : undefined, started,
+        signal,
+        options?.priority,
+        this.opts.leakDetectionMs > 0 ? info.sanitized : undefined,
+        started,
         (own) => this.send<R>(own, text, params, timeoutMs, signal, true, done),
         (err) => done(err, undefined),
       );
@@ -780,20 +949,35 @@ export class DbPool {
 
   /** Sends the statement; `done` gets a typed error or the result, after `release` gave the connection back. */
   private send<R extends QueryResultRow>(
-    conn: Conn, text: string, params: readonly unknown[] | undefined, timeoutMs: number, signal: AbortSignal | undefined, release: boolean,
+    conn: Conn,
+    text: string,
+    params: readonly unknown[] | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    release: boolean,
     done: (err: unknown, result: QueryResult<R> | undefined) => void,
   ): void {
     if (signal) {
       this.execute<R>(conn, text, params, timeoutMs, signal).then(
-        (result) => { if (release) this.release(conn); done(undefined, result); },
-        (err: unknown) => { if (release) this.release(conn); done(err, undefined); },
+        (result) => {
+          if (release) this.release(conn);
+          done(undefined, result);
+        },
+        (err: unknown) => {
+          if (release) this.release(conn);
+          done(err, undefined);
+        },
       );
       return;
     }
     if (timeoutMs) this.startDeadline(conn, timeoutMs);
     const callback = (err: Error | null | undefined, result: QueryResult<R>) => {
       if (timeoutMs) conn.queryDeadline = 0;
-      const failure = err ? (conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err)) : undefined;
+      const failure = err
+        ? conn.broken instanceof QueryTimeoutError
+          ? conn.broken
+          : this.queryError(conn, err)
+        : undefined;
       if (release) this.release(conn);
       done(failure, failure === undefined ? result : undefined);
     };
@@ -816,14 +1000,29 @@ export class DbPool {
     if (!conn.queryTimer || deadline < conn.queryTimerDue) this.armQueryTimer(conn, timeoutMs);
   }
 
-  private execute<R extends QueryResultRow>(conn: Conn, text: string, params: readonly unknown[] | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<QueryResult<R>> {
+  private execute<R extends QueryResultRow>(
+    conn: Conn,
+    text: string,
+    params: readonly unknown[] | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<QueryResult<R>> {
     const pending = conn.client.query<R>(text, params as unknown[] | undefined);
     if (!signal) {
-      if (!timeoutMs) return pending.catch((err: unknown) => { throw this.queryError(conn, err); });
+      if (!timeoutMs)
+        return pending.catch((err: unknown) => {
+          throw this.queryError(conn, err);
+        });
       this.startDeadline(conn, timeoutMs);
       return pending.then(
-        (result) => { conn.queryDeadline = 0; return result; },
-        (err: unknown) => { conn.queryDeadline = 0; throw conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err); },
+        (result) => {
+          conn.queryDeadline = 0;
+          return result;
+        },
+        (err: unknown) => {
+          conn.queryDeadline = 0;
+          throw conn.broken instanceof QueryTimeoutError ? conn.broken : this.queryError(conn, err);
+        },
       );
     }
     return new Promise<QueryResult<R>>((resolve, reject) => {
@@ -841,14 +1040,27 @@ export class DbPool {
         reject(err);
       };
       const onAbort = () => giveUp('aborted', new QueryAbortedError(signal?.reason));
-      const timer = timeoutMs ? setTimeout(() => giveUp('query_timeout', new QueryTimeoutError(timeoutMs)), timeoutMs) : undefined;
+      const timer = timeoutMs
+        ? setTimeout(() => giveUp('query_timeout', new QueryTimeoutError(timeoutMs)), timeoutMs)
+        : undefined;
       if (signal) {
-        if (signal.aborted) { onAbort(); return; }
+        if (signal.aborted) {
+          onAbort();
+          return;
+        }
         signal.addEventListener('abort', onAbort, { once: true });
       }
       pending.then(
-        (result) => { if (done) return; finish(); resolve(result); },
-        (err: unknown) => { if (done) return; finish(); reject(this.queryError(conn, err)); },
+        (result) => {
+          if (done) return;
+          finish();
+          resolve(result);
+        },
+        (err: unknown) => {
+          if (done) return;
+          finish();
+          reject(this.queryError(conn, err));
+        },
       );
     });
   }
@@ -878,9 +1090,18 @@ export class DbPool {
   }
 
   private cancelOnServer(conn: Conn): void {
-    const c = conn.client as unknown as { processID: number | null; secretKey: number | null; host: string; port: number };
+    const c = conn.client as unknown as {
+      processID: number | null;
+      secretKey: number | null;
+      host: string;
+      port: number;
+    };
     if (typeof c.processID !== 'number' || typeof c.secretKey !== 'number') return;
-    sendCancel({ host: c.host, port: c.port, processID: c.processID, secretKey: c.secretKey }, this.opts.destroyTimeoutMs, this.cancels);
+    sendCancel(
+      { host: c.host, port: c.port, processID: c.processID, secretKey: c.secretKey },
+      this.opts.destroyTimeoutMs,
+      this.cancels,
+    );
   }
 
   /** Typed error for a failed query; a broken connection is marked so it is never reused. */
@@ -890,15 +1111,25 @@ export class DbPool {
       this.instruments.error(err.code.slice(0, 2));
       if (FATAL_STATES.has(err.code)) {
         this.markBroken(conn, err);
-        return new ConnectionLostError(`connection ${conn.id} to ${this.serverLabel} was closed by the server (${err.code}): ${err.message}`, err);
+        return new ConnectionLostError(
+          `connection ${conn.id} to ${this.serverLabel} was closed by the server (${err.code}): ${err.message}`,
+          err,
+        );
       }
       return new QueryError(this.scrub(err.message), err.code, err, { severity: err.severity, detail: err.detail });
     }
     const clientState = conn.client as unknown as { _queryable?: boolean; _ending?: boolean };
-    if (conn.broken || clientState._queryable === false || /terminated|ECONNRESET|EPIPE|not queryable|Connection closed/i.test(messageOf(err))) {
+    if (
+      conn.broken ||
+      clientState._queryable === false ||
+      /terminated|ECONNRESET|EPIPE|not queryable|Connection closed/i.test(messageOf(err))
+    ) {
       this.markBroken(conn, err);
       this.instruments.error('connection_lost');
-      return new ConnectionLostError(`connection ${conn.id} to ${this.serverLabel} was lost during the query: ${this.scrub(messageOf(err))}`, err);
+      return new ConnectionLostError(
+        `connection ${conn.id} to ${this.serverLabel} was lost during the query: ${this.scrub(messageOf(err))}`,
+        err,
+      );
     }
     this.instruments.error('client');
     return new QueryError(this.scrub(messageOf(err)), undefined, err);
@@ -920,11 +1151,14 @@ export class DbPool {
     const now = Date.now();
     const lifetime = this.opts.maxLifetimeMs;
     // Up to 2.5 % shorter than maxLifetimeMs (as HikariCP) so connections do not all retire together.
-    const retireAt = lifetime > 0 ? now + lifetime - Math.floor(Math.random() * lifetime * 0.025) : Number.POSITIVE_INFINITY;
+    const retireAt =
+      lifetime > 0 ? now + lifetime - Math.floor(Math.random() * lifetime * 0.025) : Number.POSITIVE_INFINITY;
     const conn = new Conn(id, client, now, retireAt);
     // Always listening: an error on an idle client must never become an uncaught exception.
     client.on('error', (err: Error) => this.onClientError(conn, err));
-    client.on('end', () => { if (!conn.destroyed) this.markBroken(conn, new Error('connection ended by the server')); });
+    client.on('end', () => {
+      if (!conn.destroyed) this.markBroken(conn, new Error('connection ended by the server'));
+    });
     this.connecting.add(client);
     try {
       await client.connect();
@@ -953,7 +1187,10 @@ export class DbPool {
     if (!conn.inUse && !wasBroken) {
       this.counts.idleErrors++;
       this.instruments.error('idle_connection');
-      this.logger.warn(`db-pool ${this.name}: idle connection ${conn.id} to ${this.serverLabel} failed and will be replaced: ${this.scrub(err.message)}`, { pool: this.name, connectionId: conn.id });
+      this.logger.warn(
+        `db-pool ${this.name}: idle connection ${conn.id} to ${this.serverLabel} failed and will be replaced: ${this.scrub(err.message)}`,
+        { pool: this.name, connectionId: conn.id },
+      );
     }
   }
 
@@ -967,7 +1204,8 @@ export class DbPool {
     if (conn.broken !== undefined) return Check.Replace;
     const now = Date.now();
     if (now >= conn.retireAt) return Check.Replace;
-    if (now - conn.lastUsedAt > this.opts.validateAfterIdleMs || conn.lastValidatedAt < this.lastDisconnectAt) return Check.Ping;
+    if (now - conn.lastUsedAt > this.opts.validateAfterIdleMs || conn.lastValidatedAt < this.lastDisconnectAt)
+      return Check.Ping;
     return Check.Ok;
   }
 
@@ -997,7 +1235,8 @@ export class DbPool {
     if (now >= conn.retireAt) return true;
     if (now - conn.lastUsedAt > this.opts.idleTimeoutMs && this.conns.size > this.opts.poolSize) return true;
     const keepalive = this.opts.keepaliveMs;
-    if (keepalive > 0 && !conn.pinging && now - Math.max(conn.lastUsedAt, conn.lastValidatedAt) >= keepalive) void this.ping(conn);
+    if (keepalive > 0 && !conn.pinging && now - Math.max(conn.lastUsedAt, conn.lastValidatedAt) >= keepalive)
+      void this.ping(conn);
     return false;
   }
 
@@ -1023,10 +1262,18 @@ export class DbPool {
     this.updateGauges();
     let timer: NodeJS.Timeout | undefined;
     try {
-      if (conn.broken !== undefined) { conn.forceClose(); return; }
+      if (conn.broken !== undefined) {
+        conn.forceClose();
+        return;
+      }
       await Promise.race([
         conn.client.end(),
-        new Promise<void>((resolve) => { timer = setTimeout(() => { conn.forceClose(); resolve(); }, this.opts.destroyTimeoutMs); }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            conn.forceClose();
+            resolve();
+          }, this.opts.destroyTimeoutMs);
+        }),
       ]);
     } catch {
       conn.forceClose();
@@ -1038,7 +1285,12 @@ export class DbPool {
   private async doDrain(timeoutMs: number): Promise<DrainResult> {
     let timer: NodeJS.Timeout | undefined;
     const returned = this.gp.drain().then(() => true);
-    const inTime = await Promise.race([returned, new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); })]);
+    const inTime = await Promise.race([
+      returned,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
     if (timer) clearTimeout(timer);
     this.state = 'closed';
     clearInterval(this.housekeeper);
@@ -1046,7 +1298,8 @@ export class DbPool {
     this.gp._descheduleEvictorRun();
     this.creator.close();
     for (const client of this.connecting) client.connection.stream.destroy();
-    for (let waiter = this.gp._waitingClientsQueue.dequeue(); waiter; waiter = this.gp._waitingClientsQueue.dequeue()) waiter.reject(new PoolClosedError());
+    for (let waiter = this.gp._waitingClientsQueue.dequeue(); waiter; waiter = this.gp._waitingClientsQueue.dequeue())
+      waiter.reject(new PoolClosedError());
     this.waitDeadlines.clear();
     let forced = 0;
     if (!inTime) {
@@ -1074,7 +1327,9 @@ export class DbPool {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([...this.cancels].map((socket) => new Promise((resolve) => socket.once('close', resolve)))),
-      new Promise((resolve) => { timer = setTimeout(resolve, this.opts.destroyTimeoutMs); }),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.opts.destroyTimeoutMs);
+      }),
     ]);
     if (timer) clearTimeout(timer);
     for (const socket of this.cancels) socket.destroy();
@@ -1090,7 +1345,12 @@ export class DbPool {
 
   private updateGauges(): void {
     if (!this.metered) return;
-    this.instruments.gauges({ total: this.conns.size, idle: this.gp.available, active: this.gp.borrowed, pending: this.gp.pending });
+    this.instruments.gauges({
+      total: this.conns.size,
+      idle: this.gp.available,
+      active: this.gp.borrowed,
+      pending: this.gp.pending,
+    });
   }
 
   /** Removes known secrets (the password) from any text leaving the pool. */
@@ -1115,7 +1375,10 @@ function beginStatement(options: TransactionOptions): string {
   if (options.isolationLevel !== undefined) {
     const level = String(options.isolationLevel).toLowerCase();
     if (!['read uncommitted', 'read committed', 'repeatable read', 'serializable'].includes(level)) {
-      throw new InvalidArgumentError('isolationLevel', `isolationLevel must be one of "read uncommitted", "read committed", "repeatable read", "serializable"; got ${JSON.stringify(options.isolationLevel)}`);
+      throw new InvalidArgumentError(
+        'isolationLevel',
+        `isolationLevel must be one of "read uncommitted", "read committed", "repeatable read", "serializable"; got ${JSON.stringify(options.isolationLevel)}`,
+      );
     }
     sql += ` ISOLATION LEVEL ${level.toUpperCase()}`;
   }

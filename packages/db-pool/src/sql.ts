@@ -14,9 +14,44 @@ export interface StatementInfo {
 }
 
 const OPERATIONS = new Set([
-  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'WITH', 'VALUES', 'COPY', 'CALL', 'DO', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK',
-  'SAVEPOINT', 'RELEASE', 'SET', 'SHOW', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'GRANT', 'REVOKE', 'EXPLAIN', 'ANALYZE', 'VACUUM',
-  'LOCK', 'LISTEN', 'NOTIFY', 'UNLISTEN', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'DISCARD', 'RESET', 'REFRESH', 'TABLE',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'WITH',
+  'VALUES',
+  'COPY',
+  'CALL',
+  'DO',
+  'BEGIN',
+  'START',
+  'COMMIT',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'RELEASE',
+  'SET',
+  'SHOW',
+  'CREATE',
+  'ALTER',
+  'DROP',
+  'TRUNCATE',
+  'GRANT',
+  'REVOKE',
+  'EXPLAIN',
+  'ANALYZE',
+  'VACUUM',
+  'LOCK',
+  'LISTEN',
+  'NOTIFY',
+  'UNLISTEN',
+  'PREPARE',
+  'EXECUTE',
+  'DEALLOCATE',
+  'DISCARD',
+  'RESET',
+  'REFRESH',
+  'TABLE',
 ]);
 
 const CACHE_LIMIT = 1000;
@@ -25,9 +60,11 @@ const cache = new Map<string, StatementInfo>();
 // Leading comments and whitespace are skipped to find the first keyword.
 const LEADING = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/;
 // E'…' strings allow backslash escapes; other strings only double quotes ''; then $tag$…$tag$.
-const STRING_LITERAL = /(?<!\w)[Ee]'(?:[^'\\]|\\.|'')*'|(?:[BbXxNn]|[Uu]&)?'(?:[^']|'')*'|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g;
+const STRING_LITERAL =
+  /(?<!\w)[Ee]'(?:[^'\\]|\\.|'')*'|(?:[BbXxNn]|[Uu]&)?'(?:[^']|'')*'|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g;
 const NUMBER_LITERAL = /(?<![\w$.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b/g;
-const COLLECTION = /\b(?:FROM|INTO|UPDATE|TABLE|JOIN)\s+((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)/i;
+const COLLECTION =
+  /\b(?:FROM|INTO|UPDATE|TABLE|JOIN)\s+((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)/i;
 
 export function sanitizeSql(text: string): string {
   return text.replace(STRING_LITERAL, '?').replace(NUMBER_LITERAL, '?');
@@ -41,10 +78,22 @@ export function statementInfo(text: string): StatementInfo {
   const operation = OPERATIONS.has(word) ? word : 'OTHER';
   const sanitized = sanitizeSql(text);
   let collection: string | undefined;
-  if (operation === 'SELECT' || operation === 'INSERT' || operation === 'UPDATE' || operation === 'DELETE' || operation === 'TABLE' || operation === 'MERGE') {
+  if (
+    operation === 'SELECT' ||
+    operation === 'INSERT' ||
+    operation === 'UPDATE' ||
+    operation === 'DELETE' ||
+    operation === 'TABLE' ||
+    operation === 'MERGE'
+  ) {
     collection = COLLECTION.exec(sanitized)?.[1];
   }
-  const info: StatementInfo = { operation, collection, sanitized, spanName: collection ? `${operation} ${collection}` : operation };
+  const info: StatementInfo = {
+    operation,
+    collection,
+    sanitized,
+    spanName: collection ? `${operation} ${collection}` : operation,
+  };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(text, info);
   return info;

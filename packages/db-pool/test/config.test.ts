@@ -22,9 +22,15 @@ test('invalid options fail at construction naming the option and the accepted va
   const e1 = configError(() => createPool({ connectionString: postgresUrl(), poolSize: -1 }));
   expect(e1).toMatchObject({ code: 'DB_POOL_CONFIG', option: 'poolSize' });
   expect(e1.message).toBe('invalid db-pool option poolSize: got -1; expected an integer >= 0');
-  expect(configError(() => createPool({ connectionString: postgresUrl(), acquireTimeoutMs: 1.5 })).option).toBe('acquireTimeoutMs');
-  expect(configError(() => createPool({ connectionString: postgresUrl(), poolSize: 0, maxOverflow: 0 })).message).toMatch(/poolSize \+ maxOverflow >= 1/);
-  expect(configError(() => createPool({ connectionString: postgresUrl(), applicationName: '' })).option).toBe('applicationName');
+  expect(configError(() => createPool({ connectionString: postgresUrl(), acquireTimeoutMs: 1.5 })).option).toBe(
+    'acquireTimeoutMs',
+  );
+  expect(
+    configError(() => createPool({ connectionString: postgresUrl(), poolSize: 0, maxOverflow: 0 })).message,
+  ).toMatch(/poolSize \+ maxOverflow >= 1/);
+  expect(configError(() => createPool({ connectionString: postgresUrl(), applicationName: '' })).option).toBe(
+    'applicationName',
+  );
   expect(configError(() => createPool({ connectionString: postgresUrl(), logger: {} as never })).option).toBe('logger');
 });
 
@@ -39,7 +45,11 @@ test('PERISCOPE_DB_POOL_* environment variables override defaults; explicit opti
   process.env.PERISCOPE_DB_POOL_SIZE = '3';
   process.env.PERISCOPE_DB_POOL_MAX_OVERFLOW = '4';
   const fromEnv = createPool({ connectionString: postgresUrl(), applicationName: uniqueName('dbpool_cfg') });
-  const explicit = createPool({ connectionString: postgresUrl(), poolSize: 1, applicationName: uniqueName('dbpool_cfg') });
+  const explicit = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    applicationName: uniqueName('dbpool_cfg'),
+  });
   try {
     expect(fromEnv.stats()).toMatchObject({ poolSize: 3, maxOverflow: 4, max: 7 });
     expect(explicit.stats()).toMatchObject({ poolSize: 1, maxOverflow: 4 });

@@ -11,7 +11,9 @@ let pool: DbPool;
 
 beforeAll(async () => {
   const tsx = require.resolve('tsx/cli');
-  child = spawn(process.execPath, [tsx, path.join(__dirname, 'fixtures/embedded-server.ts')], { env: { ...process.env, EMBEDDED_MAX_CONNECTIONS: '6' } });
+  child = spawn(process.execPath, [tsx, path.join(__dirname, 'fixtures/embedded-server.ts')], {
+    env: { ...process.env, EMBEDDED_MAX_CONNECTIONS: '6' },
+  });
   connectionString = await new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';
@@ -20,10 +22,18 @@ beforeAll(async () => {
       const m = /READY (\S+)/.exec(out);
       if (m) resolve(m[1]);
     });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('exit', (code) => reject(new Error(`embedded server exited (${code}): ${err}`)));
   });
-  pool = createPool({ connectionString, poolSize: 2, maxOverflow: 2, applicationName: 'dbpool_embedded', logger: captureLogger() });
+  pool = createPool({
+    connectionString,
+    poolSize: 2,
+    maxOverflow: 2,
+    applicationName: 'dbpool_embedded',
+    logger: captureLogger(),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -44,13 +54,20 @@ test('the embedded server listens on loopback and the pool runs queries on it', 
 test('full-text search, transactions and rollback work on it', async () => {
   await pool.query('CREATE TABLE IF NOT EXISTS kb (id serial PRIMARY KEY, body text NOT NULL)');
   await pool.transaction(async (tx) => {
-    await tx.query("INSERT INTO kb (body) VALUES ('GPU scheduling for inference'), ('Redis caching of embeddings'), ('PostgreSQL connection pools')");
+    await tx.query(
+      "INSERT INTO kb (body) VALUES ('GPU scheduling for inference'), ('Redis caching of embeddings'), ('PostgreSQL connection pools')",
+    );
   });
-  await expect(pool.transaction(async (tx) => {
-    await tx.query("INSERT INTO kb (body) VALUES ('never committed')");
-    throw new Error('abort');
-  })).rejects.toThrow('abort');
-  const hits = await pool.query<{ body: string }>("SELECT body FROM kb WHERE to_tsvector('english', body) @@ plainto_tsquery('english', $1)", ['pool']);
+  await expect(
+    pool.transaction(async (tx) => {
+      await tx.query("INSERT INTO kb (body) VALUES ('never committed')");
+      throw new Error('abort');
+    }),
+  ).rejects.toThrow('abort');
+  const hits = await pool.query<{ body: string }>(
+    "SELECT body FROM kb WHERE to_tsvector('english', body) @@ plainto_tsquery('english', $1)",
+    ['pool'],
+  );
   expect(hits.rows.map((r) => r.body)).toEqual(['PostgreSQL connection pools']);
   const all = await pool.query<{ n: string }>('SELECT count(*) AS n FROM kb');
   expect(all.rows[0].n).toBe('3');
@@ -58,13 +75,21 @@ test('full-text search, transactions and rollback work on it', async () => {
 });
 
 test('concurrent callers share the connections the server allows (maxConnections)', async () => {
-  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.query<{ i: number }>('SELECT $1::int AS i', [i])));
+  const results = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => pool.query<{ i: number }>('SELECT $1::int AS i', [i])),
+  );
   expect(results.map((r) => r.rows[0].i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
   expect(pool.stats().total).toBeLessThanOrEqual(4);
 });
 
 test('validation round trips work against it', async () => {
-  const checked = createPool({ connectionString, poolSize: 1, validateAfterIdleMs: 0, applicationName: 'dbpool_embedded_v', logger: captureLogger() });
+  const checked = createPool({
+    connectionString,
+    poolSize: 1,
+    validateAfterIdleMs: 0,
+    applicationName: 'dbpool_embedded_v',
+    logger: captureLogger(),
+  });
   try {
     await checked.query('SELECT 1');
     await new Promise((r) => setTimeout(r, 5));

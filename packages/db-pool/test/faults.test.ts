@@ -2,7 +2,15 @@
 // a black-holed server, a refusing server (down / restarting), terminated backends.
 import net from 'node:net';
 import { postgresUrl, TcpFaultProxy } from '@periscope-tools/testing';
-import { ConnectError, ConnectionLostError, createPool, DbPool, PoolTimeoutError, QueryTimeoutError, type PoolOptions } from '../src';
+import {
+  ConnectError,
+  ConnectionLostError,
+  createPool,
+  DbPool,
+  PoolTimeoutError,
+  QueryTimeoutError,
+  type PoolOptions,
+} from '../src';
 import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
 
 let proxy: TcpFaultProxy;
@@ -15,7 +23,12 @@ function target(): { host: string; port: number } {
 }
 
 function poolVia(options: Partial<PoolOptions> = {}): DbPool {
-  const p = createPool({ connectionString: proxy.urlFor(postgresUrl()), applicationName: uniqueName('dbpool_fault'), logger, ...options });
+  const p = createPool({
+    connectionString: proxy.urlFor(postgresUrl()),
+    applicationName: uniqueName('dbpool_fault'),
+    logger,
+    ...options,
+  });
   pools.push(p);
   return p;
 }
@@ -57,7 +70,13 @@ test('all connections cut mid-load: no crash, in-flight queries fail typed, the 
 });
 
 test('a black-holed server: query and acquire timeouts hold', async () => {
-  const pool = poolVia({ poolSize: 1, acquireTimeoutMs: 300, connectTimeoutMs: 400, validateAfterIdleMs: 60_000, destroyTimeoutMs: 100 });
+  const pool = poolVia({
+    poolSize: 1,
+    acquireTimeoutMs: 300,
+    connectTimeoutMs: 400,
+    validateAfterIdleMs: 60_000,
+    destroyTimeoutMs: 100,
+  });
   await waitFor(() => pool.stats().total === 1, 3000, 'pool filled');
   proxy.blackhole();
   let started = Date.now();
@@ -72,7 +91,14 @@ test('a black-holed server: query and acquire timeouts hold', async () => {
 });
 
 test('a black-holed server: validation on borrow is bounded by the acquire timeout; healthCheck fails within its bound', async () => {
-  const pool = poolVia({ poolSize: 1, acquireTimeoutMs: 300, validateAfterIdleMs: 0, validationTimeoutMs: 5000, connectTimeoutMs: 400, destroyTimeoutMs: 100 });
+  const pool = poolVia({
+    poolSize: 1,
+    acquireTimeoutMs: 300,
+    validateAfterIdleMs: 0,
+    validationTimeoutMs: 5000,
+    connectTimeoutMs: 400,
+    destroyTimeoutMs: 100,
+  });
   await waitFor(() => pool.stats().total === 1, 3000, 'pool filled');
   expect((await pool.healthCheck(1000)).status).toBe('pass');
   proxy.blackhole();
@@ -116,9 +142,17 @@ test('a restart (all connections cut, refused for a while): queries during it fa
     expect(reason instanceof PoolTimeoutError || reason instanceof ConnectionLostError).toBe(true);
   }
   proxy.restore();
-  await waitFor(async () => {
-    try { return (await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one === 1; } catch { return false; }
-  }, 3000, 'queries succeed again');
+  await waitFor(
+    async () => {
+      try {
+        return (await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one === 1;
+      } catch {
+        return false;
+      }
+    },
+    3000,
+    'queries succeed again',
+  );
   await waitFor(() => pool.stats().total === 3, 3000, 'pool back to poolSize');
 });
 
@@ -142,8 +176,12 @@ test('destroying a connection has a timeout: a peer that never completes the clo
     sockets.add(client).add(upstream);
     client.on('error', () => undefined);
     upstream.on('error', () => undefined);
-    client.on('data', (d) => { if (!frozen) upstream.write(d); });
-    upstream.on('data', (d) => { if (!frozen) client.write(d); });
+    client.on('data', (d) => {
+      if (!frozen) upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (!frozen) client.write(d);
+    });
     client.on('close', () => upstream.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -151,7 +189,13 @@ test('destroying a connection has a timeout: a peer that never completes the clo
   const u = new URL(postgresUrl());
   u.hostname = '127.0.0.1';
   u.port = String(port);
-  const pool = createPool({ connectionString: u.toString(), poolSize: 1, destroyTimeoutMs: 300, applicationName: uniqueName('dbpool_fault'), logger });
+  const pool = createPool({
+    connectionString: u.toString(),
+    poolSize: 1,
+    destroyTimeoutMs: 300,
+    applicationName: uniqueName('dbpool_fault'),
+    logger,
+  });
   try {
     await waitFor(() => pool.stats().total === 1, 3000, 'pool filled');
     frozen = true;
@@ -171,7 +215,9 @@ test('spike: connections are created only for waiters that released connections 
   const pool = poolVia({ poolSize: 5, maxOverflow: 45, acquireTimeoutMs: 5000 });
   await waitFor(() => pool.stats().total === 5, 5000, 'pool filled');
   let peak = 0;
-  const sample = setInterval(() => { peak = Math.max(peak, pool.stats().total); }, 5);
+  const sample = setInterval(() => {
+    peak = Math.max(peak, pool.stats().total);
+  }, 5);
   try {
     await Promise.all(Array.from({ length: 50 }, () => pool.query('SELECT pg_sleep(0.002)')));
     await sleep(200); // a creation started during the spike may still land

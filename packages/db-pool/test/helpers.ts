@@ -7,15 +7,25 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
-export interface CapturedLog { level: string; message: string; meta?: Record<string, unknown> }
+export interface CapturedLog {
+  level: string;
+  message: string;
+  meta?: Record<string, unknown>;
+}
 
 export function captureLogger(): PoolLogger & { records: CapturedLog[] } {
   const records: CapturedLog[] = [];
-  const at = (level: string) => (message: string, meta?: Record<string, unknown>) => { records.push({ level, message, meta }); };
+  const at = (level: string) => (message: string, meta?: Record<string, unknown>) => {
+    records.push({ level, message, meta });
+  };
   return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

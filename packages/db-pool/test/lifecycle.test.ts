@@ -7,7 +7,11 @@ import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
 const pools: DbPool[] = [];
 let admin: DbPool;
 
-function newPool(options: Partial<PoolOptions> = {}): { pool: DbPool; app: string; logger: ReturnType<typeof captureLogger> } {
+function newPool(options: Partial<PoolOptions> = {}): {
+  pool: DbPool;
+  app: string;
+  logger: ReturnType<typeof captureLogger>;
+} {
   const app = uniqueName('dbpool_life');
   const logger = captureLogger();
   const pool = createPool({ connectionString: postgresUrl(), applicationName: app, logger, ...options });
@@ -15,7 +19,8 @@ function newPool(options: Partial<PoolOptions> = {}): { pool: DbPool; app: strin
   return { pool, app, logger };
 }
 
-const pid = async (pool: DbPool): Promise<number> => (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+const pid = async (pool: DbPool): Promise<number> =>
+  (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 
 // Terminates only backends this test opened (matched by its unique application_name).
 async function terminate(app: string, onlyPid?: number): Promise<number> {
@@ -55,7 +60,9 @@ test('terminated idle backends (pg_terminate_backend): no crash, counted, and th
   const before = await pid(pool);
   expect(await terminate(app)).toBe(2);
   await waitFor(() => pool.stats().idleErrors === 2, 3000, 'idle errors seen');
-  expect(logger.records.some((r) => r.level === 'warn' && /idle connection \d+ .* will be replaced/.test(r.message))).toBe(true);
+  expect(
+    logger.records.some((r) => r.level === 'warn' && /idle connection \d+ .* will be replaced/.test(r.message)),
+  ).toBe(true);
   const results = await Promise.all([pid(pool), pid(pool), pid(pool)]);
   expect(results).not.toContain(before);
   await waitFor(() => pool.stats().total === 2, 3000, 'pool refilled');
@@ -74,10 +81,15 @@ test('a connection broken while idle is replaced before the caller sees it (vali
 test('after a detected disconnect, older connections are validated at their next checkout', async () => {
   const { pool, app } = newPool({ poolSize: 3, validateAfterIdleMs: 60_000 });
   await waitFor(() => pool.stats().total === 3, 3000, 'pool filled');
-  const pids = await pool.withConnection(async (a) => pool.withConnection(async (b) => pool.withConnection(async (c) => {
-    const q = (x: typeof a) => x.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then((r) => r.rows[0].pid);
-    return [await q(a), await q(b), await q(c)];
-  })));
+  const pids = await pool.withConnection(async (a) =>
+    pool.withConnection(async (b) =>
+      pool.withConnection(async (c) => {
+        const q = (x: typeof a) =>
+          x.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then((r) => r.rows[0].pid);
+        return [await q(a), await q(b), await q(c)];
+      }),
+    ),
+  );
   expect(pool.stats().validations).toBe(0);
   await terminate(app, pids[0]);
   await waitFor(() => pool.stats().idleErrors === 1, 3000, 'disconnect detected');
@@ -130,11 +142,26 @@ test('overflow connections close once idle past idleTimeoutMs; poolSize connecti
 test('waiters with a higher priority (lower number) are served first', async () => {
   const { pool } = newPool({ poolSize: 1, priorityLevels: 2 });
   let release!: () => void;
-  const held = pool.withConnection(() => new Promise<void>((r) => { release = r; }));
+  const held = pool.withConnection(
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+  );
   await waitFor(() => pool.stats().active === 1, 2000, 'borrowed');
   const order: string[] = [];
-  const low = pool.withConnection(async () => { order.push('low'); }, { priority: 1 });
-  const high = pool.withConnection(async () => { order.push('high'); }, { priority: 0 });
+  const low = pool.withConnection(
+    async () => {
+      order.push('low');
+    },
+    { priority: 1 },
+  );
+  const high = pool.withConnection(
+    async () => {
+      order.push('high');
+    },
+    { priority: 0 },
+  );
   release();
   await Promise.all([held, low, high]);
   expect(order).toEqual(['high', 'low']);
@@ -173,7 +200,10 @@ test('leak detection names the statement when a query() holds its connection too
 
 test('drain lets borrowed work finish and refuses new work', async () => {
   const { pool } = newPool({ poolSize: 2 });
-  const inFlight = pool.withConnection(async (c) => { await sleep(100); return (await c.query<{ one: number }>('SELECT 1 AS one')).rows[0].one; });
+  const inFlight = pool.withConnection(async (c) => {
+    await sleep(100);
+    return (await c.query<{ one: number }>('SELECT 1 AS one')).rows[0].one;
+  });
   await sleep(10);
   const drained = pool.drain({ timeoutMs: 2000 });
   await expect(pool.query('SELECT 1')).rejects.toBeInstanceOf(PoolClosedError);

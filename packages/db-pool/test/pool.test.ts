@@ -1,5 +1,13 @@
 import { postgresUrl } from '@periscope-tools/testing';
-import { createPool, DbPool, InvalidArgumentError, PoolClosedError, PoolExhaustedError, PoolTimeoutError, QueryError } from '../src';
+import {
+  createPool,
+  DbPool,
+  InvalidArgumentError,
+  PoolClosedError,
+  PoolExhaustedError,
+  PoolTimeoutError,
+  QueryError,
+} from '../src';
 import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
 
 const app = uniqueName('dbpool_basic');
@@ -7,7 +15,14 @@ const logger = captureLogger();
 let pool: DbPool;
 
 beforeAll(() => {
-  pool = createPool({ connectionString: postgresUrl(), poolSize: 2, maxOverflow: 1, applicationName: app, acquireTimeoutMs: 2000, logger });
+  pool = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 2,
+    maxOverflow: 1,
+    applicationName: app,
+    acquireTimeoutMs: 2000,
+    logger,
+  });
 });
 afterAll(async () => {
   await pool.close();
@@ -29,7 +44,9 @@ test('server errors become QueryError with the SQLSTATE', async () => {
 
 test('poolSize connections are kept open and carry the application name', async () => {
   await waitFor(() => pool.stats().total >= 2, 5000, 'pool filled to poolSize');
-  const r = await pool.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [app]);
+  const r = await pool.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [
+    app,
+  ]);
   expect(Number(r.rows[0].n)).toBeGreaterThanOrEqual(2);
   const s = pool.stats();
   expect(s).toMatchObject({ poolSize: 2, maxOverflow: 1, max: 3, state: 'open' });
@@ -53,12 +70,18 @@ test('waiters are served in arrival order', async () => {
   const order: number[] = [];
   const hold = Array.from({ length: 3 }, () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const done = pool.withConnection(() => gate);
     return { release, done };
   });
   await waitFor(() => pool.stats().active === 3, 2000, 'all connections borrowed');
-  const waiters = [1, 2, 3, 4].map((i) => pool.withConnection(async () => { order.push(i); }));
+  const waiters = [1, 2, 3, 4].map((i) =>
+    pool.withConnection(async () => {
+      order.push(i);
+    }),
+  );
   await sleep(20);
   for (const h of hold) h.release();
   await Promise.all([...hold.map((h) => h.done), ...waiters]);
@@ -87,18 +110,32 @@ test('a transaction left open in withConnection is rolled back before reuse', as
     });
     const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     expect(r.rows[0].n).toBe('0');
-    expect(logger.records.some((l) => l.level === 'warn' && /came back inside a transaction; rolling it back/.test(l.message))).toBe(true);
+    expect(
+      logger.records.some(
+        (l) => l.level === 'warn' && /came back inside a transaction; rolling it back/.test(l.message),
+      ),
+    ).toBe(true);
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${table}`);
   }
 });
 
 test('acquire timeout raises PoolTimeoutError with the pool counts', async () => {
-  const small = createPool({ connectionString: postgresUrl(), poolSize: 1, acquireTimeoutMs: 150, applicationName: app });
+  const small = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    acquireTimeoutMs: 150,
+    applicationName: app,
+  });
   try {
     await waitFor(() => small.stats().total === 1, 3000, 'pool filled');
     let release!: () => void;
-    const held = small.withConnection(() => new Promise<void>((r) => { release = r; }));
+    const held = small.withConnection(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     await waitFor(() => small.stats().active === 1, 2000, 'connection borrowed');
     const started = Date.now();
     const err = await small.query('SELECT 1').catch((e: unknown) => e);
@@ -114,13 +151,27 @@ test('acquire timeout raises PoolTimeoutError with the pool counts', async () =>
 });
 
 test('each waiter gets the acquire timeout from when it started waiting; served waiters never time out', async () => {
-  const small = createPool({ connectionString: postgresUrl(), poolSize: 1, acquireTimeoutMs: 200, applicationName: app });
+  const small = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    acquireTimeoutMs: 200,
+    applicationName: app,
+  });
   try {
     await waitFor(() => small.stats().total === 1, 3000, 'pool filled');
     let release!: () => void;
-    const held = small.withConnection(() => new Promise<void>((r) => { release = r; }));
+    const held = small.withConnection(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     await waitFor(() => small.stats().active === 1, 2000, 'connection borrowed');
-    const settledAt = (p: Promise<unknown>, started: number) => p.then(() => Date.now() - started, (e: unknown) => ({ e, after: Date.now() - started }));
+    const settledAt = (p: Promise<unknown>, started: number) =>
+      p.then(
+        () => Date.now() - started,
+        (e: unknown) => ({ e, after: Date.now() - started }),
+      );
     const t1 = Date.now();
     const first = settledAt(small.query('SELECT 1'), t1);
     await sleep(100);
@@ -149,10 +200,21 @@ test('each waiter gets the acquire timeout from when it started waiting; served 
 });
 
 test('maxWaiting exceeded raises PoolExhaustedError at once', async () => {
-  const small = createPool({ connectionString: postgresUrl(), poolSize: 1, maxWaiting: 1, acquireTimeoutMs: 2000, applicationName: app });
+  const small = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    maxWaiting: 1,
+    acquireTimeoutMs: 2000,
+    applicationName: app,
+  });
   try {
     let release!: () => void;
-    const held = small.withConnection(() => new Promise<void>((r) => { release = r; }));
+    const held = small.withConnection(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     await waitFor(() => small.stats().active === 1, 2000, 'connection borrowed');
     const waiting = small.query('SELECT 1');
     const started = Date.now();
@@ -169,7 +231,9 @@ test('maxWaiting exceeded raises PoolExhaustedError at once', async () => {
 test('bad input gets typed errors naming the argument', async () => {
   await expect(pool.query('')).rejects.toMatchObject({ code: 'DB_POOL_INVALID_ARGUMENT', argument: 'text' });
   await expect(pool.query('SELECT 1', 'x' as unknown as unknown[])).rejects.toMatchObject({ argument: 'params' });
-  await expect(pool.transaction(async () => 1, { isolationLevel: 'chaos' as never })).rejects.toMatchObject({ argument: 'isolationLevel' });
+  await expect(pool.transaction(async () => 1, { isolationLevel: 'chaos' as never })).rejects.toMatchObject({
+    argument: 'isolationLevel',
+  });
 });
 
 test('close is idempotent, then the pool refuses work and holds no connections', async () => {

@@ -31,20 +31,29 @@ test('commits what fn did and returns its result', async () => {
 
 test('rolls back when fn throws and rethrows the same error', async () => {
   const boom = new Error('boom');
-  await expect(pool.transaction(async (tx) => {
-    await tx.query(`INSERT INTO ${table} VALUES (1, 10)`);
-    throw boom;
-  })).rejects.toBe(boom);
+  await expect(
+    pool.transaction(async (tx) => {
+      await tx.query(`INSERT INTO ${table} VALUES (1, 10)`);
+      throw boom;
+    }),
+  ).rejects.toBe(boom);
   expect(await count()).toBe(0);
 });
 
 test('isolation level and read-only reach the server', async () => {
   const seen = await pool.transaction(
-    async (tx) => (await tx.query<{ l: string; ro: string }>("SELECT current_setting('transaction_isolation') AS l, current_setting('transaction_read_only') AS ro")).rows[0],
+    async (tx) =>
+      (
+        await tx.query<{ l: string; ro: string }>(
+          "SELECT current_setting('transaction_isolation') AS l, current_setting('transaction_read_only') AS ro",
+        )
+      ).rows[0],
     { isolationLevel: 'serializable', readOnly: true },
   );
   expect(seen).toEqual({ l: 'serializable', ro: 'on' });
-  const err = await pool.transaction((tx) => tx.query(`INSERT INTO ${table} VALUES (1, 1)`), { readOnly: true }).catch((e: unknown) => e);
+  const err = await pool
+    .transaction((tx) => tx.query(`INSERT INTO ${table} VALUES (1, 1)`), { readOnly: true })
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(QueryError);
   expect((err as QueryError).sqlState).toBe('25006');
   expect(await count()).toBe(0);
@@ -56,16 +65,22 @@ async function writeSkew(retries: number): Promise<{ results: PromiseSettledResu
   let attempts = 0;
   let arrived = 0;
   let bothRead!: () => void;
-  const barrier = new Promise<void>((r) => { bothRead = r; });
-  const run = (mine: number, other: number) => pool.transaction(async (tx) => {
-    attempts++;
-    const r = await tx.query<{ v: number }>(`SELECT v FROM ${table} WHERE id = $1`, [other]);
-    if (++arrived === 2) bothRead();
-    // Only the first round waits for the other; retries run alone.
-    if (arrived <= 2) await barrier;
-    await tx.query(`UPDATE ${table} SET v = $1 WHERE id = $2`, [r.rows[0].v + 1, mine]);
-    return mine;
-  }, { isolationLevel: 'serializable', retries });
+  const barrier = new Promise<void>((r) => {
+    bothRead = r;
+  });
+  const run = (mine: number, other: number) =>
+    pool.transaction(
+      async (tx) => {
+        attempts++;
+        const r = await tx.query<{ v: number }>(`SELECT v FROM ${table} WHERE id = $1`, [other]);
+        if (++arrived === 2) bothRead();
+        // Only the first round waits for the other; retries run alone.
+        if (arrived <= 2) await barrier;
+        await tx.query(`UPDATE ${table} SET v = $1 WHERE id = $2`, [r.rows[0].v + 1, mine]);
+        return mine;
+      },
+      { isolationLevel: 'serializable', retries },
+    );
   const results = await Promise.allSettled([run(1, 2), run(2, 1)]);
   return { results, attempts };
 }
@@ -89,14 +104,20 @@ test('a deadlock (40P01) is retried', async () => {
   let attempts = 0;
   let arrived = 0;
   let bothLocked!: () => void;
-  const barrier = new Promise<void>((r) => { bothLocked = r; });
-  const run = (first: number, second: number) => pool.transaction(async (tx) => {
-    attempts++;
-    await tx.query(`UPDATE ${table} SET v = v + 1 WHERE id = $1`, [first]);
-    if (++arrived === 2) bothLocked();
-    if (arrived <= 2) await barrier;
-    await tx.query(`UPDATE ${table} SET v = v + 1 WHERE id = $1`, [second]);
-  }, { retries: 1 });
+  const barrier = new Promise<void>((r) => {
+    bothLocked = r;
+  });
+  const run = (first: number, second: number) =>
+    pool.transaction(
+      async (tx) => {
+        attempts++;
+        await tx.query(`UPDATE ${table} SET v = v + 1 WHERE id = $1`, [first]);
+        if (++arrived === 2) bothLocked();
+        if (arrived <= 2) await barrier;
+        await tx.query(`UPDATE ${table} SET v = v + 1 WHERE id = $1`, [second]);
+      },
+      { retries: 1 },
+    );
   const results = await Promise.allSettled([run(1, 2), run(2, 1)]);
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
   expect(attempts).toBe(3);
@@ -105,7 +126,13 @@ test('a deadlock (40P01) is retried', async () => {
 });
 
 test('statementTimeoutMs makes the server cancel long statements (57014) and the connection stays usable', async () => {
-  const p = createPool({ connectionString: postgresUrl(), poolSize: 1, statementTimeoutMs: 100, applicationName: uniqueName('dbpool_st'), logger });
+  const p = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    statementTimeoutMs: 100,
+    applicationName: uniqueName('dbpool_st'),
+    logger,
+  });
   try {
     const started = Date.now();
     const err = await p.query('SELECT pg_sleep(5)').catch((e: unknown) => e);
@@ -127,10 +154,17 @@ test('a client-side timeoutMs fails the query with QueryTimeoutError, cancels it
   expect(pool.stats().destroyed).toBe(before + 1);
   expect((await pool.query('SELECT 3 AS three')).rows[0].three).toBe(3);
   // The server stopped running it (cancel request), rather than sleeping on for 5 s.
-  await waitFor(async () => {
-    const r = await pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()", [`%AS ${probe}`]);
-    return r.rows[0].n === '0';
-  }, 1000, 'server-side cancel');
+  await waitFor(
+    async () => {
+      const r = await pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+        [`%AS ${probe}`],
+      );
+      return r.rows[0].n === '0';
+    },
+    1000,
+    'server-side cancel',
+  );
 });
 
 test('an AbortSignal cancels a running query', async () => {

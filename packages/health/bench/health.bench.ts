@@ -20,7 +20,11 @@ async function serve(): Promise<void> {
   });
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
   const metrics = createMetrics();
-  const series = metrics.counter({ name: 'bench_requests_total', help: 'bench series', labelNames: ['route', 'shard'] as const });
+  const series = metrics.counter({
+    name: 'bench_requests_total',
+    help: 'bench series',
+    labelNames: ['route', 'shard'] as const,
+  });
   for (let i = 0; i < 1000; i++) series.inc({ route: `/r${i % 50}`, shard: String(i) }, i);
   const health = createHealthServer({ port: 0, metrics, drainDelayMs: 0 });
   health.addCheck({ name: 'noop', run: () => ({ status: 'pass' }) });
@@ -34,13 +38,17 @@ async function serve(): Promise<void> {
   });
 }
 
-interface Sample { rps: number; p99: number }
+interface Sample {
+  rps: number;
+  p99: number;
+}
 
 function load(url: string, duration: number): Promise<Sample> {
   return new Promise((resolve, reject) => {
     autocannon({ url, connections: CONNECTIONS, duration }, (err, result) => {
       if (err) return reject(err);
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+      if (result.non2xx > 0 || result.errors > 0)
+        return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
       resolve({ rps: result.requests.average, p99: result.latency.p99 });
     });
   });
@@ -52,7 +60,9 @@ const median = (v: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const child = spawn(process.execPath, [...process.execArgv, __filename, '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, __filename, '--serve'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const ports = await new Promise<{ bare: number; health: number }>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -66,7 +76,9 @@ async function main(): Promise<void> {
     { name: 'health /livez', url: `http://127.0.0.1:${ports.health}/livez` },
     { name: 'health /metrics (1k series)', url: `http://127.0.0.1:${ports.health}/metrics` },
   ];
-  console.log(`# @periscope/health HTTP benchmark\n\n${machineLine()} · autocannon ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds × ${DURATION_S} s per case; servers in one child process`);
+  console.log(
+    `# @periscope/health HTTP benchmark\n\n${machineLine()} · autocannon ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds × ${DURATION_S} s per case; servers in one child process`,
+  );
   for (const c of cases) await load(c.url, 1); // warm-up
   const samples = cases.map(() => [] as Sample[]);
   for (let r = 0; r < ROUNDS; r++) {
@@ -78,14 +90,17 @@ async function main(): Promise<void> {
   for (let i = 0; i < cases.length; i++) {
     const rps = median(samples[i].map((s) => s.rps));
     const p99 = median(samples[i].map((s) => s.p99));
-    console.log(`| ${cases[i].name} | ${Math.round(rps).toLocaleString('en-US')} | ${p99.toFixed(1)} ms | ${(rps / base).toFixed(2)}× |`);
+    console.log(
+      `| ${cases[i].name} | ${Math.round(rps).toLocaleString('en-US')} | ${p99.toFixed(1)} ms | ${(rps / base).toFixed(2)}× |`,
+    );
   }
   child.stdin!.end();
   await new Promise((r) => child.once('exit', r));
 }
 
 if (process.argv.includes('--serve')) void serve();
-else main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+else
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -58,7 +58,9 @@ export const CHECK_DEFAULTS = { critical: true, timeoutMs: 1000, minIntervalMs: 
 const MAX_OUTPUT = 1024;
 
 interface Entry {
-  def: Required<Pick<CheckDefinition, 'name' | 'critical' | 'timeoutMs' | 'minIntervalMs' | 'componentType' | 'run'>> & { componentId?: string; key: string };
+  def: Required<
+    Pick<CheckDefinition, 'name' | 'critical' | 'timeoutMs' | 'minIntervalMs' | 'componentType' | 'run'>
+  > & { componentId?: string; key: string };
   last?: CheckResult;
   lastAt: number;
   /** The answer being computed for concurrent callers. */
@@ -78,14 +80,22 @@ export class CheckRegistry {
   ) {}
 
   add(def: CheckDefinition): void {
-    if (def === null || typeof def !== 'object') throw new HealthConfigError('check', 'expected { name, run, critical?, timeoutMs?, minIntervalMs? }');
+    if (def === null || typeof def !== 'object')
+      throw new HealthConfigError('check', 'expected { name, run, critical?, timeoutMs?, minIntervalMs? }');
     const name = validateName('check.name', def.name);
-    if (this.entries.has(name)) throw new HealthConfigError('check.name', `a check named ${JSON.stringify(name)} is already registered`);
-    if (typeof def.run !== 'function') throw new HealthConfigError(`check ${name}: run`, 'expected a function (signal) => CheckOutcome | Promise<CheckOutcome>');
-    if (def.critical !== undefined && typeof def.critical !== 'boolean') throw new HealthConfigError(`check ${name}: critical`, 'expected true or false');
+    if (this.entries.has(name))
+      throw new HealthConfigError('check.name', `a check named ${JSON.stringify(name)} is already registered`);
+    if (typeof def.run !== 'function')
+      throw new HealthConfigError(
+        `check ${name}: run`,
+        'expected a function (signal) => CheckOutcome | Promise<CheckOutcome>',
+      );
+    if (def.critical !== undefined && typeof def.critical !== 'boolean')
+      throw new HealthConfigError(`check ${name}: critical`, 'expected true or false');
     for (const k of ['componentType', 'componentId', 'measurement'] as const) {
       const v = def[k];
-      if (v !== undefined && (typeof v !== 'string' || v === '')) throw new HealthConfigError(`check ${name}: ${k}`, 'expected a non-empty string');
+      if (v !== undefined && (typeof v !== 'string' || v === ''))
+        throw new HealthConfigError(`check ${name}: ${k}`, 'expected a non-empty string');
     }
     const measurement = def.measurement ?? 'responseTime';
     this.entries.set(name, {
@@ -154,7 +164,9 @@ export class CheckRegistry {
     try {
       outcome = await withTimeout(`check ${def.name}`, def.timeoutMs, (signal) => {
         const p = Promise.resolve().then(() => def.run(signal));
-        const settled = () => { e.unsettled--; };
+        const settled = () => {
+          e.unsettled--;
+        };
         p.then(settled, settled);
         return p;
       });
@@ -198,7 +210,10 @@ export class CheckRegistry {
 
 function validOutcome(o: unknown): CheckOutcome {
   if (o === null || typeof o !== 'object' || !STATUSES.has((o as CheckOutcome).status)) {
-    return { status: 'fail', output: "check returned an invalid result: expected { status: 'pass' | 'warn' | 'fail' }" };
+    return {
+      status: 'fail',
+      output: "check returned an invalid result: expected { status: 'pass' | 'warn' | 'fail' }",
+    };
   }
   const { status, observedValue, observedUnit, output } = o as CheckOutcome;
   return {

@@ -16,8 +16,12 @@ export interface HealthLogger {
  */
 export const STDERR_LOGGER: HealthLogger = {
   info() {},
-  warn(message, fields) { process.stderr.write(`${JSON.stringify({ level: 'warn', msg: `@periscope/health: ${message}`, ...fields })}\n`); },
-  error(message, fields) { process.stderr.write(`${JSON.stringify({ level: 'error', msg: `@periscope/health: ${message}`, ...fields })}\n`); },
+  warn(message, fields) {
+    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: `@periscope/health: ${message}`, ...fields })}\n`);
+  },
+  error(message, fields) {
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: `@periscope/health: ${message}`, ...fields })}\n`);
+  },
 };
 
 export interface HealthServerOptions {
@@ -76,22 +80,35 @@ type Env = Record<string, string | undefined>;
 
 function validateInt(option: string, value: unknown, min: number, max: number, unit = ''): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new HealthConfigError(option, `expected an integer${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new HealthConfigError(
+      option,
+      `expected an integer${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
 
-function intOption(name: string, envName: string, value: number | undefined, env: Env, fallback: number, min: number, max: number): number {
+function intOption(
+  name: string,
+  envName: string,
+  value: number | undefined,
+  env: Env,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value !== undefined) return validateInt(name, value, min, max);
   const raw = env[envName];
   if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new HealthConfigError(envName, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new HealthConfigError(envName, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return validateInt(envName, Number(raw), min, max);
 }
 
 function boolOption(name: string, envName: string, value: boolean | undefined, env: Env, fallback: boolean): boolean {
   if (value !== undefined) {
-    if (typeof value !== 'boolean') throw new HealthConfigError(name, `expected true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean')
+      throw new HealthConfigError(name, `expected true or false, got ${JSON.stringify(value)}`);
     return value;
   }
   const raw = env[envName];
@@ -103,7 +120,8 @@ function boolOption(name: string, envName: string, value: boolean | undefined, e
 
 function stringOption(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') throw new HealthConfigError(name, `expected a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new HealthConfigError(name, `expected a non-empty string, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -123,9 +141,15 @@ function resourceAttribute(env: Env, key: string): string | undefined {
 }
 
 export function resolveConfig(options: HealthServerOptions, env: Env = process.env): ResolvedConfig {
-  if (options === null || typeof options !== 'object') throw new HealthConfigError('options', 'expected an options object');
-  if (options.redact !== undefined && typeof options.redact !== 'function') throw new HealthConfigError('redact', 'expected a function (value: unknown) => unknown');
-  if (options.metrics !== undefined && options.metrics !== false && (typeof options.metrics !== 'object' || typeof options.metrics.expose !== 'function')) {
+  if (options === null || typeof options !== 'object')
+    throw new HealthConfigError('options', 'expected an options object');
+  if (options.redact !== undefined && typeof options.redact !== 'function')
+    throw new HealthConfigError('redact', 'expected a function (value: unknown) => unknown');
+  if (
+    options.metrics !== undefined &&
+    options.metrics !== false &&
+    (typeof options.metrics !== 'object' || typeof options.metrics.expose !== 'function')
+  ) {
     throw new HealthConfigError('metrics', 'expected a Metrics instance from @periscope/metrics, or false');
   }
   const host = stringOption('host', options.host) ?? (env.PERISCOPE_HEALTH_HOST || DEFAULTS.host);
@@ -134,11 +158,49 @@ export function resolveConfig(options: HealthServerOptions, env: Env = process.e
     host,
     version: stringOption('version', options.version) ?? resourceAttribute(env, 'service.version') ?? 'unknown',
     serviceId: stringOption('serviceId', options.serviceId) ?? (env.OTEL_SERVICE_NAME || 'unknown_service:node'),
-    drainDelayMs: intOption('drainDelayMs', 'PERISCOPE_HEALTH_DRAIN_DELAY_MS', options.drainDelayMs, env, DEFAULTS.drainDelayMs, 0, 3_600_000),
-    shutdownTimeoutMs: intOption('shutdownTimeoutMs', 'PERISCOPE_HEALTH_SHUTDOWN_TIMEOUT_MS', options.shutdownTimeoutMs, env, DEFAULTS.shutdownTimeoutMs, 0, 3_600_000),
-    hookTimeoutMs: intOption('hookTimeoutMs', 'PERISCOPE_HEALTH_HOOK_TIMEOUT_MS', options.hookTimeoutMs, env, DEFAULTS.hookTimeoutMs, 1, 3_600_000),
-    statusTimeoutMs: intOption('statusTimeoutMs', 'PERISCOPE_HEALTH_STATUS_TIMEOUT_MS', options.statusTimeoutMs, env, DEFAULTS.statusTimeoutMs, 1, 600_000),
-    handleSignals: boolOption('handleSignals', 'PERISCOPE_HEALTH_HANDLE_SIGNALS', options.handleSignals, env, DEFAULTS.handleSignals),
+    drainDelayMs: intOption(
+      'drainDelayMs',
+      'PERISCOPE_HEALTH_DRAIN_DELAY_MS',
+      options.drainDelayMs,
+      env,
+      DEFAULTS.drainDelayMs,
+      0,
+      3_600_000,
+    ),
+    shutdownTimeoutMs: intOption(
+      'shutdownTimeoutMs',
+      'PERISCOPE_HEALTH_SHUTDOWN_TIMEOUT_MS',
+      options.shutdownTimeoutMs,
+      env,
+      DEFAULTS.shutdownTimeoutMs,
+      0,
+      3_600_000,
+    ),
+    hookTimeoutMs: intOption(
+      'hookTimeoutMs',
+      'PERISCOPE_HEALTH_HOOK_TIMEOUT_MS',
+      options.hookTimeoutMs,
+      env,
+      DEFAULTS.hookTimeoutMs,
+      1,
+      3_600_000,
+    ),
+    statusTimeoutMs: intOption(
+      'statusTimeoutMs',
+      'PERISCOPE_HEALTH_STATUS_TIMEOUT_MS',
+      options.statusTimeoutMs,
+      env,
+      DEFAULTS.statusTimeoutMs,
+      1,
+      600_000,
+    ),
+    handleSignals: boolOption(
+      'handleSignals',
+      'PERISCOPE_HEALTH_HANDLE_SIGNALS',
+      options.handleSignals,
+      env,
+      DEFAULTS.handleSignals,
+    ),
     debugToken: stringOption('debugToken', options.debugToken) ?? (env.PERISCOPE_DEBUG_TOKEN || undefined),
   };
 }
@@ -148,7 +210,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function validateName(option: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new HealthConfigError(option, `expected 1-64 characters of letters, digits, '_', '.', '-' (starting with a letter or digit), got ${JSON.stringify(name)}`);
+    throw new HealthConfigError(
+      option,
+      `expected 1-64 characters of letters, digits, '_', '.', '-' (starting with a letter or digit), got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }

@@ -1,6 +1,13 @@
 // Public surface of @periscope/health.
 export { HealthServer, createHealthServer } from './server';
-export type { StatusProvider, ShutdownHook, ShutdownHookOptions, ListenAddress, HookReport, ShutdownReport } from './server';
+export type {
+  StatusProvider,
+  ShutdownHook,
+  ShutdownHookOptions,
+  ListenAddress,
+  HookReport,
+  ShutdownReport,
+} from './server';
 export type { HealthServerOptions, HealthLogger } from './config';
 export { DEFAULTS } from './config';
 export { CHECK_DEFAULTS } from './checks';
@@ -10,4 +17,12 @@ export type { HealthDocument, HealthComponent } from './probes';
 export type { RouteMethod, RouteHandler, RouteContext } from './router';
 export { readJsonBody, DEFAULT_BODY_LIMIT_BYTES } from './body';
 export type { ReadBodyOptions } from './body';
-export { HealthError, HealthConfigError, HealthStateError, HealthTimeoutError, HttpError, BodyTooLargeError, InvalidBodyError } from './errors';
+export {
+  HealthError,
+  HealthConfigError,
+  HealthStateError,
+  HealthTimeoutError,
+  HttpError,
+  BodyTooLargeError,
+  InvalidBodyError,
+} from './errors';

@@ -17,12 +17,37 @@ const NOOP: Instruments = { checkRun() {}, request() {}, state() {}, hookFailure
 
 export function createInstruments(metrics: Metrics | undefined): Instruments {
   if (!metrics) return NOOP;
-  const runs = metrics.counter({ name: 'periscope_health_check_runs_total', help: 'Health check executions (cached answers not counted), by result', labelNames: ['check', 'status'] as const });
-  const duration = metrics.histogram({ name: 'periscope_health_check_duration_seconds', help: 'Health check execution time', labelNames: ['check'] as const, buckets: Buckets.latency });
-  const current = metrics.gauge({ name: 'periscope_health_check_status', help: '1 for the current status of each check, 0 for the others', labelNames: ['check', 'status'] as const });
-  const requests = metrics.counter({ name: 'periscope_health_http_requests_total', help: 'Requests answered by the health server, by route template and status code', labelNames: ['route', 'code'] as const });
-  const state = metrics.gauge({ name: 'periscope_health_state', help: '1 for the current lifecycle state, 0 for the others', labelNames: ['state'] as const });
-  const hookFailures = metrics.counter({ name: 'periscope_health_shutdown_hook_failures_total', help: 'onShutdown hooks that threw or timed out', labelNames: ['hook'] as const });
+  const runs = metrics.counter({
+    name: 'periscope_health_check_runs_total',
+    help: 'Health check executions (cached answers not counted), by result',
+    labelNames: ['check', 'status'] as const,
+  });
+  const duration = metrics.histogram({
+    name: 'periscope_health_check_duration_seconds',
+    help: 'Health check execution time',
+    labelNames: ['check'] as const,
+    buckets: Buckets.latency,
+  });
+  const current = metrics.gauge({
+    name: 'periscope_health_check_status',
+    help: '1 for the current status of each check, 0 for the others',
+    labelNames: ['check', 'status'] as const,
+  });
+  const requests = metrics.counter({
+    name: 'periscope_health_http_requests_total',
+    help: 'Requests answered by the health server, by route template and status code',
+    labelNames: ['route', 'code'] as const,
+  });
+  const state = metrics.gauge({
+    name: 'periscope_health_state',
+    help: '1 for the current lifecycle state, 0 for the others',
+    labelNames: ['state'] as const,
+  });
+  const hookFailures = metrics.counter({
+    name: 'periscope_health_shutdown_hook_failures_total',
+    help: 'onShutdown hooks that threw or timed out',
+    labelNames: ['hook'] as const,
+  });
   // Bound handles per (route, code): the probe path must stay close to a bare server's speed.
   const requestHandles = new Map<string, { inc(v?: number): void }>();
   return {

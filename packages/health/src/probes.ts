@@ -63,18 +63,41 @@ export function healthDocument(args: {
   const { state, results } = args;
   const time = new Date().toISOString();
   const checks: Record<string, HealthComponent[]> = {
-    uptime: [{ componentType: 'system', observedValue: Math.round(args.uptimeSeconds), observedUnit: 's', status: 'pass', time }],
+    uptime: [
+      {
+        componentType: 'system',
+        observedValue: Math.round(args.uptimeSeconds),
+        observedUnit: 's',
+        status: 'pass',
+        time,
+      },
+    ],
   };
   for (const r of results) {
-    const c: HealthComponent = { componentType: r.componentType, observedValue: r.observedValue, status: r.status, time: r.time };
+    const c: HealthComponent = {
+      componentType: r.componentType,
+      observedValue: r.observedValue,
+      status: r.status,
+      time: r.time,
+    };
     if (r.componentId !== undefined) c.componentId = r.componentId;
     if (r.observedUnit !== undefined) c.observedUnit = r.observedUnit;
     if (r.output !== undefined) c.output = r.output;
     (checks[r.key] ??= []).push(c);
   }
   const status = overallStatus(state, results);
-  const doc: HealthDocument = { status, version: args.version, serviceId: args.serviceId, description: `${args.serviceId} health`, checks };
+  const doc: HealthDocument = {
+    status,
+    version: args.version,
+    serviceId: args.serviceId,
+    description: `${args.serviceId} health`,
+    checks,
+  };
   if (state !== 'ready') doc.output = `service is ${state}`;
-  else if (status === 'fail') doc.output = `failing critical checks: ${results.filter((r) => r.status === 'fail' && r.critical).map((r) => r.name).join(', ')}`;
+  else if (status === 'fail')
+    doc.output = `failing critical checks: ${results
+      .filter((r) => r.status === 'fail' && r.critical)
+      .map((r) => r.name)
+      .join(', ')}`;
   return doc;
 }

@@ -36,16 +36,27 @@ export class Router {
 
   add(method: string, pattern: string, handler: RouteHandler): void {
     const m = typeof method === 'string' ? method.toUpperCase() : method;
-    if (typeof m !== 'string' || !METHODS.has(m)) throw new HealthConfigError('route method', `expected one of ${[...METHODS].join(', ')}, got ${JSON.stringify(method)}`);
+    if (typeof m !== 'string' || !METHODS.has(m))
+      throw new HealthConfigError(
+        'route method',
+        `expected one of ${[...METHODS].join(', ')}, got ${JSON.stringify(method)}`,
+      );
     if (typeof pattern !== 'string' || !/^\/[A-Za-z0-9_.~:*/-]*$/.test(pattern) || pattern.includes('//')) {
-      throw new HealthConfigError('route path', `expected a path like '/tasks' or '/tasks/:id' or '/debug/*', got ${JSON.stringify(pattern)}`);
+      throw new HealthConfigError(
+        'route path',
+        `expected a path like '/tasks' or '/tasks/:id' or '/debug/*', got ${JSON.stringify(pattern)}`,
+      );
     }
-    if (typeof handler !== 'function') throw new HealthConfigError('route handler', 'expected a function (req, res, ctx) => void | Promise<void>');
+    if (typeof handler !== 'function')
+      throw new HealthConfigError('route handler', 'expected a function (req, res, ctx) => void | Promise<void>');
     const segments = pattern.split('/').slice(1);
     const wildcard = segments[segments.length - 1] === '*';
     if (wildcard) segments.pop();
     if (segments.some((s) => s.includes('*') || s === ':' || (s.includes(':') && !s.startsWith(':')))) {
-      throw new HealthConfigError('route path', `'*' may only end a path and ':' only start a segment, got ${JSON.stringify(pattern)}`);
+      throw new HealthConfigError(
+        'route path',
+        `'*' may only end a path and ':' only start a segment, got ${JSON.stringify(pattern)}`,
+      );
     }
     if (this.reserved(pattern)) throw new HealthConfigError('route path', `${pattern} is a built-in probe route`);
     let route = this.routes.find((r) => r.pattern === pattern);

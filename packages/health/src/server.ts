@@ -5,7 +5,15 @@ import { performance } from 'node:perf_hooks';
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { redact as defaultRedact } from '@periscope/logging';
 import { CheckRegistry, type CheckDefinition } from './checks';
-import { STDERR_LOGGER, resolveConfig, validateMs, validateName, type HealthLogger, type HealthServerOptions, type ResolvedConfig } from './config';
+import {
+  STDERR_LOGGER,
+  resolveConfig,
+  validateMs,
+  validateName,
+  type HealthLogger,
+  type HealthServerOptions,
+  type ResolvedConfig,
+} from './config';
 import { HealthConfigError, HealthError, HealthStateError, HttpError, errorMessage } from './errors';
 import { createInstruments, type Instruments, type LifecycleState } from './instruments';
 import { checkLine, excludedNames, healthDocument, isReady, toJson } from './probes';
@@ -50,10 +58,26 @@ const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 const HEALTH_JSON = 'application/health+json';
 const NO_STORE = 'no-store';
-const RESERVED_STATUS_KEYS = new Set(['service', 'version', 'state', 'uptimeSeconds', 'startedAt', 'time', 'pid', 'node', 'startup', 'checks']);
+const RESERVED_STATUS_KEYS = new Set([
+  'service',
+  'version',
+  'state',
+  'uptimeSeconds',
+  'startedAt',
+  'time',
+  'pid',
+  'node',
+  'startup',
+  'checks',
+]);
 const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
 
-type BuiltIn = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams | undefined, rest: string) => void | Promise<void>;
+type BuiltIn = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams | undefined,
+  rest: string,
+) => void | Promise<void>;
 
 interface StartupTask {
   state: 'pending' | 'done' | 'failed';
@@ -87,7 +111,7 @@ export class HealthServer {
 
   constructor(options: HealthServerOptions = {}) {
     this.config = resolveConfig(options);
-    this.metrics = options.metrics === false ? undefined : options.metrics ?? createMetrics();
+    this.metrics = options.metrics === false ? undefined : (options.metrics ?? createMetrics());
     this.instruments = createInstruments(this.metrics);
     this.logger = options.logger ?? (this.config.handleSignals ? STDERR_LOGGER : undefined);
     this.redact = options.redact ?? defaultRedact;
@@ -106,7 +130,9 @@ export class HealthServer {
     this.router = new Router((p) => this.builtIns.has(p) || p.startsWith('/readyz/'));
     // Probes and app requests arrive whole within seconds; shorter bounds than Node's defaults
     // (60 s headers, 300 s request) keep slow-sending clients from holding sockets.
-    this.http = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.onRequest(req, res));
+    this.http = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) =>
+      this.onRequest(req, res),
+    );
     this.instruments.state('starting');
   }
 
@@ -129,9 +155,18 @@ export class HealthServer {
   /** Adds a section to /status: `provider()` (sync or async, bounded by statusTimeoutMs) is called per request. */
   addStatus(name: string, provider: StatusProvider): this {
     validateName('status name', name);
-    if (RESERVED_STATUS_KEYS.has(name)) throw new HealthConfigError('status name', `${JSON.stringify(name)} is reserved; reserved names: ${[...RESERVED_STATUS_KEYS].join(', ')}`);
-    if (this.statusProviders.has(name)) throw new HealthConfigError('status name', `a status provider named ${JSON.stringify(name)} is already registered`);
-    if (typeof provider !== 'function') throw new HealthConfigError(`status ${name}`, 'expected a function () => unknown');
+    if (RESERVED_STATUS_KEYS.has(name))
+      throw new HealthConfigError(
+        'status name',
+        `${JSON.stringify(name)} is reserved; reserved names: ${[...RESERVED_STATUS_KEYS].join(', ')}`,
+      );
+    if (this.statusProviders.has(name))
+      throw new HealthConfigError(
+        'status name',
+        `a status provider named ${JSON.stringify(name)} is already registered`,
+      );
+    if (typeof provider !== 'function')
+      throw new HealthConfigError(`status ${name}`, 'expected a function () => unknown');
     this.statusProviders.set(name, provider);
     return this;
   }
@@ -142,9 +177,17 @@ export class HealthServer {
    */
   addStartupTask(name: string, task: Promise<unknown> | (() => unknown)): this {
     validateName('startup task name', name);
-    if (this.currentState !== 'starting') throw new HealthStateError(`cannot add startup task ${JSON.stringify(name)}: the server is already ${this.currentState}`);
-    if (this.startupTasks.has(name)) throw new HealthConfigError('startup task name', `a startup task named ${JSON.stringify(name)} is already registered`);
-    if (typeof task !== 'function' && !(task instanceof Promise)) throw new HealthConfigError(`startup task ${name}`, 'expected a promise or a function');
+    if (this.currentState !== 'starting')
+      throw new HealthStateError(
+        `cannot add startup task ${JSON.stringify(name)}: the server is already ${this.currentState}`,
+      );
+    if (this.startupTasks.has(name))
+      throw new HealthConfigError(
+        'startup task name',
+        `a startup task named ${JSON.stringify(name)} is already registered`,
+      );
+    if (typeof task !== 'function' && !(task instanceof Promise))
+      throw new HealthConfigError(`startup task ${name}`, 'expected a promise or a function');
     const entry: StartupTask = { state: 'pending' };
     this.startupTasks.set(name, entry);
     const promise = typeof task === 'function' ? Promise.resolve().then(task) : task;
@@ -172,7 +215,8 @@ export class HealthServer {
     const named = typeof a === 'string';
     const fn = named ? b : a;
     const options = (named ? c : b) as ShutdownHookOptions | undefined;
-    if (typeof fn !== 'function') throw new HealthConfigError('onShutdown hook', 'expected a function () => unknown | Promise<unknown>');
+    if (typeof fn !== 'function')
+      throw new HealthConfigError('onShutdown hook', 'expected a function () => unknown | Promise<unknown>');
     const name = named ? validateName('onShutdown name', a) : fn.name || `hook-${this.hooks.length + 1}`;
     const timeoutMs = validateMs(`onShutdown ${name}: timeoutMs`, options?.timeoutMs, this.config.hookTimeoutMs, 1);
     this.hooks.push({ name, fn, timeoutMs });
@@ -208,7 +252,9 @@ export class HealthServer {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException) => {
           server.off('listening', onListening);
-          reject(new HealthError('HEALTH_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
+          reject(
+            new HealthError('HEALTH_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`),
+          );
         };
         const onListening = () => {
           server.off('error', onError);
@@ -255,12 +301,18 @@ export class HealthServer {
       if (this.inFlight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.config.shutdownTimeoutMs);
-          this.drainWaiter = () => { clearTimeout(timer); resolve(); };
+          this.drainWaiter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
         this.drainWaiter = undefined;
       }
       abortedRequests = this.inFlight;
-      if (abortedRequests > 0) this.logger?.warn('requests still running at shutdownTimeoutMs; cutting their connections', { abortedRequests });
+      if (abortedRequests > 0)
+        this.logger?.warn('requests still running at shutdownTimeoutMs; cutting their connections', {
+          abortedRequests,
+        });
       this.http.closeAllConnections();
       await closed;
     }
@@ -350,7 +402,8 @@ export class HealthServer {
     }
     if (builtIn) {
       const route = builtIn === this.builtIns.get('/readyz/') ? '/readyz/:check' : path;
-      if (req.method !== 'GET' && req.method !== 'HEAD') return this.send(res, route, 405, TEXT, 'method not allowed\n', { Allow: PROBE_ALLOW });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return this.send(res, route, 405, TEXT, 'method not allowed\n', { Allow: PROBE_ALLOW });
       if (hasBody(req)) return this.send(res, route, 413, TEXT, 'request body not allowed\n', { Connection: 'close' });
       this.guard(res, route, builtIn(req, res, query, rest));
       return;
@@ -363,11 +416,21 @@ export class HealthServer {
     if (!match) return this.sendJson(res, 'unmatched', 404, { error: 'not found' });
     const { route, params } = match;
     const handler = handlerFor(route, req.method ?? 'GET');
-    if (!handler) return this.sendJson(res, route.pattern, 405, { error: 'method not allowed' }, { Allow: allowedMethods(route) });
+    if (!handler)
+      return this.sendJson(res, route.pattern, 405, { error: 'method not allowed' }, { Allow: allowedMethods(route) });
     if (path === '/debug' || path.startsWith('/debug/')) {
-      if (!this.debugTokenHash) return this.sendJson(res, route.pattern, 403, { error: 'debug endpoints are disabled: set the debugToken option or PERISCOPE_DEBUG_TOKEN' });
+      if (!this.debugTokenHash)
+        return this.sendJson(res, route.pattern, 403, {
+          error: 'debug endpoints are disabled: set the debugToken option or PERISCOPE_DEBUG_TOKEN',
+        });
       if (!bearerMatches(req.headers.authorization, this.debugTokenHash)) {
-        return this.sendJson(res, route.pattern, 401, { error: 'a valid bearer token is required' }, { 'WWW-Authenticate': 'Bearer' });
+        return this.sendJson(
+          res,
+          route.pattern,
+          401,
+          { error: 'a valid bearer token is required' },
+          { 'WWW-Authenticate': 'Bearer' },
+        );
       }
     }
     res.once('finish', () => this.instruments.request(route.pattern, res.statusCode));
@@ -408,17 +471,35 @@ export class HealthServer {
     else this.write(res, code, JSON_TYPE, JSON.stringify(value), headers);
   }
 
-  private send(res: ServerResponse, route: string, code: number, type: string, body: string, headers?: Record<string, string>): void {
+  private send(
+    res: ServerResponse,
+    route: string,
+    code: number,
+    type: string,
+    body: string,
+    headers?: Record<string, string>,
+  ): void {
     this.instruments.request(route, code);
     this.write(res, code, type, body, headers);
   }
 
   private write(res: ServerResponse, code: number, type: string, body: string, headers?: Record<string, string>): void {
-    res.writeHead(code, { 'Content-Type': type, 'Cache-Control': NO_STORE, 'X-Content-Type-Options': 'nosniff', ...headers });
+    res.writeHead(code, {
+      'Content-Type': type,
+      'Cache-Control': NO_STORE,
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+    });
     res.end(body);
   }
 
-  private sendJson(res: ServerResponse, route: string, code: number, value: unknown, headers?: Record<string, string>): void {
+  private sendJson(
+    res: ServerResponse,
+    route: string,
+    code: number,
+    value: unknown,
+    headers?: Record<string, string>,
+  ): void {
     this.send(res, route, code, JSON_TYPE, JSON.stringify(value), headers);
   }
 
@@ -435,7 +516,9 @@ export class HealthServer {
     if (this.currentState === 'ready') return '[+]lifecycle ok';
     let why = `state is ${this.currentState}`;
     if (this.currentState === 'starting') {
-      const pending = [...this.startupTasks].filter(([, t]) => t.state !== 'done').map(([n, t]) => (t.state === 'failed' ? `${n} failed: ${t.error}` : n));
+      const pending = [...this.startupTasks]
+        .filter(([, t]) => t.state !== 'done')
+        .map(([n, t]) => (t.state === 'failed' ? `${n} failed: ${t.error}` : n));
       if (pending.length) why += `; startup tasks not done: ${pending.join(', ')}`;
       else if (!this.readyRequested) why += '; markReady() not called yet';
     }
@@ -451,14 +534,20 @@ export class HealthServer {
     const route = '/readyz';
     if (ok && !query?.has('verbose')) return this.send(res, route, 200, TEXT, 'ok');
     const lines = [this.lifecycleLine(), ...results.map(checkLine)];
-    for (const n of excluded) lines.push(this.checks.has(n) ? `[+]${n} excluded: ok` : `warn: some health checks cannot be excluded: no matches for "${n}"`);
+    for (const n of excluded)
+      lines.push(
+        this.checks.has(n)
+          ? `[+]${n} excluded: ok`
+          : `warn: some health checks cannot be excluded: no matches for "${n}"`,
+      );
     lines.push(`readyz check ${ok ? 'passed' : 'failed'}`);
     this.send(res, route, ok ? 200 : 503, TEXT, lines.join('\n') + '\n');
   }
 
   private async readyzOne(res: ServerResponse, query: URLSearchParams | undefined, name: string): Promise<void> {
     const route = '/readyz/:check';
-    if (!this.checks.has(name)) return this.send(res, route, 404, TEXT, `no check named ${JSON.stringify(name.slice(0, 64))}\n`);
+    if (!this.checks.has(name))
+      return this.send(res, route, 404, TEXT, `no check named ${JSON.stringify(name.slice(0, 64))}\n`);
     const [r] = await this.checks.run([name]);
     const ok = r.status !== 'fail';
     if (ok && !query?.has('verbose')) return this.send(res, route, 200, TEXT, 'ok');
@@ -468,7 +557,13 @@ export class HealthServer {
   private async health(res: ServerResponse, query: URLSearchParams | undefined): Promise<void> {
     const excluded = excludedNames(query);
     const results = await this.checks.run(this.checks.names.filter((n) => !excluded.has(n)));
-    const doc = healthDocument({ state: this.currentState, results, version: this.config.version, serviceId: this.config.serviceId, uptimeSeconds: process.uptime() });
+    const doc = healthDocument({
+      state: this.currentState,
+      results,
+      version: this.config.version,
+      serviceId: this.config.serviceId,
+      uptimeSeconds: process.uptime(),
+    });
     this.send(res, '/health', doc.status === 'fail' ? 503 : 200, HEALTH_JSON, JSON.stringify(doc));
   }
 
@@ -489,22 +584,31 @@ export class HealthServer {
       time: new Date().toISOString(),
       pid: process.pid,
       node: process.version,
-      startup: Object.fromEntries([...this.startupTasks].map(([n, t]) => [n, t.error === undefined ? t.state : { state: t.state, error: t.error }])),
+      startup: Object.fromEntries(
+        [...this.startupTasks].map(([n, t]) => [
+          n,
+          t.error === undefined ? t.state : { state: t.state, error: t.error },
+        ]),
+      ),
       checks: this.checks.lastResults(),
     };
-    const sections = await Promise.all([...this.statusProviders].map(async ([name, provider]) => {
-      try {
-        return [name, await withTimeout(`status ${name}`, this.config.statusTimeoutMs, () => provider())] as const;
-      } catch (err) {
-        return [name, { error: errorMessage(err) }] as const;
-      }
-    }));
+    const sections = await Promise.all(
+      [...this.statusProviders].map(async ([name, provider]) => {
+        try {
+          return [name, await withTimeout(`status ${name}`, this.config.statusTimeoutMs, () => provider())] as const;
+        } catch (err) {
+          return [name, { error: errorMessage(err) }] as const;
+        }
+      }),
+    );
     for (const [name, value] of sections) doc[name] = value;
     let body: string;
     try {
       body = toJson(this.redact(doc));
     } catch (err) {
-      return this.sendJson(res, '/status', 500, { error: `status document cannot be serialized: ${errorMessage(err)}` });
+      return this.sendJson(res, '/status', 500, {
+        error: `status document cannot be serialized: ${errorMessage(err)}`,
+      });
     }
     this.send(res, '/status', 200, JSON_TYPE, body);
   }

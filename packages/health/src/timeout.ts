@@ -6,7 +6,11 @@ import { HealthTimeoutError } from './errors';
  * The timer is cleared as soon as `fn` settles. It stays ref'd on purpose: a shutdown hook that
  * holds no handle of its own must still be bounded, not cut short by the process exiting.
  */
-export function withTimeout<T>(what: string, timeoutMs: number, fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
+export function withTimeout<T>(
+  what: string,
+  timeoutMs: number,
+  fn: (signal: AbortSignal) => T | Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -21,9 +25,14 @@ export function withTimeout<T>(what: string, timeoutMs: number, fn: (signal: Abo
       result = Promise.reject(err);
     }
     result.then(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (err: unknown) => { clearTimeout(timer); reject(err); },
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
     );
   });
 }
-

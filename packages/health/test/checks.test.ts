@@ -1,4 +1,10 @@
-import { createHealthServer, HealthConfigError, HealthServer, type CheckOutcome, type ListenAddress } from '@periscope/health';
+import {
+  createHealthServer,
+  HealthConfigError,
+  HealthServer,
+  type CheckOutcome,
+  type ListenAddress,
+} from '@periscope/health';
 import { request, sleep } from './helpers';
 
 let server: HealthServer;
@@ -15,7 +21,16 @@ afterEach(() => server?.close());
 describe('checks', () => {
   it('caches results for minIntervalMs so a probe storm runs the check once', async () => {
     let runs = 0;
-    await start((s) => s.addCheck({ name: 'db', minIntervalMs: 300, run: () => { runs++; return { status: 'pass' }; } }));
+    await start((s) =>
+      s.addCheck({
+        name: 'db',
+        minIntervalMs: 300,
+        run: () => {
+          runs++;
+          return { status: 'pass' };
+        },
+      }),
+    );
     const answers = await Promise.all(Array.from({ length: 25 }, () => request(addr.url, '/readyz')));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     await request(addr.url, '/health');
@@ -27,7 +42,17 @@ describe('checks', () => {
 
   it('shares one execution between concurrent probes even with minIntervalMs 0', async () => {
     let runs = 0;
-    await start((s) => s.addCheck({ name: 'slow', minIntervalMs: 0, run: async () => { runs++; await sleep(80); return { status: 'pass' }; } }));
+    await start((s) =>
+      s.addCheck({
+        name: 'slow',
+        minIntervalMs: 0,
+        run: async () => {
+          runs++;
+          await sleep(80);
+          return { status: 'pass' };
+        },
+      }),
+    );
     await Promise.all(Array.from({ length: 10 }, () => request(addr.url, '/readyz')));
     expect(runs).toBe(1);
   });
@@ -36,11 +61,23 @@ describe('checks', () => {
     let runs = 0;
     let aborted: unknown;
     let release!: () => void;
-    const hung = new Promise<CheckOutcome>((resolve) => { release = () => resolve({ status: 'pass' }); });
-    await start((s) => s.addCheck({
-      name: 'hung', timeoutMs: 100, minIntervalMs: 0,
-      run: (signal) => { runs++; signal.addEventListener('abort', () => { aborted = signal.reason; }); return runs <= 2 ? hung : { status: 'pass' }; },
-    }));
+    const hung = new Promise<CheckOutcome>((resolve) => {
+      release = () => resolve({ status: 'pass' });
+    });
+    await start((s) =>
+      s.addCheck({
+        name: 'hung',
+        timeoutMs: 100,
+        minIntervalMs: 0,
+        run: (signal) => {
+          runs++;
+          signal.addEventListener('abort', () => {
+            aborted = signal.reason;
+          });
+          return runs <= 2 ? hung : { status: 'pass' };
+        },
+      }),
+    );
     const t0 = Date.now();
     const first = await request(addr.url, '/readyz?verbose');
     expect(Date.now() - t0).toBeLessThan(1000);
@@ -58,7 +95,14 @@ describe('checks', () => {
 
   it('runs checks in parallel', async () => {
     await start((s) => {
-      for (const name of ['a', 'b', 'c', 'd']) s.addCheck({ name, run: async () => { await sleep(150); return { status: 'pass' }; } });
+      for (const name of ['a', 'b', 'c', 'd'])
+        s.addCheck({
+          name,
+          run: async () => {
+            await sleep(150);
+            return { status: 'pass' };
+          },
+        });
     });
     const t0 = Date.now();
     expect((await request(addr.url, '/readyz')).status).toBe(200);
@@ -67,7 +111,12 @@ describe('checks', () => {
 
   it('turns a throw or an invalid result into fail with the message only (no stack)', async () => {
     await start((s) => {
-      s.addCheck({ name: 'throws', run: () => { throw new Error('connection refused'); } });
+      s.addCheck({
+        name: 'throws',
+        run: () => {
+          throw new Error('connection refused');
+        },
+      });
       s.addCheck({ name: 'rejects', run: () => Promise.reject(new TypeError('bad state')) });
       s.addCheck({ name: 'invalid', run: () => ({ status: 'ok' }) as unknown as CheckOutcome });
     });
@@ -75,7 +124,9 @@ describe('checks', () => {
     expect(r.status).toBe(503);
     expect(r.body).toContain('[-]throws failed: connection refused');
     expect(r.body).toContain('[-]rejects failed: bad state');
-    expect(r.body).toContain("[-]invalid failed: check returned an invalid result: expected { status: 'pass' | 'warn' | 'fail' }");
+    expect(r.body).toContain(
+      "[-]invalid failed: check returned an invalid result: expected { status: 'pass' | 'warn' | 'fail' }",
+    );
     expect(r.body).not.toMatch(/\s+at /);
     const health = await request(addr.url, '/health');
     expect(health.status).toBe(503);
@@ -88,7 +139,11 @@ describe('checks', () => {
     const circular: Record<string, unknown> = { name: 'loop' };
     circular.self = circular;
     await start((s) => {
-      s.addCheck({ name: 'rows', measurement: 'count', run: () => ({ status: 'pass', observedValue: 12345678901234567890n }) });
+      s.addCheck({
+        name: 'rows',
+        measurement: 'count',
+        run: () => ({ status: 'pass', observedValue: 12345678901234567890n }),
+      });
       s.addCheck({ name: 'odd', critical: false, run: () => ({ status: 'pass', observedValue: circular }) });
     });
     const r = await request(addr.url, '/health');
@@ -114,13 +169,20 @@ describe('checks', () => {
     const bad: [unknown, RegExp][] = [
       [{ name: 'has space', run: () => ({ status: 'pass' }) }, /^check.name: expected 1-64 characters/],
       [{ name: 'x' }, /^check x: run: expected a function/],
-      [{ name: 'x', timeoutMs: 0, run: () => ({ status: 'pass' }) }, /^check x: timeoutMs: expected an integer number of milliseconds from 1/],
+      [
+        { name: 'x', timeoutMs: 0, run: () => ({ status: 'pass' }) },
+        /^check x: timeoutMs: expected an integer number of milliseconds from 1/,
+      ],
       [{ name: 'x', minIntervalMs: -1, run: () => ({ status: 'pass' }) }, /^check x: minIntervalMs/],
       [{ name: 'x', critical: 'yes', run: () => ({ status: 'pass' }) }, /^check x: critical: expected true or false/],
     ];
     for (const [def, message] of bad) {
       let err: unknown;
-      try { server.addCheck(def as never); } catch (e) { err = e; }
+      try {
+        server.addCheck(def as never);
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(HealthConfigError);
       expect((err as HealthConfigError).code).toBe('HEALTH_INVALID_CONFIG');
       expect((err as Error).message).toMatch(message);

@@ -1,10 +1,28 @@
 import { createHealthServer, HealthConfigError, type HealthServerOptions } from '@periscope/health';
 import { request } from './helpers';
 
-const ENV_KEYS = ['PERISCOPE_HEALTH_PORT', 'PERISCOPE_HEALTH_HOST', 'PERISCOPE_HEALTH_DRAIN_DELAY_MS', 'PERISCOPE_HEALTH_HANDLE_SIGNALS', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'PERISCOPE_DEBUG_TOKEN'];
+const ENV_KEYS = [
+  'PERISCOPE_HEALTH_PORT',
+  'PERISCOPE_HEALTH_HOST',
+  'PERISCOPE_HEALTH_DRAIN_DELAY_MS',
+  'PERISCOPE_HEALTH_HANDLE_SIGNALS',
+  'OTEL_SERVICE_NAME',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'PERISCOPE_DEBUG_TOKEN',
+];
 const saved: Record<string, string | undefined> = {};
-beforeEach(() => { for (const k of ENV_KEYS) { saved[k] = process.env[k]; delete process.env[k]; } });
-afterEach(() => { for (const k of ENV_KEYS) { if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k]; } });
+beforeEach(() => {
+  for (const k of ENV_KEYS) {
+    saved[k] = process.env[k];
+    delete process.env[k];
+  }
+});
+afterEach(() => {
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
 
 function configError(options: HealthServerOptions): HealthConfigError {
   try {
@@ -22,7 +40,9 @@ describe('configuration', () => {
     process.env.OTEL_RESOURCE_ATTRIBUTES = 'deployment.environment=prod,service.version=2.0.1%2Bbuild5';
     process.env.PERISCOPE_DEBUG_TOKEN = 'env-token';
     const server = createHealthServer({ port: 0, metrics: false });
-    server.route('GET', '/debug/ping', (_req, res) => { res.end('pong'); });
+    server.route('GET', '/debug/ping', (_req, res) => {
+      res.end('pong');
+    });
     const { url } = await server.listen();
     try {
       const doc = JSON.parse((await request(url, '/health')).body);
@@ -50,7 +70,9 @@ describe('configuration', () => {
     expect(configError({ port: 70000 }).message).toBe('port: expected an integer from 0 to 65535, got 70000');
     expect(configError({ port: 70000 }).option).toBe('port');
     expect(configError({ drainDelayMs: -1 }).message).toMatch(/^drainDelayMs: expected an integer from 0/);
-    expect(configError({ handleSignals: 'yes' as unknown as boolean }).message).toBe('handleSignals: expected true or false, got "yes"');
+    expect(configError({ handleSignals: 'yes' as unknown as boolean }).message).toBe(
+      'handleSignals: expected true or false, got "yes"',
+    );
     expect(configError({ host: '' }).message).toMatch(/^host: expected a non-empty string/);
     expect(configError({ metrics: {} as never }).message).toMatch(/^metrics: expected a Metrics instance/);
     expect(configError({ redact: 'no' as never }).option).toBe('redact');
@@ -58,14 +80,20 @@ describe('configuration', () => {
 
   it('names the bad env var', () => {
     process.env.PERISCOPE_HEALTH_DRAIN_DELAY_MS = '5s';
-    expect(configError({}).message).toBe('PERISCOPE_HEALTH_DRAIN_DELAY_MS: expected an integer from 0 to 3600000, got "5s"');
+    expect(configError({}).message).toBe(
+      'PERISCOPE_HEALTH_DRAIN_DELAY_MS: expected an integer from 0 to 3600000, got "5s"',
+    );
     delete process.env.PERISCOPE_HEALTH_DRAIN_DELAY_MS;
     process.env.PERISCOPE_HEALTH_HANDLE_SIGNALS = 'maybe';
     expect(configError({}).option).toBe('PERISCOPE_HEALTH_HANDLE_SIGNALS');
   });
 
   it('uses a custom redact function for /status', async () => {
-    const server = createHealthServer({ port: 0, metrics: false, redact: (v) => JSON.parse(JSON.stringify(v).replace(/internal-\w+/g, '***')) });
+    const server = createHealthServer({
+      port: 0,
+      metrics: false,
+      redact: (v) => JSON.parse(JSON.stringify(v).replace(/internal-\w+/g, '***')),
+    });
     server.addStatus('gpu', () => ({ host: 'internal-node17' }));
     const { url } = await server.listen();
     try {

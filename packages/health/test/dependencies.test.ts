@@ -19,17 +19,28 @@ describe('checks against real PostgreSQL and Redis', () => {
     const rUrl = new URL(redisUrl());
     pgProxy = await TcpFaultProxy.start({ target: { host: pgUrl.hostname, port: Number(pgUrl.port || 5432) } });
     redisProxy = await TcpFaultProxy.start({ target: { host: rUrl.hostname, port: Number(rUrl.port || 6379) } });
-    redis = new Redis(redisProxy.urlFor(redisUrl()), { lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: 150, retryStrategy: () => 50, keyPrefix: 'periscope-health-test:' });
+    redis = new Redis(redisProxy.urlFor(redisUrl()), {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 150,
+      retryStrategy: () => 50,
+      keyPrefix: 'periscope-health-test:',
+    });
     await redis.connect();
 
     server = createHealthServer({ port: 0, drainDelayMs: 0, metrics: false });
     // One connection per run, as a check that must see a fresh connect would do.
     server.addCheck({
-      name: 'postgres', componentType: 'datastore', timeoutMs: 300, minIntervalMs: 1000,
+      name: 'postgres',
+      componentType: 'datastore',
+      timeoutMs: 300,
+      minIntervalMs: 1000,
       run: async (signal) => {
         const client = new Client({ connectionString: pgProxy.urlFor(postgresUrl()) });
         client.on('error', () => undefined); // an aborted connect reports here; the check result carries the failure
-        const stop = () => { void client.end().catch(() => undefined); };
+        const stop = () => {
+          void client.end().catch(() => undefined);
+        };
         signal.addEventListener('abort', stop);
         try {
           await client.connect();
@@ -43,7 +54,11 @@ describe('checks against real PostgreSQL and Redis', () => {
       },
     });
     server.addCheck({
-      name: 'redis', critical: false, componentType: 'datastore', timeoutMs: 300, minIntervalMs: 0,
+      name: 'redis',
+      critical: false,
+      componentType: 'datastore',
+      timeoutMs: 300,
+      minIntervalMs: 0,
       run: async () => ({ status: (await redis.ping()) === 'PONG' ? 'pass' : 'fail' }),
     });
     addr = await server.listen();

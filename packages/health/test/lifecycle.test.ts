@@ -17,8 +17,15 @@ describe('lifecycle', () => {
   it('is starting (readyz 503) until markReady() and every startup task has finished', async () => {
     const s = make();
     let finish!: () => void;
-    s.addStartupTask('migrations', new Promise<void>((r) => { finish = r; }));
-    s.addStartupTask('warmup', async () => { await sleep(5); });
+    s.addStartupTask(
+      'migrations',
+      new Promise<void>((r) => {
+        finish = r;
+      }),
+    );
+    s.addStartupTask('warmup', async () => {
+      await sleep(5);
+    });
     const { url } = await s.listen();
     expect(s.state).toBe('starting');
     expect((await request(url, '/livez')).status).toBe(200);
@@ -47,16 +54,29 @@ describe('lifecycle', () => {
     expect(r.body).toContain('schema failed: relation "tasks" missing; password=[REDACTED]');
     const status = JSON.parse((await request(url, '/status')).body);
     expect(status.startup.schema).toEqual({ state: 'failed', error: 'relation "tasks" missing; password=[REDACTED]' });
-    expect(JSON.parse((await request(url, '/health')).body)).toMatchObject({ status: 'fail', output: 'service is starting' });
+    expect(JSON.parse((await request(url, '/health')).body)).toMatchObject({
+      status: 'fail',
+      output: 'service is starting',
+    });
   });
 
   it('close(): readiness fails at once, waits drainDelayMs, lets in-flight requests finish, then runs hooks in reverse order', async () => {
     const s = make({ drainDelayMs: 300 });
     const order: string[] = [];
-    s.onShutdown('first', () => { order.push('first'); });
-    s.onShutdown('second', async () => { await sleep(10); order.push('second'); });
-    s.onShutdown(function third() { order.push('third'); });
-    s.route('GET', '/slow', async (_req, res) => { await sleep(450); res.end('done'); });
+    s.onShutdown('first', () => {
+      order.push('first');
+    });
+    s.onShutdown('second', async () => {
+      await sleep(10);
+      order.push('second');
+    });
+    s.onShutdown(function third() {
+      order.push('third');
+    });
+    s.route('GET', '/slow', async (_req, res) => {
+      await sleep(450);
+      res.end('done');
+    });
     const { url } = await s.listen();
     s.markReady();
 
@@ -75,7 +95,15 @@ describe('lifecycle', () => {
     const report = await closing;
     expect(s.state).toBe('stopped');
     expect(order).toEqual(['third', 'second', 'first']);
-    expect(report).toMatchObject({ reason: 'close()', abortedRequests: 0, hooks: [{ name: 'third', ok: true }, { name: 'second', ok: true }, { name: 'first', ok: true }] });
+    expect(report).toMatchObject({
+      reason: 'close()',
+      abortedRequests: 0,
+      hooks: [
+        { name: 'third', ok: true },
+        { name: 'second', ok: true },
+        { name: 'first', ok: true },
+      ],
+    });
     expect(report.durationMs).toBeGreaterThanOrEqual(400);
     await expect(request(url, '/livez')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
@@ -84,9 +112,13 @@ describe('lifecycle', () => {
     const metrics = createMetrics();
     const s = make({ metrics });
     const ran: string[] = [];
-    s.onShutdown('flush-logs', () => { ran.push('flush-logs'); });
+    s.onShutdown('flush-logs', () => {
+      ran.push('flush-logs');
+    });
     s.onShutdown('stuck', () => new Promise(() => undefined), { timeoutMs: 50 });
-    s.onShutdown('throws', () => { throw new Error('pool gone: postgres://u:pw1234@h/db'); });
+    s.onShutdown('throws', () => {
+      throw new Error('pool gone: postgres://u:pw1234@h/db');
+    });
     await s.listen();
     const report = await s.close();
     expect(report.hooks).toEqual([
@@ -122,7 +154,12 @@ describe('lifecycle', () => {
     const agent = new http.Agent({ keepAlive: true });
     try {
       await new Promise<void>((resolve, reject) => {
-        http.get(`${url}/livez`, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+        http
+          .get(`${url}/livez`, { agent }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          })
+          .on('error', reject);
       });
       const t0 = Date.now();
       await s.close();
@@ -157,7 +194,9 @@ describe('lifecycle', () => {
   it('close() without listen() still runs the hooks', async () => {
     const s = make();
     let ran = false;
-    s.onShutdown('h', () => { ran = true; });
+    s.onShutdown('h', () => {
+      ran = true;
+    });
     await s.close();
     expect(ran).toBe(true);
   });
@@ -176,6 +215,9 @@ describe('lifecycle', () => {
     const a = make();
     const { port } = await a.listen();
     const b = make({ port });
-    await expect(b.listen()).rejects.toMatchObject({ code: 'HEALTH_LISTEN_FAILED', message: `cannot listen on 127.0.0.1:${port}: EADDRINUSE` });
+    await expect(b.listen()).rejects.toMatchObject({
+      code: 'HEALTH_LISTEN_FAILED',
+      message: `cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
+    });
   });
 });

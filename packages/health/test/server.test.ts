@@ -11,9 +11,26 @@ describe('probe routes', () => {
   beforeAll(async () => {
     metrics.counter({ name: 'app_requests_total', help: 'app requests' }).inc(3);
     server = createHealthServer({ port: 0, drainDelayMs: 0, metrics, version: '1.2.3', serviceId: 'svc-test' });
-    server.addCheck({ name: 'db', componentType: 'datastore', componentId: 'primary', run: () => ({ status: 'pass', observedValue: 4, observedUnit: 'ms' }) });
-    server.addCheck({ name: 'cache', critical: false, minIntervalMs: 0, run: () => (cacheStatus === 'pass' ? { status: 'pass' } : { status: 'fail', output: 'connect ECONNREFUSED redis://app:s3cr3tpw@10.0.0.5:6379' }) });
-    server.addCheck({ name: 'disk', measurement: 'utilization', run: () => ({ status: 'warn', observedValue: 91, observedUnit: 'percent', output: 'disk 91% full' }) });
+    server.addCheck({
+      name: 'db',
+      componentType: 'datastore',
+      componentId: 'primary',
+      run: () => ({ status: 'pass', observedValue: 4, observedUnit: 'ms' }),
+    });
+    server.addCheck({
+      name: 'cache',
+      critical: false,
+      minIntervalMs: 0,
+      run: () =>
+        cacheStatus === 'pass'
+          ? { status: 'pass' }
+          : { status: 'fail', output: 'connect ECONNREFUSED redis://app:s3cr3tpw@10.0.0.5:6379' },
+    });
+    server.addCheck({
+      name: 'disk',
+      measurement: 'utilization',
+      run: () => ({ status: 'warn', observedValue: 91, observedUnit: 'percent', output: 'disk 91% full' }),
+    });
     addr = await server.listen();
     server.markReady();
   });
@@ -29,7 +46,9 @@ describe('probe routes', () => {
     expect(await request(addr.url, '/livez')).toMatchObject({ status: 200, body: 'ok' });
     const v = await request(addr.url, '/livez?verbose');
     expect(v.body).toBe('[+]ping ok\nlivez check passed\n');
-    expect((await request(addr.url, '/livez?verbose&exclude=ping')).body).toBe('[+]ping excluded: ok\nlivez check passed\n');
+    expect((await request(addr.url, '/livez?verbose&exclude=ping')).body).toBe(
+      '[+]ping excluded: ok\nlivez check passed\n',
+    );
     expect(v.headers['cache-control']).toBe('no-store');
   });
 
@@ -40,7 +59,9 @@ describe('probe routes', () => {
     expect(v.body.split('\n')).toEqual([
       '[+]lifecycle ok',
       '[+]db ok',
-      expect.stringMatching(/^\[-\]cache failed \(non-critical\): connect ECONNREFUSED redis:\/\/app:\[REDACTED\]@10\.0\.0\.5:6379$/),
+      expect.stringMatching(
+        /^\[-\]cache failed \(non-critical\): connect ECONNREFUSED redis:\/\/app:\[REDACTED\]@10\.0\.0\.5:6379$/,
+      ),
       '[+]disk warn: disk 91% full',
       'readyz check passed',
       '',
@@ -78,10 +99,26 @@ describe('probe routes', () => {
       const doc = JSON.parse(r.body);
       expect(doc).toMatchObject({ status: 'warn', version: '1.2.3', serviceId: 'svc-test' });
       expect(doc.checks['db:responseTime']).toEqual([
-        { componentId: 'primary', componentType: 'datastore', observedValue: 4, observedUnit: 'ms', status: 'pass', time: expect.any(String) },
+        {
+          componentId: 'primary',
+          componentType: 'datastore',
+          observedValue: 4,
+          observedUnit: 'ms',
+          status: 'pass',
+          time: expect.any(String),
+        },
       ]);
-      expect(doc.checks['disk:utilization'][0]).toMatchObject({ observedValue: 91, observedUnit: 'percent', status: 'warn', output: 'disk 91% full' });
-      expect(doc.checks['cache:responseTime'][0]).toMatchObject({ status: 'fail', observedUnit: 'ms', componentType: 'component' });
+      expect(doc.checks['disk:utilization'][0]).toMatchObject({
+        observedValue: 91,
+        observedUnit: 'percent',
+        status: 'warn',
+        output: 'disk 91% full',
+      });
+      expect(doc.checks['cache:responseTime'][0]).toMatchObject({
+        status: 'fail',
+        observedUnit: 'ms',
+        componentType: 'component',
+      });
       expect(doc.checks['cache:responseTime'][0].output).toContain('[REDACTED]');
       expect(r.body).not.toContain('s3cr3tpw');
       expect(Number.isNaN(Date.parse(doc.checks['db:responseTime'][0].time))).toBe(false);
@@ -99,7 +136,7 @@ describe('probe routes', () => {
     }
   });
 
-  it('/metrics serves the given registry in Prometheus text, with the server\'s own metrics', async () => {
+  it("/metrics serves the given registry in Prometheus text, with the server's own metrics", async () => {
     const r = await request(addr.url, '/metrics', { headers: { accept: 'text/plain' } });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^text\/plain/);
@@ -121,14 +158,21 @@ describe('probe routes', () => {
   it('/status merges providers with version, uptime, state and the last check results, secrets redacted', async () => {
     server.addStatus('pool', () => ({ size: 4, url: 'postgres://app:pgpass123@db:5432/app', password: 'hunter2' }));
     server.addStatus('slow', () => new Promise((r) => setTimeout(r, 5_000).unref()));
-    server.addStatus('broken', () => { throw new Error('stats unavailable'); });
+    server.addStatus('broken', () => {
+      throw new Error('stats unavailable');
+    });
     await request(addr.url, '/readyz');
     const started = Date.now();
     const r = await request(addr.url, '/status');
     expect(Date.now() - started).toBeLessThan(2_500); // slow provider bounded by statusTimeoutMs (1 s)
     expect(r.status).toBe(200);
     const doc = JSON.parse(r.body);
-    expect(doc).toMatchObject({ service: 'svc-test', version: '1.2.3', state: 'ready', uptimeSeconds: expect.any(Number) });
+    expect(doc).toMatchObject({
+      service: 'svc-test',
+      version: '1.2.3',
+      state: 'ready',
+      uptimeSeconds: expect.any(Number),
+    });
     expect(doc.pool).toEqual({ size: 4, url: 'postgres://app:[REDACTED]@db:5432/app', password: '[REDACTED]' });
     expect(doc.slow).toEqual({ error: 'status slow timed out after 1000 ms' });
     expect(doc.broken).toEqual({ error: 'stats unavailable' });
@@ -142,9 +186,17 @@ describe('probe routes', () => {
     expect(post.headers.allow).toBe('GET, HEAD');
     const head = await request(addr.url, '/readyz', { method: 'HEAD' });
     expect(head).toMatchObject({ status: 200, body: '' });
-    const withBody = await request(addr.url, '/health', { method: 'GET', headers: { 'content-type': 'text/plain', 'content-length': '5' }, body: 'hello' });
+    const withBody = await request(addr.url, '/health', {
+      method: 'GET',
+      headers: { 'content-type': 'text/plain', 'content-length': '5' },
+      body: 'hello',
+    });
     expect(withBody.status).toBe(413);
-    const chunked = await request(addr.url, '/readyz', { method: 'GET', headers: { 'transfer-encoding': 'chunked' }, body: 'hello' });
+    const chunked = await request(addr.url, '/readyz', {
+      method: 'GET',
+      headers: { 'transfer-encoding': 'chunked' },
+      body: 'hello',
+    });
     expect(chunked.status).toBe(413);
     expect((await request(addr.url, '/nope')).status).toBe(404);
     expect((await request(addr.url, '/livez/extra')).status).toBe(404);
@@ -170,32 +222,72 @@ describe('app routes on the same port', () => {
       if (!t) throw new HttpError(404, `task ${ctx.params.id} not found`);
       res.end(JSON.stringify(t));
     });
-    server.route('GET', '/debug/*', (_req, res, ctx) => { res.end(`debug ${ctx.params['*']}`); });
-    server.route('GET', '/boom', () => { throw new Error('secret internals at /srv/app.js:12'); });
-    server.route('GET', '/upstream', () => { throw new HttpError(502, 'upstream postgres://app:topsecret@db/app failed', 'UPSTREAM'); });
+    server.route('GET', '/debug/*', (_req, res, ctx) => {
+      res.end(`debug ${ctx.params['*']}`);
+    });
+    server.route('GET', '/boom', () => {
+      throw new Error('secret internals at /srv/app.js:12');
+    });
+    server.route('GET', '/upstream', () => {
+      throw new HttpError(502, 'upstream postgres://app:topsecret@db/app failed', 'UPSTREAM');
+    });
     addr = await server.listen();
     server.markReady();
   });
   afterAll(() => server.close());
 
   it('runs app handlers with params and JSON bodies', async () => {
-    const created = await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' });
+    const created = await request(addr.url, '/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"prompt":"hi"}',
+    });
     expect(created.status).toBe(201);
     const { id } = JSON.parse(created.body);
     const got = await request(addr.url, `/tasks/${id}`);
     expect(JSON.parse(got.body)).toEqual({ prompt: 'hi' });
-    expect(await request(addr.url, '/tasks/999')).toMatchObject({ status: 404, body: JSON.stringify({ error: 'task 999 not found', code: 'HEALTH_HTTP_ERROR' }) });
+    expect(await request(addr.url, '/tasks/999')).toMatchObject({
+      status: 404,
+      body: JSON.stringify({ error: 'task 999 not found', code: 'HEALTH_HTTP_ERROR' }),
+    });
   });
 
   it('maps body errors to 413, 415, 400 and handler HttpErrors to their status', async () => {
-    const big = await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x'.repeat(200) }) });
+    const big = await request(addr.url, '/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x'.repeat(200) }),
+    });
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body).code).toBe('HEALTH_BODY_TOO_LARGE');
-    const chunked = await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body: JSON.stringify({ prompt: 'y'.repeat(200) }) });
+    const chunked = await request(addr.url, '/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      body: JSON.stringify({ prompt: 'y'.repeat(200) }),
+    });
     expect(chunked.status).toBe(413);
-    expect((await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' })).status).toBe(415);
-    expect((await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' })).status).toBe(400);
-    expect((await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":1}' })).status).toBe(422);
+    expect(
+      (await request(addr.url, '/tasks', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' }))
+        .status,
+    ).toBe(415);
+    expect(
+      (
+        await request(addr.url, '/tasks', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{nope',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await request(addr.url, '/tasks', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"prompt":1}',
+        })
+      ).status,
+    ).toBe(422);
   });
 
   it('answers 405 with Allow for a known path and another method, and HEAD for GET routes', async () => {
@@ -209,13 +301,19 @@ describe('app routes on the same port', () => {
     const r = await request(addr.url, '/boom');
     expect(r).toMatchObject({ status: 500, body: JSON.stringify({ error: 'internal error' }) });
     const u = await request(addr.url, '/upstream');
-    expect(u).toMatchObject({ status: 502, body: JSON.stringify({ error: 'upstream postgres://app:[REDACTED]@db/app failed', code: 'UPSTREAM' }) });
+    expect(u).toMatchObject({
+      status: 502,
+      body: JSON.stringify({ error: 'upstream postgres://app:[REDACTED]@db/app failed', code: 'UPSTREAM' }),
+    });
   });
 
   it('guards /debug/* with the bearer token', async () => {
     expect((await request(addr.url, '/debug/heap')).status).toBe(401);
     expect((await request(addr.url, '/debug/heap', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect(await request(addr.url, '/debug/heap', { headers: { authorization: 'Bearer tok-123456' } })).toMatchObject({ status: 200, body: 'debug heap' });
+    expect(await request(addr.url, '/debug/heap', { headers: { authorization: 'Bearer tok-123456' } })).toMatchObject({
+      status: 200,
+      body: 'debug heap',
+    });
   });
 
   it('keeps probe routes reserved and GET/HEAD only', () => {
@@ -233,10 +331,14 @@ describe('app routes on the same port', () => {
 describe('debug routes without a token', () => {
   it('are refused with 403', async () => {
     const server = createHealthServer({ port: 0, metrics: false });
-    server.route('GET', '/debug/state', (_req, res) => { res.end('state'); });
+    server.route('GET', '/debug/state', (_req, res) => {
+      res.end('state');
+    });
     const addr = await server.listen();
     try {
-      expect((await request(addr.url, '/debug/state', { headers: { authorization: 'Bearer anything' } })).status).toBe(403);
+      expect((await request(addr.url, '/debug/state', { headers: { authorization: 'Bearer anything' } })).status).toBe(
+        403,
+      );
     } finally {
       await server.close();
     }

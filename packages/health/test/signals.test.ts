@@ -17,11 +17,17 @@ interface Child {
 }
 
 function startChild(env: Record<string, string> = {}): Child {
-  const proc = spawn(tsx, ['--tsconfig', path.join(root, 'tsconfig.base.json'), fixture], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(tsx, ['--tsconfig', path.join(root, 'tsconfig.base.json'), fixture], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: Record<string, unknown>[] = [];
   let buffer = '';
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   proc.stdout!.on('data', (d: Buffer) => {
     buffer += d.toString();
     let i;
@@ -30,13 +36,16 @@ function startChild(env: Record<string, string> = {}): Child {
       buffer = buffer.slice(i + 1);
     }
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const next = async (event: string, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = events.find((e) => e.event === event);
       if (found) return found;
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`child never emitted ${event}; stderr: ${stderr}`);
+      if (Date.now() > deadline || proc.exitCode !== null)
+        throw new Error(`child never emitted ${event}; stderr: ${stderr}`);
       await sleep(20);
     }
   };
@@ -80,8 +89,16 @@ describe('handleSignals in a real process', () => {
     await child.next('listening');
     child.proc.kill('SIGTERM');
     expect(await child.exit).toEqual({ code: 0, signal: null });
-    const line = child.stderr().split('\n').find((l) => l.includes('onShutdown hook failed'));
-    expect(JSON.parse(line!)).toEqual({ level: 'error', msg: '@periscope/health: onShutdown hook failed', hook: 'flush', error: 'exporter unreachable at https://user:[REDACTED]@otel:4318' });
+    const line = child
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('onShutdown hook failed'));
+    expect(JSON.parse(line!)).toEqual({
+      level: 'error',
+      msg: '@periscope/health: onShutdown hook failed',
+      hook: 'flush',
+      error: 'exporter unreachable at https://user:[REDACTED]@otel:4318',
+    });
   });
 
   it('a second signal during shutdown forces exit', async () => {

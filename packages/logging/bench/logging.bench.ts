@@ -13,13 +13,22 @@ import { compare, machineLine } from '@periscope-tools/bench';
 import { createLogger, redact } from '../src';
 
 function sink(onLine?: (line: string) => void): Writable {
-  return new Writable({ write(chunk, _enc, cb) { onLine?.(String(chunk)); cb(); } });
+  return new Writable({
+    write(chunk, _enc, cb) {
+      onLine?.(String(chunk));
+      cb();
+    },
+  });
 }
 
 /** One line from a logger, to show that every case writes a complete record. */
 async function sample(log: (dest: Writable) => () => void): Promise<string> {
   let line = '';
-  const write = log(sink((l) => { line ||= l; }));
+  const write = log(
+    sink((l) => {
+      line ||= l;
+    }),
+  );
   write();
   await new Promise((r) => setImmediate(r));
   return line.trim();
@@ -33,8 +42,13 @@ async function main(): Promise<void> {
   trace.setGlobalTracerProvider(provider);
   const span = trace.getTracer('bench').startSpan('bench');
 
-  const winstonLogger = (dest: Writable) => winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream: dest })] });
-  const ours = (dest: Writable, redactOn = true) => createLogger({ service: 'bench', format: 'json', destination: dest, redact: redactOn });
+  const winstonLogger = (dest: Writable) =>
+    winston.createLogger({
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream: dest })],
+    });
+  const ours = (dest: Writable, redactOn = true) =>
+    createLogger({ service: 'bench', format: 'json', destination: dest, redact: redactOn });
   const pinoLogger = (dest: Writable) => pino({ base: undefined }, dest);
 
   const rawW = winstonLogger(sink());
@@ -46,9 +60,18 @@ async function main(): Promise<void> {
   await context.with(trace.setSpan(context.active(), span), async () => {
     console.log('Sample lines (same call, each logger):\n');
     const logs = [
-      await sample((d) => { const l = winstonLogger(d); return () => l.info('msg', { a: 1, b: 'x' }); }),
-      await sample((d) => { const l = ours(d); return () => l.info('msg', { a: 1, b: 'x' }); }),
-      await sample((d) => { const l = pinoLogger(d); return () => l.info({ a: 1, b: 'x' }, 'msg'); }),
+      await sample((d) => {
+        const l = winstonLogger(d);
+        return () => l.info('msg', { a: 1, b: 'x' });
+      }),
+      await sample((d) => {
+        const l = ours(d);
+        return () => l.info('msg', { a: 1, b: 'x' });
+      }),
+      await sample((d) => {
+        const l = pinoLogger(d);
+        return () => l.info({ a: 1, b: 'x' }, 'msg');
+      }),
     ];
     for (const l of logs) console.log(`    ${l}`);
 
@@ -59,19 +82,43 @@ async function main(): Promise<void> {
       for (let i = 0; i < BATCH; i++) log();
       await new Promise((r) => setImmediate(r));
     };
-    await compare("logger.info('msg', { a: 1, b: 'x' }) to a discarding stream", [
-      { name: 'winston 3 format.json() (baseline)', fn: batch(() => rawW.info('msg', meta)), opsPerCall: BATCH },
-      { name: 'ours: json + correlation + default redaction', fn: batch(() => oursL.info('msg', meta)), opsPerCall: BATCH },
-      { name: 'ours: json + correlation, redaction off', fn: batch(() => oursNoRedact.info('msg', meta)), opsPerCall: BATCH },
-      { name: 'pino 9 (no correlation, no redaction)', fn: batch(() => p.info(meta, 'msg')), opsPerCall: BATCH },
-    ], { rounds: 9, sliceMs: 300 });
+    await compare(
+      "logger.info('msg', { a: 1, b: 'x' }) to a discarding stream",
+      [
+        { name: 'winston 3 format.json() (baseline)', fn: batch(() => rawW.info('msg', meta)), opsPerCall: BATCH },
+        {
+          name: 'ours: json + correlation + default redaction',
+          fn: batch(() => oursL.info('msg', meta)),
+          opsPerCall: BATCH,
+        },
+        {
+          name: 'ours: json + correlation, redaction off',
+          fn: batch(() => oursNoRedact.info('msg', meta)),
+          opsPerCall: BATCH,
+        },
+        { name: 'pino 9 (no correlation, no redaction)', fn: batch(() => p.info(meta, 'msg')), opsPerCall: BATCH },
+      ],
+      { rounds: 9, sliceMs: 300 },
+    );
 
-    const nested = { user: { id: 7, email: 'ada@example.com', password: 'p' }, headers: { authorization: 'Bearer abcdefgh12345678', accept: 'text/html' }, url: 'postgres://app:pw@db/app', tags: ['a', 'b', 'c'] };
-    await compare('redact() alone', [
-      { name: "redact({ a: 1, b: 'x' })", fn: () => redact(meta) },
-      { name: 'redact(nested request with 3 secrets)', fn: () => redact(nested) },
-      { name: 'JSON.parse(JSON.stringify(nested)) (a plain deep copy, for scale)', fn: () => JSON.parse(JSON.stringify(nested)) },
-    ], { rounds: 5, sliceMs: 200 });
+    const nested = {
+      user: { id: 7, email: 'ada@example.com', password: 'p' },
+      headers: { authorization: 'Bearer abcdefgh12345678', accept: 'text/html' },
+      url: 'postgres://app:pw@db/app',
+      tags: ['a', 'b', 'c'],
+    };
+    await compare(
+      'redact() alone',
+      [
+        { name: "redact({ a: 1, b: 'x' })", fn: () => redact(meta) },
+        { name: 'redact(nested request with 3 secrets)', fn: () => redact(nested) },
+        {
+          name: 'JSON.parse(JSON.stringify(nested)) (a plain deep copy, for scale)',
+          fn: () => JSON.parse(JSON.stringify(nested)),
+        },
+      ],
+      { rounds: 5, sliceMs: 200 },
+    );
   });
 
   span.end();

@@ -33,7 +33,9 @@ export interface LogAlert {
 
 /** What the alerting package implements; a plain function works too. */
 export type OnAlert = (alert: LogAlert) => void | Promise<void>;
-export interface LogAlertSink { onAlert: OnAlert }
+export interface LogAlertSink {
+  onAlert: OnAlert;
+}
 
 export interface LogPattern {
   name: string;
@@ -98,8 +100,19 @@ export interface StoredRecord extends LogRecord {
   patterns: string[];
 }
 
-export interface TrendPoint { minute: string; total: number; errors: number; byLevel: Record<string, number> }
-export interface TopMessage { template: string; count: number; level: string; example: string; lastSeen: string }
+export interface TrendPoint {
+  minute: string;
+  total: number;
+  errors: number;
+  byLevel: Record<string, number>;
+}
+export interface TopMessage {
+  template: string;
+  count: number;
+  level: string;
+  example: string;
+  lastSeen: string;
+}
 export interface AnomalyState {
   anomalous: boolean;
   /** Robust z-score of the current minute's error count (null without enough baseline). */
@@ -132,41 +145,106 @@ interface CompiledPattern {
   test?: (r: LogRecord) => boolean;
 }
 
-interface Bucket { minute: number; total: number; errors: number; byLevel: Record<string, number> }
-interface Cooldown { lastAlert: number; suppressed: number; firstSuppressed: number }
-interface TemplateStat { count: number; level: string; example: string; lastSeen: number }
+interface Bucket {
+  minute: number;
+  total: number;
+  errors: number;
+  byLevel: Record<string, number>;
+}
+interface Cooldown {
+  lastAlert: number;
+  suppressed: number;
+  firstSuppressed: number;
+}
+interface TemplateStat {
+  count: number;
+  level: string;
+  example: string;
+  lastSeen: number;
+}
 
 const SEVERE = new Set(['fatal', 'error', 'warn']);
 const MINUTE = 60_000;
 const MAX_LOGGERS = 1000;
 
 function compile(p: LogPattern): CompiledPattern {
-  if (!p || typeof p.name !== 'string' || p.name === '') throw new LoggingConfigError('patterns', 'each pattern needs a non-empty name');
+  if (!p || typeof p.name !== 'string' || p.name === '')
+    throw new LoggingConfigError('patterns', 'each pattern needs a non-empty name');
   let regex: RegExp;
   try {
-    regex = p.regex instanceof RegExp ? new RegExp(p.regex.source, p.regex.flags.replace(/[gy]/g, '')) : new RegExp(String(p.regex), 'i');
+    regex =
+      p.regex instanceof RegExp
+        ? new RegExp(p.regex.source, p.regex.flags.replace(/[gy]/g, ''))
+        : new RegExp(String(p.regex), 'i');
   } catch (err) {
-    throw new LoggingConfigError('patterns', `pattern "${p.name}": invalid regex (${err instanceof Error ? err.message : String(err)})`);
+    throw new LoggingConfigError(
+      'patterns',
+      `pattern "${p.name}": invalid regex (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const severity = p.severity ?? 'warning';
-  if (!['critical', 'warning', 'info'].includes(severity)) throw new LoggingConfigError('patterns', `pattern "${p.name}": severity must be critical, warning or info, got "${String(severity)}"`);
-  if (p.levels !== undefined && (!Array.isArray(p.levels) || p.levels.some((l) => !isLogLevel(l)))) throw new LoggingConfigError('patterns', `pattern "${p.name}": levels must be log levels (${Object.keys(LEVELS).join(', ')})`);
-  return { name: p.name, regex, severity, description: p.description ?? p.name, levels: p.levels ? new Set(p.levels) : null };
+  if (!['critical', 'warning', 'info'].includes(severity))
+    throw new LoggingConfigError(
+      'patterns',
+      `pattern "${p.name}": severity must be critical, warning or info, got "${String(severity)}"`,
+    );
+  if (p.levels !== undefined && (!Array.isArray(p.levels) || p.levels.some((l) => !isLogLevel(l))))
+    throw new LoggingConfigError(
+      'patterns',
+      `pattern "${p.name}": levels must be log levels (${Object.keys(LEVELS).join(', ')})`,
+    );
+  return {
+    name: p.name,
+    regex,
+    severity,
+    description: p.description ?? p.name,
+    levels: p.levels ? new Set(p.levels) : null,
+  };
 }
 
 function builtins(slowMs: number): CompiledPattern[] {
   const severe = SEVERE;
   return [
-    { name: 'fatal', regex: null, severity: 'critical', description: 'fatal error or panic', levels: null,
-      test: (r) => r.level === 'fatal' || (severe.has(r.level) && /(?<!non-)\b(?:fatal|panic(?:ked)?)\b/i.test(textOf(r))) },
-    { name: 'auth_failure', severity: 'warning', description: 'authentication or authorization failure', levels: severe,
-      regex: /\b(?:auth(?:entication)? failed|authentication failure|unauthori[sz]ed|forbidden|invalid (?:credentials|password|token|api[ _-]?key|signature)|login failed|permission denied|access denied|(?:status|http) 40[13])\b/i },
-    { name: 'out_of_memory', severity: 'critical', description: 'out of memory', levels: severe,
-      regex: /\b(?:out of memory|OOM(?:Killed)?|ENOMEM|heap limit|allocation failed|cannot allocate memory)\b/i },
-    { name: 'connection_error', severity: 'warning', description: 'connection refused, reset or timed out', levels: severe,
-      regex: /\b(?:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|connection (?:refused|reset|timed? ?out|terminated|closed unexpectedly)|connect(?:ion)? timeout)\b/i },
-    { name: 'slow_operation', regex: null, severity: 'warning', description: `operation slower than ${slowMs} ms`, levels: null,
-      test: (r) => durationOf(r) >= slowMs },
+    {
+      name: 'fatal',
+      regex: null,
+      severity: 'critical',
+      description: 'fatal error or panic',
+      levels: null,
+      test: (r) =>
+        r.level === 'fatal' || (severe.has(r.level) && /(?<!non-)\b(?:fatal|panic(?:ked)?)\b/i.test(textOf(r))),
+    },
+    {
+      name: 'auth_failure',
+      severity: 'warning',
+      description: 'authentication or authorization failure',
+      levels: severe,
+      regex:
+        /\b(?:auth(?:entication)? failed|authentication failure|unauthori[sz]ed|forbidden|invalid (?:credentials|password|token|api[ _-]?key|signature)|login failed|permission denied|access denied|(?:status|http) 40[13])\b/i,
+    },
+    {
+      name: 'out_of_memory',
+      severity: 'critical',
+      description: 'out of memory',
+      levels: severe,
+      regex: /\b(?:out of memory|OOM(?:Killed)?|ENOMEM|heap limit|allocation failed|cannot allocate memory)\b/i,
+    },
+    {
+      name: 'connection_error',
+      severity: 'warning',
+      description: 'connection refused, reset or timed out',
+      levels: severe,
+      regex:
+        /\b(?:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|connection (?:refused|reset|timed? ?out|terminated|closed unexpectedly)|connect(?:ion)? timeout)\b/i,
+    },
+    {
+      name: 'slow_operation',
+      regex: null,
+      severity: 'warning',
+      description: `operation slower than ${slowMs} ms`,
+      levels: null,
+      test: (r) => durationOf(r) >= slowMs,
+    },
   ];
 }
 
@@ -194,7 +272,8 @@ function median(sorted: number[]): number {
 
 function positive(option: string, v: number | undefined, fallback: number, integer = true): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v > 0) || (integer && !Number.isInteger(v))) throw new LoggingConfigError(option, `expected a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || (integer && !Number.isInteger(v)))
+    throw new LoggingConfigError(option, `expected a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
   return v;
 }
 
@@ -236,18 +315,35 @@ export class LogAggregator extends TransportStream {
 
   constructor(options: LogAggregatorOptions = {}) {
     super({ level: options.level });
-    if (options.level !== undefined && !isLogLevel(options.level)) throw new LoggingConfigError('level', `expected one of ${Object.keys(LEVELS).join(', ')}, got "${String(options.level)}"`);
+    if (options.level !== undefined && !isLogLevel(options.level))
+      throw new LoggingConfigError(
+        'level',
+        `expected one of ${Object.keys(LEVELS).join(', ')}, got "${String(options.level)}"`,
+      );
     const envCap = process.env.PERISCOPE_LOG_AGGREGATOR_CAPACITY;
-    this.capacity = positive(options.capacity !== undefined || !envCap ? 'capacity' : 'PERISCOPE_LOG_AGGREGATOR_CAPACITY', options.capacity ?? (envCap ? Number(envCap) : undefined), 1000);
+    this.capacity = positive(
+      options.capacity !== undefined || !envCap ? 'capacity' : 'PERISCOPE_LOG_AGGREGATOR_CAPACITY',
+      options.capacity ?? (envCap ? Number(envCap) : undefined),
+      1000,
+    );
     this.windowMs = positive('windowMs', options.windowMs, 3_600_000);
-    if (this.windowMs < MINUTE) throw new LoggingConfigError('windowMs', `expected at least 60000 (one trend minute), got ${this.windowMs}`);
+    if (this.windowMs < MINUTE)
+      throw new LoggingConfigError('windowMs', `expected at least 60000 (one trend minute), got ${this.windowMs}`);
     this.cooldownMs = options.cooldownMs === 0 ? 0 : positive('cooldownMs', options.cooldownMs, 60_000);
     this.maxTemplates = positive('maxTemplates', options.maxTemplates, 1000);
     const slowMs = positive('slowThresholdMs', options.slowThresholdMs, 1000, false);
-    if (options.patterns !== undefined && !Array.isArray(options.patterns)) throw new LoggingConfigError('patterns', 'expected an array of { name, regex, severity?, description?, levels? }');
-    this.patterns = [...(options.builtinPatterns === false ? [] : builtins(slowMs)), ...(options.patterns ?? []).map(compile)];
+    if (options.patterns !== undefined && !Array.isArray(options.patterns))
+      throw new LoggingConfigError(
+        'patterns',
+        'expected an array of { name, regex, severity?, description?, levels? }',
+      );
+    this.patterns = [
+      ...(options.builtinPatterns === false ? [] : builtins(slowMs)),
+      ...(options.patterns ?? []).map(compile),
+    ];
     const onAlert = options.onAlert;
-    if (onAlert !== undefined && typeof onAlert !== 'function' && typeof onAlert?.onAlert !== 'function') throw new LoggingConfigError('onAlert', 'expected a function or an object with onAlert(alert)');
+    if (onAlert !== undefined && typeof onAlert !== 'function' && typeof onAlert?.onAlert !== 'function')
+      throw new LoggingConfigError('onAlert', 'expected a function or an object with onAlert(alert)');
     this.sink = typeof onAlert === 'function' ? onAlert : onAlert ? (a) => onAlert.onAlert(a) : undefined;
     this.clock = options.now ?? Date.now;
     const a = options.anomaly ?? {};
@@ -257,10 +353,26 @@ export class LogAggregator extends TransportStream {
     this.ring = new Array(this.capacity);
 
     const m = options.metrics;
-    this.mAlerts = m?.counter({ name: 'periscope_logging_alerts_total', help: 'Alerts raised from log patterns.', labelNames: ['pattern', 'severity'] });
-    this.mSuppressed = m?.counter({ name: 'periscope_logging_alerts_suppressed_total', help: 'Pattern matches folded into an earlier alert by the cooldown.', labelNames: ['pattern'] });
-    this.mAlertErrors = m?.counter({ name: 'periscope_logging_alert_errors_total', help: 'onAlert calls that threw or rejected.', labelNames: [] });
-    this.mMatches = m?.counter({ name: 'periscope_logging_pattern_matches_total', help: 'Log records matching a pattern.', labelNames: ['pattern'] });
+    this.mAlerts = m?.counter({
+      name: 'periscope_logging_alerts_total',
+      help: 'Alerts raised from log patterns.',
+      labelNames: ['pattern', 'severity'],
+    });
+    this.mSuppressed = m?.counter({
+      name: 'periscope_logging_alerts_suppressed_total',
+      help: 'Pattern matches folded into an earlier alert by the cooldown.',
+      labelNames: ['pattern'],
+    });
+    this.mAlertErrors = m?.counter({
+      name: 'periscope_logging_alert_errors_total',
+      help: 'onAlert calls that threw or rejected.',
+      labelNames: [],
+    });
+    this.mMatches = m?.counter({
+      name: 'periscope_logging_pattern_matches_total',
+      help: 'Log records matching a pattern.',
+      labelNames: ['pattern'],
+    });
   }
 
   /** winston transport entry point. */
@@ -287,7 +399,11 @@ export class LogAggregator extends TransportStream {
     this.total++;
     inc(this.byLevel, record.level);
     // Logger names are usually few; a per-request name must not grow the table without bound.
-    if (record.logger) inc(this.byLogger, this.byLogger.has(record.logger) || this.byLogger.size < MAX_LOGGERS ? record.logger : '(other)');
+    if (record.logger)
+      inc(
+        this.byLogger,
+        this.byLogger.has(record.logger) || this.byLogger.size < MAX_LOGGERS ? record.logger : '(other)',
+      );
     this.count(record);
     this.track(record);
     for (const name of matched) {
@@ -299,7 +415,12 @@ export class LogAggregator extends TransportStream {
     if (record.level === 'error' || record.level === 'fatal') {
       const anomaly = this.anomaly(record.time);
       if (anomaly.anomalous) {
-        this.maybeAlert('error_rate_anomaly', 'warning', `error rate ${anomaly.currentErrorsPerMinute}/min departs from baseline median ${anomaly.baselineMedian}/min (robust z ${anomaly.zScore?.toFixed(1)})`, record);
+        this.maybeAlert(
+          'error_rate_anomaly',
+          'warning',
+          `error rate ${anomaly.currentErrorsPerMinute}/min departs from baseline median ${anomaly.baselineMedian}/min (robust z ${anomaly.zScore?.toFixed(1)})`,
+          record,
+        );
       }
     }
   }
@@ -339,7 +460,11 @@ export class LogAggregator extends TransportStream {
     if (this.templates.size < this.maxTemplates) return;
     let minKey: string | undefined;
     let min = Infinity;
-    for (const [k, v] of this.templates) if (v.count < min) { min = v.count; minKey = k; }
+    for (const [k, v] of this.templates)
+      if (v.count < min) {
+        min = v.count;
+        minKey = k;
+      }
     if (minKey !== undefined) this.templates.delete(minKey);
   }
 
@@ -355,8 +480,18 @@ export class LogAggregator extends TransportStream {
     }
     const folded = cd?.suppressed ?? 0;
     const alert: LogAlert = {
-      id: `log:${pattern}`, pattern, severity, description, message: r.message, level: r.level, service: r.service,
-      logger: r.logger, traceId: r.traceId, count: folded + 1, firstSeen: folded ? cd!.firstSuppressed : now, lastSeen: now,
+      id: `log:${pattern}`,
+      pattern,
+      severity,
+      description,
+      message: r.message,
+      level: r.level,
+      service: r.service,
+      logger: r.logger,
+      traceId: r.traceId,
+      count: folded + 1,
+      firstSeen: folded ? cd!.firstSuppressed : now,
+      lastSeen: now,
     };
     this.cooldowns.set(pattern, { lastAlert: now, suppressed: 0, firstSuppressed: 0 });
     this.raised++;
@@ -378,7 +513,12 @@ export class LogAggregator extends TransportStream {
       return;
     }
     if (result instanceof Promise) {
-      const p: Promise<void> = result.catch(() => { this.failed++; this.mAlertErrors?.inc({}); }).finally(() => this.pending.delete(p));
+      const p: Promise<void> = result
+        .catch(() => {
+          this.failed++;
+          this.mAlertErrors?.inc({});
+        })
+        .finally(() => this.pending.delete(p));
       this.pending.add(p);
     }
   }
@@ -387,7 +527,8 @@ export class LogAggregator extends TransportStream {
   query(q: LogQuery = {}): StoredRecord[] {
     const levels = q.level === undefined ? null : new Set(typeof q.level === 'string' ? [q.level] : q.level);
     const minLevel = q.minLevel === undefined ? undefined : (LEVELS as Record<string, number>)[q.minLevel];
-    if (q.minLevel !== undefined && minLevel === undefined) throw new LoggingConfigError('minLevel', `expected one of ${Object.keys(LEVELS).join(', ')}`);
+    if (q.minLevel !== undefined && minLevel === undefined)
+      throw new LoggingConfigError('minLevel', `expected one of ${Object.keys(LEVELS).join(', ')}`);
     const since = q.since === undefined ? -Infinity : +q.since;
     const until = q.until === undefined ? Infinity : +q.until;
     const text = q.text?.toLowerCase();
@@ -412,7 +553,12 @@ export class LogAggregator extends TransportStream {
     const points: TrendPoint[] = [];
     for (let m = end - this.windowMs + MINUTE; m <= end; m += MINUTE) {
       const b = this.buckets.get(m);
-      points.push({ minute: new Date(m).toISOString(), total: b?.total ?? 0, errors: b?.errors ?? 0, byLevel: { ...b?.byLevel } });
+      points.push({
+        minute: new Date(m).toISOString(),
+        total: b?.total ?? 0,
+        errors: b?.errors ?? 0,
+        byLevel: { ...b?.byLevel },
+      });
     }
     return points;
   }
@@ -422,7 +568,13 @@ export class LogAggregator extends TransportStream {
     return [...this.templates.entries()]
       .sort((a, b) => b[1].count - a[1].count)
       .slice(0, limit)
-      .map(([template, t]) => ({ template, count: t.count, level: t.level, example: t.example, lastSeen: new Date(t.lastSeen).toISOString() }));
+      .map(([template, t]) => ({
+        template,
+        count: t.count,
+        level: t.level,
+        example: t.example,
+        lastSeen: new Date(t.lastSeen).toISOString(),
+      }));
   }
 
   /**
@@ -435,7 +587,14 @@ export class LogAggregator extends TransportStream {
     const current = this.buckets.get(minute)?.errors ?? 0;
     const base = this.baseline(minute);
     if (base === undefined) {
-      return { anomalous: false, zScore: null, currentErrorsPerMinute: current, baselineMedian: null, baselineMad: null, baselineMinutes: this.baselineMinutes(minute) };
+      return {
+        anomalous: false,
+        zScore: null,
+        currentErrorsPerMinute: current,
+        baselineMedian: null,
+        baselineMad: null,
+        baselineMinutes: this.baselineMinutes(minute),
+      };
     }
     const excess = current - base.median;
     const z = base.scale > 0 ? excess / base.scale : excess > 0 ? Infinity : 0;
@@ -482,7 +641,12 @@ export class LogAggregator extends TransportStream {
       trend: this.trend().slice(-(options.trendMinutes ?? 15)),
       topMessages: this.topMessages(options.topMessages ?? 10),
       anomaly: this.anomaly(),
-      alerts: { raised: this.raised, suppressed: this.suppressed, failed: this.failed, recent: this.recentAlerts.slice(-20) },
+      alerts: {
+        raised: this.raised,
+        suppressed: this.suppressed,
+        failed: this.failed,
+        recent: this.recentAlerts.slice(-20),
+      },
     };
   }
 

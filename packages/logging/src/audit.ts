@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { createHash } from 'node:crypto';
 import { AuditLogError, LoggingConfigError } from './errors';
-import { createRedactor, type Redactor } from './redact';
+import { createRedactor, type Redactor } from '@periscope/core';
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 
@@ -74,7 +74,10 @@ function readLastLine(file: string): string | undefined {
     const len = Math.min(size, 1 << 20);
     const buf = Buffer.alloc(len);
     fs.readSync(fd, buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     return lines[lines.length - 1];
   } finally {
     fs.closeSync(fd);
@@ -82,9 +85,13 @@ function readLastLine(file: string): string | undefined {
 }
 
 export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
-  if (!options || typeof options.file !== 'string' || options.file === '') throw new LoggingConfigError('file', 'auditLogger needs { file: string } (a path to a JSON-lines file)');
+  if (!options || typeof options.file !== 'string' || options.file === '')
+    throw new LoggingConfigError('file', 'auditLogger needs { file: string } (a path to a JSON-lines file)');
   const file = path.resolve(options.file);
-  if (openFiles.has(file)) throw new AuditLogError(`audit log ${file} is already open in this process; share one AuditLogger so the chain stays linear`);
+  if (openFiles.has(file))
+    throw new AuditLogError(
+      `audit log ${file} is already open in this process; share one AuditLogger so the chain stays linear`,
+    );
   const redactor = options.redactor ?? createRedactor();
 
   let seq = 0;
@@ -94,7 +101,8 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       const last = readLastLine(file);
       if (last !== undefined) {
         const parsed = JSON.parse(last) as Partial<AuditRecord>;
-        if (typeof parsed.seq !== 'number' || typeof parsed.hash !== 'string') throw new Error('last record has no seq/hash');
+        if (typeof parsed.seq !== 'number' || typeof parsed.hash !== 'string')
+          throw new Error('last record has no seq/hash');
         seq = parsed.seq;
         prevHash = parsed.hash;
       }
@@ -102,22 +110,30 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       fs.mkdirSync(path.dirname(file), { recursive: true });
     }
   } catch (err) {
-    throw new AuditLogError(`cannot continue audit log ${file}: ${err instanceof Error ? err.message : String(err)} (run verifyAuditLog)`, { cause: err });
+    throw new AuditLogError(
+      `cannot continue audit log ${file}: ${err instanceof Error ? err.message : String(err)} (run verifyAuditLog)`,
+      { cause: err },
+    );
   }
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'a', 0o600);
   } catch (err) {
-    throw new AuditLogError(`cannot open audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new AuditLogError(`cannot open audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   openFiles.add(file);
 
   return {
     file,
-    get lastSeq() { return seq; },
+    get lastSeq() {
+      return seq;
+    },
     log(event: string, fields?: Record<string, unknown>): AuditRecord {
       if (fd === undefined) throw new AuditLogError(`audit log ${file} is closed`);
-      if (typeof event !== 'string' || event === '') throw new AuditLogError('audit event name must be a non-empty string');
+      if (typeof event !== 'string' || event === '')
+        throw new AuditLogError('audit event name must be a non-empty string');
       const unsigned: Omit<AuditRecord, 'hash'> = {
         seq: seq + 1,
         timestamp: new Date().toISOString(),
@@ -134,7 +150,10 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
         fs.writeSync(fd, line);
         if (options.fsync) fs.fsyncSync(fd);
       } catch (err) {
-        throw new AuditLogError(`cannot append to audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new AuditLogError(
+          `cannot append to audit log ${file}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
       }
       seq++;
       prevHash = hash;
@@ -157,7 +176,9 @@ export async function verifyAuditLog(file: string): Promise<AuditVerification> {
     await fs.promises.access(file, fs.constants.R_OK);
     stream = fs.createReadStream(file, { encoding: 'utf8' });
   } catch (err) {
-    throw new AuditLogError(`cannot read audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new AuditLogError(`cannot read audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let records = 0;
@@ -165,7 +186,10 @@ export async function verifyAuditLog(file: string): Promise<AuditVerification> {
   let expectedSeq = 1;
   let prevHash = AUDIT_GENESIS_HASH;
   const fail = (reason: AuditProblem, detail: string, seq?: number): AuditVerification => ({
-    ok: false, records, lastSeq: expectedSeq - 1, firstInvalid: { line: lineNo, seq, reason, detail },
+    ok: false,
+    records,
+    lastSeq: expectedSeq - 1,
+    firstInvalid: { line: lineNo, seq, reason, detail },
   });
   try {
     for await (const line of lines) {
@@ -179,12 +203,25 @@ export async function verifyAuditLog(file: string): Promise<AuditVerification> {
         return fail('unparseable', 'line is not valid JSON');
       }
       const seq = rec.seq;
-      if (typeof seq !== 'number' || typeof rec.hash !== 'string' || typeof rec.prev_hash !== 'string') return fail('unparseable', 'record lacks seq, prev_hash or hash');
+      if (typeof seq !== 'number' || typeof rec.hash !== 'string' || typeof rec.prev_hash !== 'string')
+        return fail('unparseable', 'record lacks seq, prev_hash or hash');
       if (seq !== expectedSeq) {
-        return fail('missing_record', seq > expectedSeq ? `expected seq ${expectedSeq}, found ${seq}: ${seq - expectedSeq} record(s) missing` : `expected seq ${expectedSeq}, found ${seq}: out of order or duplicated`, seq);
+        return fail(
+          'missing_record',
+          seq > expectedSeq
+            ? `expected seq ${expectedSeq}, found ${seq}: ${seq - expectedSeq} record(s) missing`
+            : `expected seq ${expectedSeq}, found ${seq}: out of order or duplicated`,
+          seq,
+        );
       }
-      if (rec.prev_hash !== prevHash) return fail('chain_broken', `prev_hash does not match the hash of record ${seq - 1}: that record was edited or replaced`, seq);
-      if (hashOf(prevHash, bodyOf(rec)) !== rec.hash) return fail('tampered', `record ${seq} does not match its hash: it was edited`, seq);
+      if (rec.prev_hash !== prevHash)
+        return fail(
+          'chain_broken',
+          `prev_hash does not match the hash of record ${seq - 1}: that record was edited or replaced`,
+          seq,
+        );
+      if (hashOf(prevHash, bodyOf(rec)) !== rec.hash)
+        return fail('tampered', `record ${seq} does not match its hash: it was edited`, seq);
       prevHash = rec.hash;
       expectedSeq++;
     }

@@ -1,10 +1,16 @@
 // Public surface of @periscope/logging.
 export { LoggingError, LoggingConfigError, AuditLogError, ShippingError } from './errors';
 export {
-  createRedactor, redact, redactString, REDACTED, CIRCULAR,
-  DEFAULT_REDACT_KEYS, DEFAULT_REDACT_KEY_SUFFIXES, DEFAULT_REDACT_PATTERNS,
-} from './redact';
-export type { Redactor, RedactorOptions, RedactPattern } from './redact';
+  createRedactor,
+  redact,
+  redactString,
+  REDACTED,
+  CIRCULAR,
+  DEFAULT_REDACT_KEYS,
+  DEFAULT_REDACT_KEY_SUFFIXES,
+  DEFAULT_REDACT_PATTERNS,
+} from '@periscope/core';
+export type { Redactor, RedactorOptions, RedactPattern } from '@periscope/core';
 export { createLogger } from './logger';
 export type { LoggerOptions, PeriscopeLogger, DroppedCounts } from './logger';
 export { LEVELS, LEVEL_NAMES, severityNumber, severityText } from './levels';
@@ -21,8 +27,19 @@ export { createAuditLogger, verifyAuditLog, AUDIT_GENESIS_HASH } from './audit';
 export type { AuditLogger, AuditLoggerOptions, AuditRecord, AuditVerification, AuditProblem } from './audit';
 export { LogAggregator, createLogAggregator } from './aggregator';
 export type {
-  LogAlert, OnAlert, LogAlertSink, AlertSeverity, LogPattern, AnomalyOptions, LogAggregatorOptions, LogQuery,
-  StoredRecord, TrendPoint, TopMessage, AnomalyState, LogSummary,
+  LogAlert,
+  OnAlert,
+  LogAlertSink,
+  AlertSeverity,
+  LogPattern,
+  AnomalyOptions,
+  LogAggregatorOptions,
+  LogQuery,
+  StoredRecord,
+  TrendPoint,
+  TopMessage,
+  AnomalyState,
+  LogSummary,
 } from './aggregator';
 export { messageTemplate } from './template';
 export { toElasticsearchBulk, toLokiPush, HttpLogTransport, createHttpTransport } from './shipping';

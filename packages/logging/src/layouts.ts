@@ -65,7 +65,9 @@ let head = '';
 function headJson(ms: number, level: string): string {
   if (ms !== headMs || level !== headLevel) {
     const text = SEVERITY_TEXT_JSON[level] ?? JSON.stringify(severityText(level));
-    head = flat(`{"timestamp":"${isoTime(ms)}","severity_text":${text},"severity_number":${severityNumber(level)},"body":`);
+    head = flat(
+      `{"timestamp":"${isoTime(ms)}","severity_text":${text},"severity_number":${severityNumber(level)},"body":`,
+    );
     headMs = ms;
     headLevel = level;
   }
@@ -122,11 +124,21 @@ function stringifyObject(obj: Record<string, unknown>): string {
     const v = obj[key];
     let enc: string | undefined;
     switch (typeof v) {
-      case 'string': enc = quote(v); break;
-      case 'number': enc = Number.isFinite(v) ? String(v) : 'null'; break;
-      case 'boolean': enc = v ? 'true' : 'false'; break;
-      case 'undefined': case 'function': case 'symbol': continue;
-      default: enc = v === null ? 'null' : JSON.stringify(v);
+      case 'string':
+        enc = quote(v);
+        break;
+      case 'number':
+        enc = Number.isFinite(v) ? String(v) : 'null';
+        break;
+      case 'boolean':
+        enc = v ? 'true' : 'false';
+        break;
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        continue;
+      default:
+        enc = v === null ? 'null' : JSON.stringify(v);
     }
     if (enc === undefined) continue;
     out += `${out ? ',' : ''}${quote(key)}:${enc}`;
@@ -136,13 +148,23 @@ function stringifyObject(obj: Record<string, unknown>): string {
 
 const HEX = /^[0-9a-f]*$/;
 const SEVERITY_TEXT_JSON: Record<string, string> = Object.fromEntries(
-  ['fatal', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].map((l) => [l, JSON.stringify(severityText(l))]),
+  ['fatal', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].map((l) => [
+    l,
+    JSON.stringify(severityText(l)),
+  ]),
 );
 
 /** `JSON.stringify(toOtelJson(r))`, faster. */
 export function renderOtelJson(r: LogRecord): string {
   // Records built elsewhere (public callers) may carry odd ids: take the safe, slower path.
-  if (r.traceId !== undefined && !(HEX.test(r.traceId) && (r.spanId === undefined || HEX.test(r.spanId)) && (r.traceFlags === undefined || HEX.test(r.traceFlags)))) {
+  if (
+    r.traceId !== undefined &&
+    !(
+      HEX.test(r.traceId) &&
+      (r.spanId === undefined || HEX.test(r.spanId)) &&
+      (r.traceFlags === undefined || HEX.test(r.traceFlags))
+    )
+  ) {
     return JSON.stringify(toOtelJson(r));
   }
   return renderTrusted(r);
@@ -197,7 +219,16 @@ function errorExtras(e: SerializedError, skip?: string): Record<string, unknown>
   return extra;
 }
 
-const COLORS: Record<string, string> = { fatal: '\x1b[41;97m', error: '\x1b[31m', warn: '\x1b[33m', info: '\x1b[32m', http: '\x1b[36m', verbose: '\x1b[34m', debug: '\x1b[35m', silly: '\x1b[90m' };
+const COLORS: Record<string, string> = {
+  fatal: '\x1b[41;97m',
+  error: '\x1b[31m',
+  warn: '\x1b[33m',
+  info: '\x1b[32m',
+  http: '\x1b[36m',
+  verbose: '\x1b[34m',
+  debug: '\x1b[35m',
+  silly: '\x1b[90m',
+};
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
@@ -234,8 +265,11 @@ export function toPretty(r: LogRecord, colors: boolean): string {
 /** The line renderer of a layout, chosen once per logger. */
 export function rendererFor(format: LogFormat, colors: boolean): (r: LogRecord) => string {
   switch (format) {
-    case 'json': return renderTrusted;
-    case 'ecs': return (r) => JSON.stringify(toEcs(r));
-    case 'pretty': return (r) => toPretty(r, colors);
+    case 'json':
+      return renderTrusted;
+    case 'ecs':
+      return (r) => JSON.stringify(toEcs(r));
+    case 'pretty':
+      return (r) => toPretty(r, colors);
   }
 }

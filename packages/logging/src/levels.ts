@@ -5,8 +5,26 @@ export const LEVELS = { fatal: 0, error: 1, warn: 2, info: 3, http: 4, verbose: 
 export type LogLevel = keyof typeof LEVELS;
 export const LEVEL_NAMES = Object.keys(LEVELS) as LogLevel[];
 
-const SEVERITY: Record<string, number> = { fatal: 21, error: 17, warn: 13, info: 9, http: 10, verbose: 6, debug: 5, silly: 1 };
-const SEVERITY_TEXT: Record<string, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', info: 'INFO', http: 'INFO', verbose: 'DEBUG', debug: 'DEBUG', silly: 'TRACE' };
+const SEVERITY: Record<string, number> = {
+  fatal: 21,
+  error: 17,
+  warn: 13,
+  info: 9,
+  http: 10,
+  verbose: 6,
+  debug: 5,
+  silly: 1,
+};
+const SEVERITY_TEXT: Record<string, string> = {
+  fatal: 'FATAL',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'INFO',
+  http: 'INFO',
+  verbose: 'DEBUG',
+  debug: 'DEBUG',
+  silly: 'TRACE',
+};
 
 /** OpenTelemetry SeverityNumber of a level (custom levels count as INFO). */
 export function severityNumber(level: string): number {

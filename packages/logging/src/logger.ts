@@ -5,10 +5,19 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { context, trace, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 import { LoggingConfigError } from './errors';
-import { createRedactor, type Redactor, type RedactorOptions } from './redact';
+import { createRedactor, type Redactor, type RedactorOptions } from '@periscope/core';
 import { LEVELS, LEVEL_NAMES, isLogLevel, type LogLevel } from './levels';
 import { LOG_FORMATS, rendererFor, type LogFormat } from './layouts';
-import { LEVEL, MESSAGE, SPLAT, LOG_RECORD, SOURCE_ERROR, type LogRecord, type SerializedError, type WinstonInfo } from './record';
+import {
+  LEVEL,
+  MESSAGE,
+  SPLAT,
+  LOG_RECORD,
+  SOURCE_ERROR,
+  type LogRecord,
+  type SerializedError,
+  type WinstonInfo,
+} from './record';
 import { perLabel, type CounterLike, type MetricsLike } from './metrics';
 import { Sampler, type SamplingOptions } from './sampling';
 import { createPerfLogger, type PerfLogger, type PerfLoggerOptions } from './perf';
@@ -87,14 +96,24 @@ interface Resolved {
 }
 
 function resolveOptions(options: LoggerOptions): Resolved {
-  if (options === null || typeof options !== 'object') throw new LoggingConfigError('options', 'expected an options object');
+  if (options === null || typeof options !== 'object')
+    throw new LoggingConfigError('options', 'expected an options object');
   const service = options.service ?? process.env.OTEL_SERVICE_NAME ?? 'unknown_service:node';
-  if (typeof service !== 'string' || service === '') throw new LoggingConfigError('service', 'expected a non-empty string');
+  if (typeof service !== 'string' || service === '')
+    throw new LoggingConfigError('service', 'expected a non-empty string');
   const level = options.level ?? (process.env.PERISCOPE_LOG_LEVEL || 'info');
-  if (!isLogLevel(level)) throw new LoggingConfigError(options.level !== undefined ? 'level' : 'PERISCOPE_LOG_LEVEL', `expected one of ${LEVEL_NAMES.join(', ')}, got "${String(level)}"`);
+  if (!isLogLevel(level))
+    throw new LoggingConfigError(
+      options.level !== undefined ? 'level' : 'PERISCOPE_LOG_LEVEL',
+      `expected one of ${LEVEL_NAMES.join(', ')}, got "${String(level)}"`,
+    );
   const stdoutTty = Boolean(process.stdout.isTTY);
   const format = options.format ?? (process.env.PERISCOPE_LOG_FORMAT || (stdoutTty ? 'pretty' : 'json'));
-  if (!LOG_FORMATS.includes(format as LogFormat)) throw new LoggingConfigError(options.format !== undefined ? 'format' : 'PERISCOPE_LOG_FORMAT', `expected one of ${LOG_FORMATS.join(', ')}, got "${String(format)}"`);
+  if (!LOG_FORMATS.includes(format as LogFormat))
+    throw new LoggingConfigError(
+      options.format !== undefined ? 'format' : 'PERISCOPE_LOG_FORMAT',
+      `expected one of ${LOG_FORMATS.join(', ')}, got "${String(format)}"`,
+    );
   const colors = options.colors ?? (stdoutTty && !process.env.NO_COLOR);
 
   let redactOptions: RedactorOptions | false;
@@ -105,7 +124,16 @@ function resolveOptions(options: LoggerOptions): Resolved {
   else throw new LoggingConfigError('redact', 'expected true, false or redactor options');
   const envKeys = process.env.PERISCOPE_LOG_REDACT_KEYS;
   if (redactOptions && envKeys) {
-    redactOptions = { ...redactOptions, keys: [...(redactOptions.keys ?? []), ...envKeys.split(',').map((k) => k.trim()).filter(Boolean)] };
+    redactOptions = {
+      ...redactOptions,
+      keys: [
+        ...(redactOptions.keys ?? []),
+        ...envKeys
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      ],
+    };
   }
   const errorStack = options.errorStack ?? envBool('PERISCOPE_LOG_ERROR_STACK') ?? true;
   if (typeof errorStack !== 'boolean') throw new LoggingConfigError('errorStack', 'expected true or false');
@@ -134,24 +162,46 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
   const cfg = resolveOptions(options);
   const { service, format, colors, errorStack } = cfg;
   const metrics = options.metrics;
-  const recordsTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_records_total', help: 'Log records written, by level.', labelNames: ['level'] });
-  const droppedTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_dropped_total', help: 'Log records dropped by sampling or rate limiting, by level and reason.', labelNames: ['level', 'reason'] });
-  const redactionsTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_redactions_total', help: 'Secrets redacted from log records, by kind (key or pattern).', labelNames: ['kind'] });
+  const recordsTotal: CounterLike | undefined = metrics?.counter({
+    name: 'periscope_logging_records_total',
+    help: 'Log records written, by level.',
+    labelNames: ['level'],
+  });
+  const droppedTotal: CounterLike | undefined = metrics?.counter({
+    name: 'periscope_logging_dropped_total',
+    help: 'Log records dropped by sampling or rate limiting, by level and reason.',
+    labelNames: ['level', 'reason'],
+  });
+  const redactionsTotal: CounterLike | undefined = metrics?.counter({
+    name: 'periscope_logging_redactions_total',
+    help: 'Secrets redacted from log records, by kind (key or pattern).',
+    labelNames: ['kind'],
+  });
 
-  const formatErrorsTotal: CounterLike | undefined = metrics?.counter({ name: 'periscope_logging_format_errors_total', help: 'Log records that could not be formatted (logged as a placeholder line).', labelNames: [] });
+  const formatErrorsTotal: CounterLike | undefined = metrics?.counter({
+    name: 'periscope_logging_format_errors_total',
+    help: 'Log records that could not be formatted (logged as a placeholder line).',
+    labelNames: [],
+  });
   const countRecord = perLabel(recordsTotal, 'level');
   const userRedact = cfg.redactOptions || undefined;
-  const onRedaction = redactionsTotal || userRedact?.onRedaction
-    ? (kind: 'key' | 'pattern', name: string) => { redactionsTotal?.inc({ kind }); userRedact?.onRedaction?.(kind, name); }
-    : undefined;
+  const onRedaction =
+    redactionsTotal || userRedact?.onRedaction
+      ? (kind: 'key' | 'pattern', name: string) => {
+          redactionsTotal?.inc({ kind });
+          userRedact?.onRedaction?.(kind, name);
+        }
+      : undefined;
   // With redaction off values are still deep-copied with the limits, so a cyclic field cannot crash a log call.
-  const redactor = cfg.redactOptions === false
-    ? createRedactor({ replaceDefaultKeys: true, keySuffixes: false, defaultPatterns: false })
-    : createRedactor({ ...cfg.redactOptions, onRedaction });
+  const redactor =
+    cfg.redactOptions === false
+      ? createRedactor({ replaceDefaultKeys: true, keySuffixes: false, defaultPatterns: false })
+      : createRedactor({ ...cfg.redactOptions, onRedaction });
   const sampler = options.sampling ? new Sampler(options.sampling) : undefined;
   // Bound here rather than as winston's defaultMeta, which winston would merge into a logged Error itself.
   const rootFields = options.fields;
-  if (rootFields !== undefined && (rootFields === null || typeof rootFields !== 'object')) throw new LoggingConfigError('fields', 'expected an object of fields bound to every record');
+  if (rootFields !== undefined && (rootFields === null || typeof rootFields !== 'object'))
+    throw new LoggingConfigError('fields', 'expected an object of fields bound to every record');
   const renderLine = rendererFor(format, colors);
   let lastValidContext: SpanContext | undefined;
 
@@ -165,7 +215,13 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
     } catch (err) {
       formatErrorsTotal?.inc({});
       const level = typeof info.level === 'string' ? info.level : 'error';
-      const record: LogRecord = { time: Date.now(), level, message: `[unformattable log record: ${redactor.redactString(String(err))}]`, service, attributes: {} };
+      const record: LogRecord = {
+        time: Date.now(),
+        level,
+        message: `[unformattable log record: ${redactor.redactString(String(err))}]`,
+        service,
+        attributes: {},
+      };
       return { level, message: record.message, [K_LEVEL]: level, [K_RECORD]: record, [K_MESSAGE]: renderLine(record) };
     }
   };
@@ -213,13 +269,21 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
       // winston copied the error's fields, stack and cause onto info; they live in `error` instead.
       if (spread !== undefined && (key === 'stack' || key === 'cause' || hasOwn(spread, key))) continue;
       const value = info[key];
-      if (error === undefined && (key === 'err' || key === 'error') && value instanceof Error) { error = value; continue; }
+      if (error === undefined && (key === 'err' || key === 'error') && value instanceof Error) {
+        error = value;
+        continue;
+      }
       const safe = redactor.redactAttribute(key, value);
       attributes[key] = safe;
       out[key] = safe;
     }
     const raw = info.message;
-    const message = typeof raw === 'string' ? redactor.redactString(raw) : raw === undefined ? '' : JSON.stringify(redactor.redact(raw)) ?? '';
+    const message =
+      typeof raw === 'string'
+        ? redactor.redactString(raw)
+        : raw === undefined
+          ? ''
+          : (JSON.stringify(redactor.redact(raw)) ?? '');
     out.message = message;
 
     const record: LogRecord = { time: Date.now(), level, message, service, attributes };
@@ -294,8 +358,13 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
       },
     }) as PeriscopeLogger;
   };
-  logger.agentLogger = function (this: PeriscopeLogger, name: string, fields?: Record<string, unknown>): PeriscopeLogger {
-    if (typeof name !== 'string' || name === '') throw new LoggingConfigError('name', 'agentLogger(name) expects a non-empty string');
+  logger.agentLogger = function (
+    this: PeriscopeLogger,
+    name: string,
+    fields?: Record<string, unknown>,
+  ): PeriscopeLogger {
+    if (typeof name !== 'string' || name === '')
+      throw new LoggingConfigError('name', 'agentLogger(name) expects a non-empty string');
     return this.child({ ...fields, logger: name, 'gen_ai.agent.name': name });
   };
   logger.perfLogger = function (this: PeriscopeLogger, name?: string): PerfLogger {
@@ -314,7 +383,10 @@ export function createLogger(options: LoggerOptions = {}): PeriscopeLogger {
         // 'finish' fires once every transport has flushed (winston ends them in _final).
         const timer = setTimeout(resolve, 10_000);
         timer.unref();
-        logger.once('finish', () => { clearTimeout(timer); resolve(); });
+        logger.once('finish', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         logger.end();
         // A record logged after shutdown (a late lifecycle line) is dropped, not a 'write after end' crash.
         logger.write = ((info: WinstonInfo) => {

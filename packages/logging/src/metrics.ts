@@ -14,7 +14,9 @@ export function perLabel(counter: CounterLike | undefined, label: string): ((val
   return (value: string) => {
     let b = bound.get(value);
     if (b === undefined) {
-      b = counter.labels ? counter.labels({ [label]: value }) : { inc: (n?: number) => counter.inc({ [label]: value }, n) };
+      b = counter.labels
+        ? counter.labels({ [label]: value })
+        : { inc: (n?: number) => counter.inc({ [label]: value }, n) };
       bound.set(value, b);
     }
     b.inc();

@@ -20,12 +20,18 @@ export interface PerfLogger {
   time<T>(operation: string, fn: () => T, fields?: Record<string, unknown>): T;
 }
 
-interface LogTarget { log(level: string, message: string, meta: Record<string, unknown>): unknown }
+interface LogTarget {
+  log(level: string, message: string, meta: Record<string, unknown>): unknown;
+}
 
 export function createPerfLogger(target: LogTarget, options: PerfLoggerOptions = {}): PerfLogger {
   const envSlow = process.env.PERISCOPE_LOG_SLOW_MS;
   const slowMs = options.slowMs ?? (envSlow ? Number(envSlow) : 1000);
-  if (!Number.isFinite(slowMs) || slowMs < 0) throw new LoggingConfigError(options.slowMs !== undefined ? 'perf.slowMs' : 'PERISCOPE_LOG_SLOW_MS', `expected a non-negative number of milliseconds, got ${String(options.slowMs ?? envSlow)}`);
+  if (!Number.isFinite(slowMs) || slowMs < 0)
+    throw new LoggingConfigError(
+      options.slowMs !== undefined ? 'perf.slowMs' : 'PERISCOPE_LOG_SLOW_MS',
+      `expected a non-negative number of milliseconds, got ${String(options.slowMs ?? envSlow)}`,
+    );
   const level = options.level ?? 'info';
 
   function start(operation: string, fields?: Record<string, unknown>): PerfTimer {
@@ -38,7 +44,11 @@ export function createPerfLogger(target: LogTarget, options: PerfLoggerOptions =
         const ms = Math.round(done * 1000) / 1000;
         const slow = ms >= slowMs;
         target.log(slow ? 'warn' : level, `${operation} took ${ms} ms${slow ? ' (slow)' : ''}`, {
-          ...fields, ...extra, operation, duration_ms: ms, ...(slow ? { slow: true } : {}),
+          ...fields,
+          ...extra,
+          operation,
+          duration_ms: ms,
+          ...(slow ? { slow: true } : {}),
         });
         return done;
       },
@@ -56,8 +66,14 @@ export function createPerfLogger(target: LogTarget, options: PerfLoggerOptions =
     }
     if (result instanceof Promise) {
       return result.then(
-        (v) => { timer.end({ outcome: 'ok' }); return v; },
-        (err: unknown) => { timer.end({ outcome: 'error', error_type: err instanceof Error ? err.name : typeof err }); throw err; },
+        (v) => {
+          timer.end({ outcome: 'ok' });
+          return v;
+        },
+        (err: unknown) => {
+          timer.end({ outcome: 'error', error_type: err instanceof Error ? err.name : typeof err });
+          throw err;
+        },
       ) as T;
     }
     timer.end({ outcome: 'ok' });

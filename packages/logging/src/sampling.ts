@@ -27,13 +27,25 @@ export class Sampler {
   private total = 0;
 
   constructor(options: SamplingOptions) {
-    if (options === null || typeof options !== 'object') throw new LoggingConfigError('sampling', 'expected { rates?, maxPerSecond? }');
-    for (const [option, table] of [['sampling.rates', options.rates], ['sampling.maxPerSecond', options.maxPerSecond]] as const) {
+    if (options === null || typeof options !== 'object')
+      throw new LoggingConfigError('sampling', 'expected { rates?, maxPerSecond? }');
+    for (const [option, table] of [
+      ['sampling.rates', options.rates],
+      ['sampling.maxPerSecond', options.maxPerSecond],
+    ] as const) {
       if (table === undefined) continue;
       for (const [level, value] of Object.entries(table)) {
-        if (!isLogLevel(level)) throw new LoggingConfigError(option, `unknown level "${level}", expected one of ${LEVEL_NAMES.join(', ')}`);
-        const ok = option === 'sampling.rates' ? typeof value === 'number' && value >= 0 && value <= 1 : Number.isInteger(value) && (value as number) >= 0;
-        if (!ok) throw new LoggingConfigError(option, `${level}: expected ${option === 'sampling.rates' ? 'a number between 0 and 1' : 'a non-negative integer'}, got ${String(value)}`);
+        if (!isLogLevel(level))
+          throw new LoggingConfigError(option, `unknown level "${level}", expected one of ${LEVEL_NAMES.join(', ')}`);
+        const ok =
+          option === 'sampling.rates'
+            ? typeof value === 'number' && value >= 0 && value <= 1
+            : Number.isInteger(value) && (value as number) >= 0;
+        if (!ok)
+          throw new LoggingConfigError(
+            option,
+            `${level}: expected ${option === 'sampling.rates' ? 'a number between 0 and 1' : 'a non-negative integer'}, got ${String(value)}`,
+          );
         this.state(level)[option === 'sampling.rates' ? 'rate' : 'maxPerSecond'] = value as number;
       }
     }
@@ -60,7 +72,10 @@ export class Sampler {
     }
     if (reason === null && s.maxPerSecond !== Infinity) {
       const window = Math.floor(Date.now() / 1000);
-      if (window !== s.window) { s.window = window; s.inWindow = 0; }
+      if (window !== s.window) {
+        s.window = window;
+        s.inWindow = 0;
+      }
       if (++s.inWindow > s.maxPerSecond) reason = 'rate_limited';
     }
     if (reason !== null) {

@@ -8,12 +8,13 @@ import TransportStream from 'winston-transport';
 import { LoggingConfigError, ShippingError } from './errors';
 import { toEcs, renderOtelJson } from './layouts';
 import { recordOf, type LogRecord, type WinstonInfo } from './record';
-import { redactString } from './redact';
+import { redactString } from '@periscope/core';
 import type { CounterLike, MetricsLike } from './metrics';
 
 /** Elasticsearch _bulk body (NDJSON): one `create` action and one ECS document per record. */
 export function toElasticsearchBulk(records: readonly LogRecord[], index: string): string {
-  if (typeof index !== 'string' || index === '') throw new LoggingConfigError('index', 'expected a non-empty Elasticsearch index or data stream name');
+  if (typeof index !== 'string' || index === '')
+    throw new LoggingConfigError('index', 'expected a non-empty Elasticsearch index or data stream name');
   const action = JSON.stringify({ create: { _index: index } });
   let body = '';
   for (const r of records) body += `${action}\n${JSON.stringify(toEcs(r))}\n`;
@@ -88,7 +89,8 @@ export interface ShippingStats {
 
 function int(option: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) throw new LoggingConfigError(option, `expected an integer >= ${min}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new LoggingConfigError(option, `expected an integer >= ${min}, got ${String(value)}`);
   return value;
 }
 
@@ -128,7 +130,11 @@ export class HttpLogTransport extends TransportStream {
   constructor(options: HttpTransportOptions = {}) {
     super({ level: options.level });
     const target = options.target ?? process.env.PERISCOPE_LOG_SHIP_TARGET;
-    if (target !== 'elasticsearch' && target !== 'loki') throw new LoggingConfigError(options.target !== undefined ? 'target' : 'PERISCOPE_LOG_SHIP_TARGET', `expected elasticsearch or loki, got "${String(target)}"`);
+    if (target !== 'elasticsearch' && target !== 'loki')
+      throw new LoggingConfigError(
+        options.target !== undefined ? 'target' : 'PERISCOPE_LOG_SHIP_TARGET',
+        `expected elasticsearch or loki, got "${String(target)}"`,
+      );
     this.target = target;
     const rawUrl = options.url ?? process.env.PERISCOPE_LOG_SHIP_URL;
     let url: URL;
@@ -136,7 +142,10 @@ export class HttpLogTransport extends TransportStream {
       url = new URL(String(rawUrl));
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
     } catch {
-      throw new LoggingConfigError(options.url !== undefined ? 'url' : 'PERISCOPE_LOG_SHIP_URL', `expected an http(s) URL, got "${rawUrl === undefined ? 'nothing' : redactString(String(rawUrl))}"`);
+      throw new LoggingConfigError(
+        options.url !== undefined ? 'url' : 'PERISCOPE_LOG_SHIP_URL',
+        `expected an http(s) URL, got "${rawUrl === undefined ? 'nothing' : redactString(String(rawUrl))}"`,
+      );
     }
     this.headers = { ...options.headers };
     // Credentials move from the URL into a header so the URL can appear in errors.
@@ -150,7 +159,8 @@ export class HttpLogTransport extends TransportStream {
     this.endpoint = url;
     this.safeEndpoint = redactString(url.toString()); // a token in the query string stays out of errors
     this.index = options.index ?? process.env.PERISCOPE_LOG_SHIP_INDEX ?? 'logs-periscope-default';
-    if (typeof this.index !== 'string' || this.index === '') throw new LoggingConfigError('index', 'expected a non-empty index name');
+    if (typeof this.index !== 'string' || this.index === '')
+      throw new LoggingConfigError('index', 'expected a non-empty index name');
     this.labels = { ...options.labels };
     this.batchSize = int('batchSize', options.batchSize, 500);
     this.maxBufferSize = int('maxBufferSize', options.maxBufferSize, 10_000);
@@ -161,9 +171,21 @@ export class HttpLogTransport extends TransportStream {
     this.closeTimeoutMs = int('closeTimeoutMs', options.closeTimeoutMs, 5000, 0);
     const flushIntervalMs = int('flushIntervalMs', options.flushIntervalMs, 1000);
     const m = options.metrics;
-    this.mShipped = m?.counter({ name: 'periscope_logging_shipped_total', help: 'Log records accepted by the receiver.', labelNames: ['target'] });
-    this.mDropped = m?.counter({ name: 'periscope_logging_ship_dropped_total', help: 'Log records given up by the shipper, by reason.', labelNames: ['target', 'reason'] });
-    this.mRetries = m?.counter({ name: 'periscope_logging_ship_retries_total', help: 'Shipping requests retried.', labelNames: ['target'] });
+    this.mShipped = m?.counter({
+      name: 'periscope_logging_shipped_total',
+      help: 'Log records accepted by the receiver.',
+      labelNames: ['target'],
+    });
+    this.mDropped = m?.counter({
+      name: 'periscope_logging_ship_dropped_total',
+      help: 'Log records given up by the shipper, by reason.',
+      labelNames: ['target', 'reason'],
+    });
+    this.mRetries = m?.counter({
+      name: 'periscope_logging_ship_retries_total',
+      help: 'Shipping requests retried.',
+      labelNames: ['target'],
+    });
     this.agent = new (url.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 });
     this.timer = setInterval(() => this.pump(), flushIntervalMs);
     this.timer.unref();
@@ -176,7 +198,10 @@ export class HttpLogTransport extends TransportStream {
 
   /** Queues one record (already redacted). Never blocks, never throws. */
   enqueue(record: LogRecord): void {
-    if (this.stopping) { this.drop(1, 'shutdown'); return; }
+    if (this.stopping) {
+      this.drop(1, 'shutdown');
+      return;
+    }
     this.buffer.push(record);
     if (this.buffer.length > this.maxBufferSize) {
       const over = this.buffer.length - this.maxBufferSize;
@@ -201,7 +226,10 @@ export class HttpLogTransport extends TransportStream {
 
   /** Sends everything buffered now (waiting out retries), resolving when the buffer is empty or given up. */
   flush(): Promise<void> {
-    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
     this.pump();
     if (!this.sending && !this.batch && this.buffer.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -217,7 +245,10 @@ export class HttpLogTransport extends TransportStream {
   private pump(): void {
     if (this.sending || this.retryTimer) return;
     if (!this.batch) {
-      if (this.buffer.length === 0) { this.settleIdle(); return; }
+      if (this.buffer.length === 0) {
+        this.settleIdle();
+        return;
+      }
       this.batch = this.buffer.splice(0, this.batchSize);
       this.attempt = 0;
     }
@@ -260,7 +291,10 @@ export class HttpLogTransport extends TransportStream {
   }
 
   private afterSend(backoff: boolean): void {
-    if (backoff && !this.stopping && this.buffer.length) { this.scheduleRetry(); return; }
+    if (backoff && !this.stopping && this.buffer.length) {
+      this.scheduleRetry();
+      return;
+    }
     if (this.buffer.length >= this.batchSize || (this.stopping && this.buffer.length)) this.pump();
     else if (!this.batch && this.buffer.length === 0) this.settleIdle();
     else if (this.idleWaiters.length) this.pump();
@@ -269,7 +303,10 @@ export class HttpLogTransport extends TransportStream {
   private scheduleRetry(): void {
     const exp = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.max(0, this.attempt - 1));
     const delay = Math.round(exp / 2 + Math.random() * (exp / 2));
-    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.pump(); }, delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.pump();
+    }, delay);
     this.retryTimer.unref();
   }
 
@@ -281,34 +318,64 @@ export class HttpLogTransport extends TransportStream {
 
   /** Resolves with the records to retry individually and the count rejected; rejects with a ShippingError. */
   private send(batch: LogRecord[]): Promise<{ retry: LogRecord[]; rejected: number }> {
-    const body = this.target === 'elasticsearch' ? toElasticsearchBulk(batch, this.index) : JSON.stringify(toLokiPush(batch, this.labels));
+    const body =
+      this.target === 'elasticsearch'
+        ? toElasticsearchBulk(batch, this.index)
+        : JSON.stringify(toLokiPush(batch, this.labels));
     const contentType = this.target === 'elasticsearch' ? 'application/x-ndjson' : 'application/json';
     this.counts.requests++;
     return new Promise((resolve, reject) => {
       const lib = this.endpoint.protocol === 'https:' ? https : http;
-      const req = lib.request(this.endpoint, {
-        method: 'POST', agent: this.agent, timeout: this.timeoutMs,
-        headers: { ...this.headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => { if (chunks.length < 1024) chunks.push(c); });
-        res.on('error', (err) => reject(new ShippingError(`response from ${this.safeEndpoint} failed: ${redactString(err.message)}`, true, undefined, { cause: err })));
-        res.on('end', () => {
-          this.request = null;
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            resolve(this.target === 'elasticsearch' ? bulkOutcome(batch, Buffer.concat(chunks).toString('utf8')) : { retry: [], rejected: 0 });
-            return;
-          }
-          const retryable = status >= 500 || status === 429 || status === 408;
-          reject(new ShippingError(`${this.target} at ${this.safeEndpoint} answered HTTP ${status}`, retryable, status));
-        });
-      });
+      const req = lib.request(
+        this.endpoint,
+        {
+          method: 'POST',
+          agent: this.agent,
+          timeout: this.timeoutMs,
+          headers: { ...this.headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            if (chunks.length < 1024) chunks.push(c);
+          });
+          res.on('error', (err) =>
+            reject(
+              new ShippingError(
+                `response from ${this.safeEndpoint} failed: ${redactString(err.message)}`,
+                true,
+                undefined,
+                { cause: err },
+              ),
+            ),
+          );
+          res.on('end', () => {
+            this.request = null;
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              resolve(
+                this.target === 'elasticsearch'
+                  ? bulkOutcome(batch, Buffer.concat(chunks).toString('utf8'))
+                  : { retry: [], rejected: 0 },
+              );
+              return;
+            }
+            const retryable = status >= 500 || status === 429 || status === 408;
+            reject(
+              new ShippingError(`${this.target} at ${this.safeEndpoint} answered HTTP ${status}`, retryable, status),
+            );
+          });
+        },
+      );
       this.request = req;
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       req.on('error', (err) => {
         this.request = null;
-        reject(new ShippingError(`cannot ship logs to ${this.safeEndpoint}: ${redactString(err.message)}`, true, undefined, { cause: err }));
+        reject(
+          new ShippingError(`cannot ship logs to ${this.safeEndpoint}: ${redactString(err.message)}`, true, undefined, {
+            cause: err,
+          }),
+        );
       });
       req.end(body);
     });
@@ -316,7 +383,10 @@ export class HttpLogTransport extends TransportStream {
 
   // winston calls this when the logger ends: send what is left before 'finish'.
   override _final(callback: (error?: Error | null) => void): void {
-    this.shutdown().then(() => callback(), () => callback());
+    this.shutdown().then(
+      () => callback(),
+      () => callback(),
+    );
   }
 
   override close(): void {
@@ -327,12 +397,18 @@ export class HttpLogTransport extends TransportStream {
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      const deadline = new Promise<void>((resolve) => { const t = setTimeout(resolve, this.closeTimeoutMs); t.unref(); });
+      const deadline = new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.closeTimeoutMs);
+        t.unref();
+      });
       // While closing, retries wait only briefly so shutdown stays within closeTimeoutMs.
       this.retryMaxMs = Math.min(this.retryMaxMs, Math.max(50, Math.floor(this.closeTimeoutMs / 4)));
       await Promise.race([this.flush(), deadline]);
       this.stopping = true;
-      if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+      if (this.retryTimer) {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+      }
       this.request?.destroy();
       const left = this.buffer.length + (this.batch?.length ?? 0);
       this.buffer = [];
@@ -348,7 +424,11 @@ export class HttpLogTransport extends TransportStream {
 // Elasticsearch answers 200 even when some items failed: 429 items are retried, others are rejected.
 function bulkOutcome(batch: LogRecord[], text: string): { retry: LogRecord[]; rejected: number } {
   let parsed: { errors?: boolean; items?: Record<string, { status?: number }>[] };
-  try { parsed = JSON.parse(text); } catch { return { retry: [], rejected: 0 }; }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { retry: [], rejected: 0 };
+  }
   const retry: LogRecord[] = [];
   let rejected = 0;
   if (!parsed.errors || !Array.isArray(parsed.items)) return { retry, rejected };

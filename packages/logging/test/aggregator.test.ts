@@ -1,8 +1,14 @@
 import winston from 'winston';
 import { createMetrics } from '@periscope/metrics';
 import {
-  createLogAggregator, createLogger, messageTemplate, LoggingConfigError,
-  type LogAlert, type LogRecord, type PeriscopeLogger, type LogAggregator,
+  createLogAggregator,
+  createLogger,
+  messageTemplate,
+  LoggingConfigError,
+  type LogAlert,
+  type LogRecord,
+  type PeriscopeLogger,
+  type LogAggregator,
 } from '@periscope/logging';
 import { capture, tick } from './helpers';
 
@@ -16,9 +22,20 @@ const loggers: PeriscopeLogger[] = [];
 const aggregators: LogAggregator[] = [];
 function setup(options: Parameters<typeof createLogAggregator>[0] = {}) {
   const alerts: LogAlert[] = [];
-  const aggregator = createLogAggregator({ onAlert: (a) => { alerts.push(a); }, ...options });
+  const aggregator = createLogAggregator({
+    onAlert: (a) => {
+      alerts.push(a);
+    },
+    ...options,
+  });
   aggregators.push(aggregator);
-  const logger = createLogger({ service: 'agent', format: 'json', level: 'debug', destination: capture().stream, aggregator });
+  const logger = createLogger({
+    service: 'agent',
+    format: 'json',
+    level: 'debug',
+    destination: capture().stream,
+    aggregator,
+  });
   loggers.push(logger);
   return { aggregator, logger, alerts };
 }
@@ -40,14 +57,24 @@ describe('ring buffer and queries', () => {
     expect(aggregator.query({ logger: 'planner' })).toHaveLength(1);
     expect(aggregator.query({ text: 'STEP', limit: 2 }).map((r) => r.message)).toEqual(['step 5', 'step 6']);
     expect(aggregator.query({ since: Date.now() + 60_000 })).toEqual([]);
-    expect(aggregator.summary()).toMatchObject({ capacity: 5, buffered: 5, total: 8, byLevel: { info: 6, warn: 1, error: 1 }, byLogger: { planner: 1 } });
+    expect(aggregator.summary()).toMatchObject({
+      capacity: 5,
+      buffered: 5,
+      total: 8,
+      byLevel: { info: 6, warn: 1, error: 1 },
+      byLogger: { planner: 1 },
+    });
   });
 
   it('filters by time range on record timestamps', () => {
     const agg = createLogAggregator();
     aggregators.push(agg);
     for (let i = 0; i < 5; i++) agg.ingest(rec({ message: `m${i}`, time: T0 + i * MIN }));
-    expect(agg.query({ since: T0 + MIN, until: new Date(T0 + 3 * MIN) }).map((r) => r.message)).toEqual(['m1', 'm2', 'm3']);
+    expect(agg.query({ since: T0 + MIN, until: new Date(T0 + 3 * MIN) }).map((r) => r.message)).toEqual([
+      'm1',
+      'm2',
+      'm3',
+    ]);
   });
 
   it('works as a transport of a plain winston logger', async () => {
@@ -57,7 +84,12 @@ describe('ring buffer and queries', () => {
     plain.error('upstream ECONNRESET', { logger: 'http' });
     await tick();
     plain.close();
-    expect(agg.query()[0]).toMatchObject({ level: 'error', message: 'upstream ECONNRESET', logger: 'http', patterns: ['connection_error'] });
+    expect(agg.query()[0]).toMatchObject({
+      level: 'error',
+      message: 'upstream ECONNRESET',
+      logger: 'http',
+      patterns: ['connection_error'],
+    });
   });
 });
 
@@ -68,14 +100,38 @@ describe('patterns and alerts', () => {
     logger.error('worker panicked: index out of range');
     logger.warn('authentication failed for user 17');
     logger.error('embedding job died', Object.assign(new Error('CUDA error: out of memory'), { code: 'ERR_GPU' }));
-    logger.error('db query failed', new Error('query aborted', { cause: Object.assign(new Error('connect to 10.0.0.5:5432 failed'), { code: 'ECONNREFUSED' }) }));
+    logger.error(
+      'db query failed',
+      new Error('query aborted', {
+        cause: Object.assign(new Error('connect to 10.0.0.5:5432 failed'), { code: 'ECONNREFUSED' }),
+      }),
+    );
     logger.perfLogger().start('vector_search').end();
     logger.info('slow tool call', { duration_ms: 120 });
     await tick();
-    expect(alerts.map((a) => a.pattern)).toEqual(['fatal', 'auth_failure', 'out_of_memory', 'connection_error', 'slow_operation']);
+    expect(alerts.map((a) => a.pattern)).toEqual([
+      'fatal',
+      'auth_failure',
+      'out_of_memory',
+      'connection_error',
+      'slow_operation',
+    ]);
     // the second fatal-looking record ("panicked") is folded into the first by the cooldown
-    expect(aggregator.summary().byPattern).toEqual({ fatal: 2, auth_failure: 1, out_of_memory: 1, connection_error: 1, slow_operation: 1 });
-    expect(alerts[0]).toMatchObject({ id: 'log:fatal', severity: 'critical', level: 'fatal', message: 'cannot start', service: 'agent', count: 1 });
+    expect(aggregator.summary().byPattern).toEqual({
+      fatal: 2,
+      auth_failure: 1,
+      out_of_memory: 1,
+      connection_error: 1,
+      slow_operation: 1,
+    });
+    expect(alerts[0]).toMatchObject({
+      id: 'log:fatal',
+      severity: 'critical',
+      level: 'fatal',
+      message: 'cannot start',
+      service: 'agent',
+      count: 1,
+    });
     expect(alerts[3]).toMatchObject({ severity: 'warning', message: expect.stringContaining('db query failed') });
     expect(alerts[4]).toMatchObject({ message: 'slow tool call' });
     expect(aggregator.query({ pattern: 'out_of_memory' })).toHaveLength(1);
@@ -95,7 +151,12 @@ describe('patterns and alerts', () => {
     const { logger, alerts } = setup({
       builtinPatterns: false,
       patterns: [
-        { name: 'rate_limited', regex: /rate limit(ed)? .*model/i, severity: 'info', description: 'LLM provider rate limit' },
+        {
+          name: 'rate_limited',
+          regex: /rate limit(ed)? .*model/i,
+          severity: 'info',
+          description: 'LLM provider rate limit',
+        },
         { name: 'tool_error', regex: 'tool .* failed', severity: 'critical', levels: ['error'] },
       ],
     });
@@ -111,13 +172,23 @@ describe('patterns and alerts', () => {
 
   it('deduplicates within the cooldown and reports the folded count on the next alert', () => {
     const alerts: LogAlert[] = [];
-    const agg = createLogAggregator({ cooldownMs: 30_000, onAlert: (a) => { alerts.push(a); } });
+    const agg = createLogAggregator({
+      cooldownMs: 30_000,
+      onAlert: (a) => {
+        alerts.push(a);
+      },
+    });
     aggregators.push(agg);
     for (let i = 0; i < 4; i++) agg.ingest(rec({ level: 'error', message: 'ECONNREFUSED', time: T0 + i * 1000 }));
     expect(alerts).toHaveLength(1);
     agg.ingest(rec({ level: 'error', message: 'ECONNRESET', time: T0 + 31_000 }));
     expect(alerts).toHaveLength(2);
-    expect(alerts[1]).toMatchObject({ pattern: 'connection_error', count: 4, firstSeen: T0 + 1000, lastSeen: T0 + 31_000 });
+    expect(alerts[1]).toMatchObject({
+      pattern: 'connection_error',
+      count: 4,
+      firstSeen: T0 + 1000,
+      lastSeen: T0 + 31_000,
+    });
     expect(agg.summary().alerts).toMatchObject({ raised: 2, suppressed: 3, failed: 0 });
   });
 
@@ -125,8 +196,15 @@ describe('patterns and alerts', () => {
     let calls = 0;
     const metrics = createMetrics();
     const agg = createLogAggregator({
-      cooldownMs: 0, metrics,
-      onAlert: { onAlert: () => { calls++; if (calls === 1) throw new Error('sink down'); return Promise.reject(new Error('still down')); } },
+      cooldownMs: 0,
+      metrics,
+      onAlert: {
+        onAlert: () => {
+          calls++;
+          if (calls === 1) throw new Error('sink down');
+          return Promise.reject(new Error('still down'));
+        },
+      },
     });
     aggregators.push(agg);
     agg.ingest(rec({ level: 'fatal', message: 'a' }));
@@ -143,9 +221,12 @@ describe('patterns and alerts', () => {
 
 describe('analytics', () => {
   it('normalizes numbers and ids into message templates and ranks them', () => {
-    expect(messageTemplate('user 17 timed out after 3000 ms (req 8f14e45fceea167a)')).toBe('user <num> timed out after <num> ms (req <hex>)');
-    expect(messageTemplate('task 3fa85f64-5717-4562-b3fc-2c963f66afa6 from 10.1.2.3:8080 by ada@example.com'))
-      .toBe('task <uuid> from <ip> by <email>');
+    expect(messageTemplate('user 17 timed out after 3000 ms (req 8f14e45fceea167a)')).toBe(
+      'user <num> timed out after <num> ms (req <hex>)',
+    );
+    expect(messageTemplate('task 3fa85f64-5717-4562-b3fc-2c963f66afa6 from 10.1.2.3:8080 by ada@example.com')).toBe(
+      'task <uuid> from <ip> by <email>',
+    );
     expect(messageTemplate('order ord_9f8k2 shipped')).toBe('order <id> shipped');
     const agg = createLogAggregator();
     aggregators.push(agg);
@@ -153,7 +234,12 @@ describe('analytics', () => {
     for (let i = 0; i < 2; i++) agg.ingest(rec({ level: 'warn', message: `retry ${i + 1} of 3` }));
     agg.ingest(rec({ message: 'started' }));
     expect(agg.topMessages(2)).toEqual([
-      expect.objectContaining({ template: 'cache miss for key user:<num>', count: 5, level: 'info', example: 'cache miss for key user:0' }),
+      expect.objectContaining({
+        template: 'cache miss for key user:<num>',
+        count: 5,
+        level: 'info',
+        example: 'cache miss for key user:0',
+      }),
       expect.objectContaining({ template: 'retry <num> of <num>', count: 2, level: 'warn' }),
     ]);
   });
@@ -187,13 +273,26 @@ describe('analytics', () => {
   it('flags an error-rate anomaly against the robust baseline, and alerts once', () => {
     const alerts: LogAlert[] = [];
     let now = T0 + 10 * MIN;
-    const agg = createLogAggregator({ now: () => now, builtinPatterns: false, onAlert: (a) => { alerts.push(a); } });
+    const agg = createLogAggregator({
+      now: () => now,
+      builtinPatterns: false,
+      onAlert: (a) => {
+        alerts.push(a);
+      },
+    });
     aggregators.push(agg);
     // ten minutes of 1-3 errors per minute
     const baseline = [1, 2, 3, 2, 1, 2, 3, 2, 2, 1];
-    baseline.forEach((n, m) => { for (let i = 0; i < n; i++) agg.ingest(rec({ level: 'error', message: 'x', time: T0 + m * MIN + i })); });
+    baseline.forEach((n, m) => {
+      for (let i = 0; i < n; i++) agg.ingest(rec({ level: 'error', message: 'x', time: T0 + m * MIN + i }));
+    });
     for (let i = 0; i < 3; i++) agg.ingest(rec({ level: 'error', message: 'x', time: T0 + 10 * MIN + i }));
-    expect(agg.anomaly()).toMatchObject({ anomalous: false, currentErrorsPerMinute: 3, baselineMedian: 2, baselineMinutes: 10 });
+    expect(agg.anomaly()).toMatchObject({
+      anomalous: false,
+      currentErrorsPerMinute: 3,
+      baselineMedian: 2,
+      baselineMinutes: 10,
+    });
     expect(alerts).toEqual([]);
     for (let i = 0; i < 20; i++) agg.ingest(rec({ level: 'error', message: 'x', time: T0 + 10 * MIN + 100 + i }));
     const state = agg.anomaly();
@@ -225,7 +324,9 @@ describe('configuration', () => {
     expect(() => createLogAggregator({ capacity: 0 })).toThrow(/"capacity"/);
     expect(() => createLogAggregator({ windowMs: 1000 })).toThrow(/"windowMs"/);
     expect(() => createLogAggregator({ patterns: [{ name: 'x', regex: '(' }] })).toThrow(/"patterns".*invalid regex/);
-    expect(() => createLogAggregator({ patterns: [{ name: 'x', regex: /a/, severity: 'huge' as never }] })).toThrow(/critical, warning or info/);
+    expect(() => createLogAggregator({ patterns: [{ name: 'x', regex: /a/, severity: 'huge' as never }] })).toThrow(
+      /critical, warning or info/,
+    );
     expect(() => createLogAggregator({ onAlert: 42 as never })).toThrow(/"onAlert"/);
   });
 });

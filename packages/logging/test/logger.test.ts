@@ -4,7 +4,15 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createMetrics } from '@periscope/metrics';
-import { createLogger, LoggingConfigError, LOG_RECORD, REDACTED, toOtelJson, type PeriscopeLogger, type LogRecord } from '@periscope/logging';
+import {
+  createLogger,
+  LoggingConfigError,
+  LOG_RECORD,
+  REDACTED,
+  toOtelJson,
+  type PeriscopeLogger,
+  type LogRecord,
+} from '@periscope/logging';
 import { capture, tick } from './helpers';
 
 const loggers: PeriscopeLogger[] = [];
@@ -24,8 +32,21 @@ describe('layouts', () => {
     logger.info('order placed', { order_id: 42, items: ['a'] });
     await tick();
     const [rec] = out.json();
-    expect(Object.keys(rec)).toEqual(['timestamp', 'severity_text', 'severity_number', 'body', 'service.name', 'attributes']);
-    expect(rec).toMatchObject({ severity_text: 'INFO', severity_number: 9, body: 'order placed', 'service.name': 'checkout', attributes: { order_id: 42, items: ['a'] } });
+    expect(Object.keys(rec)).toEqual([
+      'timestamp',
+      'severity_text',
+      'severity_number',
+      'body',
+      'service.name',
+      'attributes',
+    ]);
+    expect(rec).toMatchObject({
+      severity_text: 'INFO',
+      severity_number: 9,
+      body: 'order placed',
+      'service.name': 'checkout',
+      attributes: { order_id: 42, items: ['a'] },
+    });
     expect(new Date(rec.timestamp).toISOString()).toBe(rec.timestamp);
   });
 
@@ -40,8 +61,18 @@ describe('layouts', () => {
     const logger = createLogger({ service: 'svc "quoted"', format: 'json', transports: [new Collect()] });
     loggers.push(logger);
     logger.info('line\nbreak "quotes" \\ tab\t é 😀 \ud800 lone', {
-      nan: NaN, inf: -Infinity, neg0: -0, big: 1e21, undef: undefined, nil: null, bool: false, fn: () => 1,
-      long: 'y'.repeat(300), nested: { 'k"ey': ['a', { b: 'c\u0001' }] }, date: new Date(0), 'ключ': 'значение',
+      nan: NaN,
+      inf: -Infinity,
+      neg0: -0,
+      big: 1e21,
+      undef: undefined,
+      nil: null,
+      bool: false,
+      fn: () => 1,
+      long: 'y'.repeat(300),
+      nested: { 'k"ey': ['a', { b: 'c\u0001' }] },
+      date: new Date(0),
+      ключ: 'значение',
     });
     logger.warn('with error', new Error('bad "thing"'));
     logger.info('');
@@ -55,21 +86,39 @@ describe('layouts', () => {
 
   it('maps every level to its OpenTelemetry severity', async () => {
     const { logger, out } = make({ level: 'silly' });
-    logger.fatal('f'); logger.error('e'); logger.warn('w'); logger.info('i'); logger.debug('d'); logger.silly('s');
+    logger.fatal('f');
+    logger.error('e');
+    logger.warn('w');
+    logger.info('i');
+    logger.debug('d');
+    logger.silly('s');
     await tick();
     expect(out.json().map((r) => [r.severity_text, r.severity_number])).toEqual([
-      ['FATAL', 21], ['ERROR', 17], ['WARN', 13], ['INFO', 9], ['DEBUG', 5], ['TRACE', 1],
+      ['FATAL', 21],
+      ['ERROR', 17],
+      ['WARN', 13],
+      ['INFO', 9],
+      ['DEBUG', 5],
+      ['TRACE', 1],
     ]);
   });
 
   it('ecs uses Elastic Common Schema names, errors as error.*', async () => {
     const { logger, out } = make({ format: 'ecs' });
-    logger.child({ logger: 'payments' }).error('charge failed', Object.assign(new RangeError('amount too large'), { code: 'E_LIMIT', limit: 5 }));
+    logger
+      .child({ logger: 'payments' })
+      .error('charge failed', Object.assign(new RangeError('amount too large'), { code: 'E_LIMIT', limit: 5 }));
     await tick();
     const [rec] = out.json();
     expect(rec).toMatchObject({
-      'log.level': 'error', message: 'charge failed amount too large', 'service.name': 'checkout', 'log.logger': 'payments',
-      'error.type': 'RangeError', 'error.message': 'amount too large', 'error.code': 'E_LIMIT', 'error.details': { limit: 5 },
+      'log.level': 'error',
+      message: 'charge failed amount too large',
+      'service.name': 'checkout',
+      'log.logger': 'payments',
+      'error.type': 'RangeError',
+      'error.message': 'amount too large',
+      'error.code': 'E_LIMIT',
+      'error.details': { limit: 5 },
       'ecs.version': expect.stringMatching(/^8\./),
     });
     expect(rec['@timestamp']).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -85,7 +134,9 @@ describe('layouts', () => {
     expect(out.lines).toHaveLength(1);
     expect(out.lines[0]).toContain('\x1b[33mWARN');
     expect(out.lines[0]).toContain('disk almost full');
-    expect(plain.out.lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[checkout\/planner\] step done gen_ai\.agent\.name=planner step=2$/);
+    expect(plain.out.lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[checkout\/planner\] step done gen_ai\.agent\.name=planner step=2$/,
+    );
   });
 });
 
@@ -137,8 +188,10 @@ describe('trace correlation', () => {
     const tracer = trace.getTracer('test');
     const spanIds: (string | undefined)[] = [];
     const both = (msg: string, level: 'info' | 'warn' | 'debug', spanId?: string) => {
-      a[level](msg, { n: 1 }); spanIds.push(spanId);
-      b[level](msg, { n: 2 }); spanIds.push(spanId);
+      a[level](msg, { n: 1 });
+      spanIds.push(spanId);
+      b[level](msg, { n: 2 });
+      spanIds.push(spanId);
     };
     both('no span', 'info');
     // Sibling spans of one trace: only the span id tells their lines apart.
@@ -176,7 +229,11 @@ describe('errors', () => {
     expect(attributes['exception.type']).toBe('TypeError');
     expect(attributes['exception.message']).toBe('pool exhausted');
     expect(attributes['exception.stacktrace']).toMatch(/^TypeError: pool exhausted\n\s+at /);
-    expect(attributes['exception.details'].cause).toMatchObject({ type: 'Error', message: 'ECONNREFUSED 10.0.0.5:5432', code: 'ECONNREFUSED' });
+    expect(attributes['exception.details'].cause).toMatchObject({
+      type: 'Error',
+      message: 'ECONNREFUSED 10.0.0.5:5432',
+      code: 'ECONNREFUSED',
+    });
     // winston's copies of stack/cause do not leak into attributes twice
     expect(attributes.stack).toBeUndefined();
     expect(attributes.cause).toBeUndefined();
@@ -191,12 +248,31 @@ describe('errors', () => {
     await tick();
     const [a, b, c] = out.json();
     expect(a.body).toBe('too big');
-    expect(a.attributes).toMatchObject({ region: 'eu', logger: 'planner', step: 3, 'exception.type': 'RangeError', 'exception.details': { code: 'E_RANGE', limit: 10 } });
+    expect(a.attributes).toMatchObject({
+      region: 'eu',
+      logger: 'planner',
+      step: 3,
+      'exception.type': 'RangeError',
+      'exception.details': { code: 'E_RANGE', limit: 10 },
+    });
     expect(a.attributes.code).toBeUndefined();
     expect(a.attributes['exception.details']).toEqual({ code: 'E_RANGE', limit: 10 });
-    expect(b.attributes).toMatchObject({ region: 'eu', 'exception.type': 'RangeError', 'exception.details': { code: 'E_RANGE', limit: 10 } });
-    expect(Object.keys(b.attributes).sort()).toEqual(['exception.details', 'exception.message', 'exception.stacktrace', 'exception.type', 'region']);
-    expect(c).toMatchObject({ body: 'while planning too big', attributes: { region: 'eu', step: 4, 'exception.type': 'RangeError' } });
+    expect(b.attributes).toMatchObject({
+      region: 'eu',
+      'exception.type': 'RangeError',
+      'exception.details': { code: 'E_RANGE', limit: 10 },
+    });
+    expect(Object.keys(b.attributes).sort()).toEqual([
+      'exception.details',
+      'exception.message',
+      'exception.stacktrace',
+      'exception.type',
+      'region',
+    ]);
+    expect(c).toMatchObject({
+      body: 'while planning too big',
+      attributes: { region: 'eu', step: 4, 'exception.type': 'RangeError' },
+    });
     expect(c.attributes.limit).toBeUndefined();
   });
 
@@ -207,7 +283,11 @@ describe('errors', () => {
     await tick();
     const [a, b] = out.json();
     expect(a.body).toBe('bad json');
-    expect(a.attributes).toEqual({ 'exception.type': 'SyntaxError', 'exception.message': 'bad json', 'exception.details': { cause: { type: 'Error', message: 'inner' } } });
+    expect(a.attributes).toEqual({
+      'exception.type': 'SyntaxError',
+      'exception.message': 'bad json',
+      'exception.details': { cause: { type: 'Error', message: 'inner' } },
+    });
     expect(b.attributes).toEqual({ attempt: 2, 'exception.type': 'Error', 'exception.message': 'timeout' });
   });
 });
@@ -216,11 +296,15 @@ describe('redaction in the logger', () => {
   it('redacts the message, metadata at any depth, bound fields and error messages', async () => {
     const { logger, out } = make();
     const child = logger.child({ db: 'postgres://app:pa55@db:5432/app', api_key: 'k' });
-    child.error('login with Bearer abcdefgh12345678 failed', Object.assign(new Error('token=xyz987 rejected'), { headers: { cookie: 's=1' } }));
+    child.error(
+      'login with Bearer abcdefgh12345678 failed',
+      Object.assign(new Error('token=xyz987 rejected'), { headers: { cookie: 's=1' } }),
+    );
     child.info('req', { req: { headers: { Authorization: 'Basic dXNlcjpwYXNzd29yZA==' }, body: [{ password: 'p' }] } });
     await tick();
     const text = out.lines.join('\n');
-    for (const secret of ['pa55', 'abcdefgh12345678', 'xyz987', 'dXNlcjpwYXNzd29yZA', '"p"', 's=1']) expect(text).not.toContain(secret);
+    for (const secret of ['pa55', 'abcdefgh12345678', 'xyz987', 'dXNlcjpwYXNzd29yZA', '"p"', 's=1'])
+      expect(text).not.toContain(secret);
     const [a, b] = out.json();
     expect(a.attributes.db).toBe(`postgres://app:${REDACTED}@db:5432/app`);
     expect(a.attributes.api_key).toBe(REDACTED);
@@ -231,7 +315,10 @@ describe('redaction in the logger', () => {
   it("gives users' own winston transports the redacted info, and leaves the caller's object untouched", async () => {
     const seen: Record<string, unknown>[] = [];
     class Collect extends Transport {
-      override log(info: Record<string, unknown>, next: () => void): void { seen.push(info); next(); }
+      override log(info: Record<string, unknown>, next: () => void): void {
+        seen.push(info);
+        next();
+      }
     }
     const logger = createLogger({ service: 's', format: 'json', transports: [new Collect()] });
     loggers.push(logger);
@@ -253,7 +340,10 @@ describe('redaction in the logger', () => {
     off.logger.info('y', cyclic);
     await tick();
     expect(custom.out.json()[0].attributes).toEqual({ ssn: REDACTED, password: REDACTED });
-    expect(off.out.json()[0].attributes).toEqual({ password: 'visible', self: { password: 'visible', self: '[Circular]' } });
+    expect(off.out.json()[0].attributes).toEqual({
+      password: 'visible',
+      self: { password: 'visible', self: '[Circular]' },
+    });
   });
 });
 
@@ -289,17 +379,42 @@ describe('winston compatibility', () => {
   it('never throws at the call site because of the values logged', async () => {
     const metrics = createMetrics();
     const { logger, out } = make({ metrics });
-    const hostile = new Proxy({}, { ownKeys() { throw new Error('no keys for you'); } });
-    const weird = { get boom() { throw new Error('getter'); } };
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('no keys for you');
+        },
+      },
+    );
+    const weird = {
+      get boom() {
+        throw new Error('getter');
+      },
+    };
     expect(() => logger.info('hostile', { hostile, weird, big: 10n, sym: Symbol('s') })).not.toThrow();
     expect(() => logger.info({ message: { nested: 'object message', password: 'p' } } as never)).not.toThrow();
-    const entry = { level: 'warn', message: 'x', get bad(): string { throw new Error('token=abc123 getter'); } };
+    const entry = {
+      level: 'warn',
+      message: 'x',
+      get bad(): string {
+        throw new Error('token=abc123 getter');
+      },
+    };
     expect(() => logger.log(entry)).not.toThrow();
     await tick();
     const [a, b, c] = out.json();
-    expect(c).toMatchObject({ severity_text: 'WARN', body: `[unformattable log record: Error: token=${REDACTED} getter]` });
+    expect(c).toMatchObject({
+      severity_text: 'WARN',
+      body: `[unformattable log record: Error: token=${REDACTED} getter]`,
+    });
     expect((await metrics.expose()).body).toMatch(/periscope_logging_format_errors_total 1/);
-    expect(a.attributes).toEqual({ hostile: '[Unreadable]', weird: { boom: '[Unreadable]' }, big: '10', sym: 'Symbol(s)' });
+    expect(a.attributes).toEqual({
+      hostile: '[Unreadable]',
+      weird: { boom: '[Unreadable]' },
+      big: '10',
+      sym: 'Symbol(s)',
+    });
     expect(b.body).toBe(`{"nested":"object message","password":"${REDACTED}"}`);
   });
 
@@ -311,13 +426,20 @@ describe('winston compatibility', () => {
     const timer = perf.start('fast_op');
     expect(timer.end({ rows: 3 })).toBeGreaterThanOrEqual(0);
     await perf.time('slow_op', () => new Promise((r) => setTimeout(r, 25)));
-    expect(() => perf.time('failing_op', () => { throw new Error('x'); })).toThrow('x');
+    expect(() =>
+      perf.time('failing_op', () => {
+        throw new Error('x');
+      }),
+    ).toThrow('x');
     await tick();
     const [a, fast, slow, failing] = out.json();
     expect(a.attributes).toEqual({ run: 7, logger: 'researcher', 'gen_ai.agent.name': 'researcher' });
     expect(fast).toMatchObject({ severity_text: 'INFO', attributes: { operation: 'fast_op', rows: 3, logger: 'db' } });
     expect(typeof fast.attributes.duration_ms).toBe('number');
-    expect(slow).toMatchObject({ severity_text: 'WARN', attributes: { operation: 'slow_op', slow: true, outcome: 'ok' } });
+    expect(slow).toMatchObject({
+      severity_text: 'WARN',
+      attributes: { operation: 'slow_op', slow: true, outcome: 'ok' },
+    });
     expect(slow.attributes.duration_ms).toBeGreaterThanOrEqual(20);
     expect(failing.attributes).toMatchObject({ operation: 'failing_op', outcome: 'error', error_type: 'Error' });
   });
@@ -358,8 +480,16 @@ describe('sampling and metrics', () => {
 describe('configuration', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const k of ['OTEL_SERVICE_NAME', 'PERISCOPE_LOG_LEVEL', 'PERISCOPE_LOG_FORMAT', 'PERISCOPE_LOG_REDACT', 'PERISCOPE_LOG_REDACT_KEYS', 'PERISCOPE_LOG_ERROR_STACK']) {
-      if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    for (const k of [
+      'OTEL_SERVICE_NAME',
+      'PERISCOPE_LOG_LEVEL',
+      'PERISCOPE_LOG_FORMAT',
+      'PERISCOPE_LOG_REDACT',
+      'PERISCOPE_LOG_REDACT_KEYS',
+      'PERISCOPE_LOG_ERROR_STACK',
+    ]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
     }
   });
 
@@ -369,7 +499,11 @@ describe('configuration', () => {
     const { logger, out } = make();
     logger.error('x', { password: 'visible-on-purpose', err: new Error('e') });
     await tick();
-    expect(out.json()[0].attributes).toEqual({ password: 'visible-on-purpose', 'exception.type': 'Error', 'exception.message': 'e' });
+    expect(out.json()[0].attributes).toEqual({
+      password: 'visible-on-purpose',
+      'exception.type': 'Error',
+      'exception.message': 'e',
+    });
     process.env.PERISCOPE_LOG_REDACT = 'maybe';
     expect(() => createLogger({})).toThrow(/"PERISCOPE_LOG_REDACT".*true or false/);
   });
@@ -385,7 +519,9 @@ describe('configuration', () => {
     logger.info('dropped by level');
     logger.warn('kept', { tenant_pin: '1234' });
     await tick();
-    expect(out.json()).toEqual([expect.objectContaining({ 'service.name': 'from-env', 'log.level': 'warn', tenant_pin: REDACTED })]);
+    expect(out.json()).toEqual([
+      expect.objectContaining({ 'service.name': 'from-env', 'log.level': 'warn', tenant_pin: REDACTED }),
+    ]);
   });
 
   it('defaults to pretty on a terminal and to json otherwise', async () => {
@@ -428,6 +564,8 @@ describe('configuration', () => {
     logger.child({ late: true }).warn('too late');
     await tick();
     expect(out.lines).toHaveLength(1);
-    expect((await metrics.expose()).body).toMatch(/periscope_logging_dropped_total\{level="warn",reason="after_shutdown"\} 1/);
+    expect((await metrics.expose()).body).toMatch(
+      /periscope_logging_dropped_total\{level="warn",reason="after_shutdown"\} 1/,
+    );
   });
 });

@@ -3,8 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { TcpFaultProxy } from '@periscope-tools/testing';
 import { createMetrics } from '@periscope/metrics';
 import {
-  createHttpTransport, createLogger, toElasticsearchBulk, toLokiPush, LoggingConfigError, REDACTED,
-  type HttpLogTransport, type LogRecord, type PeriscopeLogger,
+  createHttpTransport,
+  createLogger,
+  toElasticsearchBulk,
+  toLokiPush,
+  LoggingConfigError,
+  REDACTED,
+  type HttpLogTransport,
+  type LogRecord,
+  type PeriscopeLogger,
 } from '@periscope/logging';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -12,7 +19,11 @@ function rec(i: number, partial: Partial<LogRecord> = {}): LogRecord {
   return { time: T0 + i, level: 'info', service: 'agent', message: `m${i}`, attributes: { i }, ...partial };
 }
 
-interface Received { url: string; headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 /** A local receiver whose answers the test scripts: a status, or a function of the request. */
 async function receiver() {
   const received: Received[] = [];
@@ -20,11 +31,14 @@ async function receiver() {
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (c: string) => { body += c; });
+    req.on('data', (c: string) => {
+      body += c;
+    });
     req.on('end', () => {
       const r = { url: req.url ?? '', headers: req.headers, body };
       const step = script.shift() ?? 200;
-      const [status, text] = typeof step === 'function' ? step(r) : [step, step === 200 ? '{"errors":false,"items":[]}' : 'unavailable'];
+      const [status, text] =
+        typeof step === 'function' ? step(r) : [step, step === 200 ? '{"errors":false,"items":[]}' : 'unavailable'];
       if (status < 300) received.push(r);
       res.writeHead(status, { 'content-type': 'application/json' }).end(text);
     });
@@ -32,14 +46,30 @@ async function receiver() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    received, script, port, url: `http://127.0.0.1:${port}`,
-    docs: () => received.flatMap((r) => r.body.trim().split('\n').filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l))),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    received,
+    script,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    docs: () =>
+      received.flatMap((r) =>
+        r.body
+          .trim()
+          .split('\n')
+          .filter((_, i) => i % 2 === 1)
+          .map((l) => JSON.parse(l)),
+      ),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
 function track<T extends HttpLogTransport | PeriscopeLogger>(x: T): T {
   cleanup.push(() => x.shutdown());
   return x;
@@ -54,12 +84,25 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 
 describe('payload builders', () => {
   it('toElasticsearchBulk writes NDJSON: a create action and an ECS document per record', () => {
-    const body = toElasticsearchBulk([rec(1, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }), rec(2, { level: 'error', error: { type: 'Error', message: 'x' } })], 'logs-agent-default');
+    const body = toElasticsearchBulk(
+      [
+        rec(1, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }),
+        rec(2, { level: 'error', error: { type: 'Error', message: 'x' } }),
+      ],
+      'logs-agent-default',
+    );
     const lines = body.split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe('');
     expect(JSON.parse(lines[0])).toEqual({ create: { _index: 'logs-agent-default' } });
-    expect(JSON.parse(lines[1])).toMatchObject({ '@timestamp': new Date(T0 + 1).toISOString(), 'log.level': 'info', message: 'm1', 'trace.id': 'a'.repeat(32), 'service.name': 'agent', i: 1 });
+    expect(JSON.parse(lines[1])).toMatchObject({
+      '@timestamp': new Date(T0 + 1).toISOString(),
+      'log.level': 'info',
+      message: 'm1',
+      'trace.id': 'a'.repeat(32),
+      'service.name': 'agent',
+      i: 1,
+    });
     expect(JSON.parse(lines[3])).toMatchObject({ 'log.level': 'error', 'error.type': 'Error', 'error.message': 'x' });
     expect(() => toElasticsearchBulk([], '')).toThrow(LoggingConfigError);
   });
@@ -77,7 +120,15 @@ describe('HTTP transport', () => {
   it('ships batches by size and by time to Elasticsearch _bulk, with credentials moved to a header', async () => {
     const rx = await receiver();
     cleanup.push(rx.close);
-    const t = track(createHttpTransport({ target: 'elasticsearch', url: `http://elastic:s3cret@127.0.0.1:${rx.port}`, index: 'logs-test', batchSize: 3, flushIntervalMs: 50 }));
+    const t = track(
+      createHttpTransport({
+        target: 'elasticsearch',
+        url: `http://elastic:s3cret@127.0.0.1:${rx.port}`,
+        index: 'logs-test',
+        batchSize: 3,
+        flushIntervalMs: 50,
+      }),
+    );
     for (let i = 0; i < 7; i++) t.enqueue(rec(i));
     await until(() => t.stats().sent === 7);
     expect(rx.received.map((r) => r.body.split('\n').length - 1)).toEqual([6, 6, 2]);
@@ -93,7 +144,16 @@ describe('HTTP transport', () => {
     cleanup.push(rx.close);
     rx.script.push(503, 503, 500);
     const metrics = createMetrics();
-    const t = track(createHttpTransport({ target: 'elasticsearch', url: rx.url, batchSize: 5, flushIntervalMs: 20, retryBaseMs: 10, metrics }));
+    const t = track(
+      createHttpTransport({
+        target: 'elasticsearch',
+        url: rx.url,
+        batchSize: 5,
+        flushIntervalMs: 20,
+        retryBaseMs: 10,
+        metrics,
+      }),
+    );
     for (let i = 0; i < 5; i++) t.enqueue(rec(i));
     await until(() => t.stats().sent === 5);
     expect(t.stats()).toMatchObject({ requests: 4, retries: 3, dropped: { total: 0 }, lastError: undefined });
@@ -109,12 +169,26 @@ describe('HTTP transport', () => {
     const proxy = await TcpFaultProxy.start({ target: { host: '127.0.0.1', port: rx.port } });
     cleanup.push(() => proxy.close());
     proxy.refuse();
-    const t = createHttpTransport({ target: 'loki', url: proxy.urlFor(rx.url), batchSize: 5, maxBufferSize: 10, flushIntervalMs: 20, retryBaseMs: 20, retryMaxMs: 40, maxRetries: 2, timeoutMs: 200 });
+    const t = createHttpTransport({
+      target: 'loki',
+      url: proxy.urlFor(rx.url),
+      batchSize: 5,
+      maxBufferSize: 10,
+      flushIntervalMs: 20,
+      retryBaseMs: 20,
+      retryMaxMs: 40,
+      maxRetries: 2,
+      timeoutMs: 200,
+    });
     const logger = track(createLogger({ service: 'agent', format: 'json', transports: [t] }));
     const started = Date.now();
     for (let i = 0; i < 40; i++) logger.info(`event ${i}`, { api_key: 'k' });
     expect(Date.now() - started).toBeLessThan(200);
-    await until(() => t.stats().dropped.byReason.retries_exhausted !== undefined && t.stats().dropped.byReason.buffer_full !== undefined);
+    await until(
+      () =>
+        t.stats().dropped.byReason.retries_exhausted !== undefined &&
+        t.stats().dropped.byReason.buffer_full !== undefined,
+    );
     expect(t.stats().buffered).toBeLessThanOrEqual(10);
     expect(t.stats().lastError).toMatch(/cannot ship logs to http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/push/);
 
@@ -124,7 +198,11 @@ describe('HTTP transport', () => {
     const s = t.stats();
     // every record is either delivered or counted as dropped: loss is bounded and visible
     expect(s.sent + s.dropped.total).toBe(43);
-    const lines = rx.received.flatMap((r) => (JSON.parse(r.body) as ReturnType<typeof toLokiPush>).streams.flatMap((st) => st.values.map((v) => JSON.parse(v[1]))));
+    const lines = rx.received.flatMap((r) =>
+      (JSON.parse(r.body) as ReturnType<typeof toLokiPush>).streams.flatMap((st) =>
+        st.values.map((v) => JSON.parse(v[1])),
+      ),
+    );
     expect(lines.map((l) => l.body)).toContain('event 42');
     expect(lines[0].attributes.api_key).toBe(REDACTED);
     expect(rx.received[0].url).toBe('/loki/api/v1/push');
@@ -133,8 +211,16 @@ describe('HTTP transport', () => {
   it('drops batches the receiver rejects (4xx) and retries only the items Elasticsearch throttled', async () => {
     const rx = await receiver();
     cleanup.push(rx.close);
-    rx.script.push(400, () => [200, JSON.stringify({ errors: true, items: [{ create: { status: 201 } }, { create: { status: 429 } }, { create: { status: 400 } }] })]);
-    const t = track(createHttpTransport({ target: 'elasticsearch', url: rx.url, batchSize: 3, flushIntervalMs: 20, retryBaseMs: 10 }));
+    rx.script.push(400, () => [
+      200,
+      JSON.stringify({
+        errors: true,
+        items: [{ create: { status: 201 } }, { create: { status: 429 } }, { create: { status: 400 } }],
+      }),
+    ]);
+    const t = track(
+      createHttpTransport({ target: 'elasticsearch', url: rx.url, batchSize: 3, flushIntervalMs: 20, retryBaseMs: 10 }),
+    );
     for (let i = 0; i < 6; i++) t.enqueue(rec(i));
     await until(() => t.stats().buffered === 0 && t.stats().inFlight === 0 && t.stats().requests >= 3);
     expect(t.stats()).toMatchObject({ sent: 2, dropped: { total: 4, byReason: { rejected: 4 } } });
@@ -161,7 +247,14 @@ describe('HTTP transport', () => {
     const proxy = await TcpFaultProxy.start({ target: { host: '127.0.0.1', port: rx.port } });
     cleanup.push(() => proxy.close());
     proxy.blackhole();
-    const t = createHttpTransport({ target: 'elasticsearch', url: proxy.urlFor(rx.url), batchSize: 2, flushIntervalMs: 60_000, timeoutMs: 5000, closeTimeoutMs: 150 });
+    const t = createHttpTransport({
+      target: 'elasticsearch',
+      url: proxy.urlFor(rx.url),
+      batchSize: 2,
+      flushIntervalMs: 60_000,
+      timeoutMs: 5000,
+      closeTimeoutMs: 150,
+    });
     for (let i = 0; i < 5; i++) t.enqueue(rec(i));
     const started = Date.now();
     await t.shutdown();
@@ -172,7 +265,9 @@ describe('HTTP transport', () => {
   });
 
   it('rejects invalid configuration, without echoing secrets', () => {
-    expect(() => createHttpTransport({ target: 'splunk' as never, url: 'http://x' })).toThrow(/"target".*elasticsearch or loki/);
+    expect(() => createHttpTransport({ target: 'splunk' as never, url: 'http://x' })).toThrow(
+      /"target".*elasticsearch or loki/,
+    );
     expect(() => createHttpTransport({ target: 'loki', url: 'ftp://u:topsecret@x' })).toThrow(LoggingConfigError);
     expect(() => createHttpTransport({ target: 'loki', url: 'ftp://u:topsecret@x' })).not.toThrow(/topsecret/);
     expect(() => createHttpTransport({ target: 'loki', url: 'http://x', batchSize: 0 })).toThrow(/"batchSize"/);
@@ -182,7 +277,14 @@ describe('HTTP transport', () => {
     const proxy = await TcpFaultProxy.start({ target: { host: '127.0.0.1', port: 9 } });
     cleanup.push(() => proxy.close());
     proxy.refuse();
-    const t = track(createHttpTransport({ target: 'elasticsearch', url: `http://u:pw-in-url@127.0.0.1:${proxy.port}/?api_key=qs-secret`, maxRetries: 0, flushIntervalMs: 10 }));
+    const t = track(
+      createHttpTransport({
+        target: 'elasticsearch',
+        url: `http://u:pw-in-url@127.0.0.1:${proxy.port}/?api_key=qs-secret`,
+        maxRetries: 0,
+        flushIntervalMs: 10,
+      }),
+    );
     t.enqueue(rec(1));
     await until(() => t.stats().dropped.total === 1);
     expect(t.stats().lastError).toMatch(/cannot ship logs to http:\/\/127\.0\.0\.1:\d+\/_bulk\?api_key=\[REDACTED\]/);

@@ -15,6 +15,11 @@ test('a record logged after shutdown() is dropped instead of raising write-after
   expect(() => logger.info('after')).not.toThrow();
   await new Promise((r) => setImmediate(r));
   expect(errors).toEqual([]);
-  expect(text.trim().split('\n').map((l) => JSON.parse(l).body)).toEqual(['before']);
+  expect(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).body),
+  ).toEqual(['before']);
   await logger.shutdown(); // idempotent
 });

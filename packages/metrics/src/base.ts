@@ -88,12 +88,17 @@ export abstract class BaseMetric<S extends SeriesBase> {
       const v = labels[names[i]];
       // Length-prefixed parts keep the key injective whatever the values contain.
       if (typeof v === 'string') key += v.length + ':' + v;
-      else if (typeof v === 'number') { const s = '' + v; key += s.length + ':' + s; }
-      else if (v === undefined) throw new MissingLabelError(this.name, names[i]);
+      else if (typeof v === 'number') {
+        const s = '' + v;
+        key += s.length + ':' + s;
+      } else if (v === undefined) throw new MissingLabelError(this.name, names[i]);
       else throw new InvalidLabelValueError(this.name, names[i], v === null ? 'null' : typeof v);
     }
     let count = 0;
-    for (const k in labels) { count++; void k; }
+    for (const k in labels) {
+      count++;
+      void k;
+    }
     if (count !== names.length) {
       for (const k of Object.keys(labels)) if (!names.includes(k)) throw new UnknownLabelError(this.name, k, names);
     }
@@ -103,7 +108,10 @@ export abstract class BaseMetric<S extends SeriesBase> {
     refreshTracingGlobals();
     const own: Record<string, string> = {};
     for (const n of names) own[n] = '' + (labels[n] as string | number);
-    const s = this.createSeries(Object.freeze(own), this.joinDefaults(formatLabelPairs(names.map((n) => [n, own[n]] as const))));
+    const s = this.createSeries(
+      Object.freeze(own),
+      this.joinDefaults(formatLabelPairs(names.map((n) => [n, own[n]] as const))),
+    );
     this.byKey.set(key, s);
     this.list.push(s);
     return s;
@@ -114,7 +122,10 @@ export abstract class BaseMetric<S extends SeriesBase> {
     if (this.overflowSeries === undefined) {
       const own: Record<string, string> = {};
       for (const n of this.labelNames) own[n] = OVERFLOW_VALUE;
-      this.overflowSeries = this.createSeries(Object.freeze(own), this.joinDefaults(formatLabelPairs(this.labelNames.map((n) => [n, OVERFLOW_VALUE] as const))));
+      this.overflowSeries = this.createSeries(
+        Object.freeze(own),
+        this.joinDefaults(formatLabelPairs(this.labelNames.map((n) => [n, OVERFLOW_VALUE] as const))),
+      );
     }
     return this.overflowSeries;
   }
@@ -200,7 +211,7 @@ export abstract class ObservingMetric<L extends string, S extends SeriesBase & B
     const start = performance.now();
     return (extra) => {
       const seconds = (performance.now() - start) / 1000;
-      this.resolve(extra ? { ...labels, ...extra } : labels ?? {}).observe(seconds);
+      this.resolve(extra ? { ...labels, ...extra } : (labels ?? {})).observe(seconds);
       return seconds;
     };
   }

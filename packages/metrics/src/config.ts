@@ -44,18 +44,29 @@ function optBool(name: string, v: unknown): boolean | undefined {
 export function resolveConfig(options: MetricsOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const prefix = options.prefix ?? env.PERISCOPE_METRICS_PREFIX ?? '';
   if (typeof prefix !== 'string' || (prefix !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))) {
-    throw new InvalidConfigError(options.prefix !== undefined ? 'prefix' : 'PERISCOPE_METRICS_PREFIX', prefix, "'' or a string matching [a-zA-Z_:][a-zA-Z0-9_:]*");
+    throw new InvalidConfigError(
+      options.prefix !== undefined ? 'prefix' : 'PERISCOPE_METRICS_PREFIX',
+      prefix,
+      "'' or a string matching [a-zA-Z_:][a-zA-Z0-9_:]*",
+    );
   }
 
   const maxSeries = options.maxSeriesPerMetric ?? envInt(env, 'PERISCOPE_METRICS_MAX_SERIES') ?? DEFAULT_MAX_SERIES;
   if (!Number.isInteger(maxSeries) || maxSeries < 1) {
-    throw new InvalidConfigError(options.maxSeriesPerMetric !== undefined ? 'maxSeriesPerMetric' : 'PERISCOPE_METRICS_MAX_SERIES', maxSeries, 'an integer >= 1');
+    throw new InvalidConfigError(
+      options.maxSeriesPerMetric !== undefined ? 'maxSeriesPerMetric' : 'PERISCOPE_METRICS_MAX_SERIES',
+      maxSeries,
+      'an integer >= 1',
+    );
   }
 
   const exemplars = optBool('exemplars', options.exemplars) ?? envBool(env, 'PERISCOPE_METRICS_EXEMPLARS') ?? true;
-  const collectDefaultMetrics = optBool('collectDefaultMetrics', options.collectDefaultMetrics) ?? envBool(env, 'PERISCOPE_METRICS_DEFAULT_METRICS') ?? false;
+  const collectDefaultMetrics =
+    optBool('collectDefaultMetrics', options.collectDefaultMetrics) ??
+    envBool(env, 'PERISCOPE_METRICS_DEFAULT_METRICS') ??
+    false;
   const envEnabled = envBool(env, 'PERISCOPE_METRICS_ENABLED');
-  const enabled = envEnabled === false ? false : optBool('enabled', options.enabled) ?? true;
+  const enabled = envEnabled === false ? false : (optBool('enabled', options.enabled) ?? true);
 
   let hostIntervalMs = 0;
   const host = options.hostMetrics;
@@ -64,14 +75,31 @@ export function resolveConfig(options: MetricsOptions, env: NodeJS.ProcessEnv = 
   else if (host === undefined) hostIntervalMs = envInt(env, 'PERISCOPE_METRICS_HOST_INTERVAL_MS') ?? 0;
   else if (host !== false) throw new InvalidConfigError('hostMetrics', host, 'true, false or { intervalMs }');
   if (!Number.isInteger(hostIntervalMs) || (hostIntervalMs !== 0 && hostIntervalMs < 100)) {
-    throw new InvalidConfigError(host === undefined ? 'PERISCOPE_METRICS_HOST_INTERVAL_MS' : 'hostMetrics.intervalMs', hostIntervalMs, 'an integer >= 100 (milliseconds), or 0 for off');
+    throw new InvalidConfigError(
+      host === undefined ? 'PERISCOPE_METRICS_HOST_INTERVAL_MS' : 'hostMetrics.intervalMs',
+      hostIntervalMs,
+      'an integer >= 100 (milliseconds), or 0 for off',
+    );
   }
 
   const defaultLabels = options.defaultLabels ?? {};
   for (const [k, v] of Object.entries(defaultLabels)) {
-    if (!LABEL_NAME.test(k) || k.startsWith('__')) throw new InvalidConfigError(`defaultLabels.${k}`, k, 'label names matching [a-zA-Z_][a-zA-Z0-9_]* not starting with __');
+    if (!LABEL_NAME.test(k) || k.startsWith('__'))
+      throw new InvalidConfigError(
+        `defaultLabels.${k}`,
+        k,
+        'label names matching [a-zA-Z_][a-zA-Z0-9_]* not starting with __',
+      );
     if (typeof v !== 'string') throw new InvalidConfigError(`defaultLabels.${k}`, v, 'a string value');
   }
 
-  return { prefix, maxSeries, exemplars, enabled, collectDefaultMetrics, hostIntervalMs, defaultLabels: Object.freeze({ ...defaultLabels }) };
+  return {
+    prefix,
+    maxSeries,
+    exemplars,
+    enabled,
+    collectDefaultMetrics,
+    hostIntervalMs,
+    defaultLabels: Object.freeze({ ...defaultLabels }),
+  };
 }

@@ -18,7 +18,12 @@ export class CounterSeries extends SeriesBase implements BoundCounter {
   omHead: string | undefined = undefined;
   metric: CounterMetric<string>;
 
-  constructor(metric: CounterMetric<string>, labels: Readonly<Record<string, string>>, labelStr: string, shared: Shared) {
+  constructor(
+    metric: CounterMetric<string>,
+    labels: Readonly<Record<string, string>>,
+    labelStr: string,
+    shared: Shared,
+  ) {
     super(labels, labelStr, shared);
     this.metric = metric;
   }
@@ -71,14 +76,22 @@ export class CounterMetric<L extends string> extends BaseMetric<CounterSeries> i
     return this.allSeries().map((s) => ({
       value: s.value,
       labels: { ...s.labels },
-      exemplar: s.exemplar ? { labelSet: exemplarLabelSet(s.exemplar.traceId, s.exemplar.spanId), value: s.exemplar.value, timestamp: s.exemplar.timestampMs / 1000 } : undefined,
+      exemplar: s.exemplar
+        ? {
+            labelSet: exemplarLabelSet(s.exemplar.traceId, s.exemplar.spanId),
+            value: s.exemplar.value,
+            timestamp: s.exemplar.timestampMs / 1000,
+          }
+        : undefined,
     }));
   }
 
   renderSeries(s: CounterSeries, openMetrics: boolean): string {
     if (openMetrics) {
       const head = (s.omHead ??= BaseMetric.head(this.familyName(true) + '_total', s.labelStr) + ' ');
-      return s.exemplar === undefined ? head + formatValue(s.value) + '\n' : head + formatValue(s.value) + formatExemplar(s.exemplar) + '\n';
+      return s.exemplar === undefined
+        ? head + formatValue(s.value) + '\n'
+        : head + formatValue(s.value) + formatExemplar(s.exemplar) + '\n';
     }
     return (s.textHead ??= BaseMetric.head(this.name, s.labelStr) + ' ') + formatValue(s.value) + '\n';
   }

@@ -19,56 +19,91 @@ export class InvalidMetricNameError extends MetricsError {
 
 /** A label name that is invalid, reserved or duplicated. */
 export class InvalidLabelNameError extends MetricsError {
-  constructor(readonly metric: string, readonly label: string, reason: string) {
+  constructor(
+    readonly metric: string,
+    readonly label: string,
+    reason: string,
+  ) {
     super('ERR_METRICS_INVALID_LABEL_NAME', `metric ${metric}: invalid label name "${label}": ${reason}`);
   }
 }
 
 /** A record call without a value for one of the metric's label names. */
 export class MissingLabelError extends MetricsError {
-  constructor(readonly metric: string, readonly label: string) {
+  constructor(
+    readonly metric: string,
+    readonly label: string,
+  ) {
     super('ERR_METRICS_MISSING_LABEL', `metric ${metric}: missing value for label "${label}"`);
   }
 }
 
 /** A record call with a label the metric was not registered with. */
 export class UnknownLabelError extends MetricsError {
-  constructor(readonly metric: string, readonly label: string, known: readonly string[]) {
-    super('ERR_METRICS_UNKNOWN_LABEL', `metric ${metric}: unknown label "${label}" (label names: ${known.length ? known.join(', ') : 'none'})`);
+  constructor(
+    readonly metric: string,
+    readonly label: string,
+    known: readonly string[],
+  ) {
+    super(
+      'ERR_METRICS_UNKNOWN_LABEL',
+      `metric ${metric}: unknown label "${label}" (label names: ${known.length ? known.join(', ') : 'none'})`,
+    );
   }
 }
 
 /** A label value that is neither a string nor a number. */
 export class InvalidLabelValueError extends MetricsError {
-  constructor(readonly metric: string, readonly label: string, got: string) {
-    super('ERR_METRICS_INVALID_LABEL_VALUE', `metric ${metric}: label "${label}" must be a string or number, got ${got}`);
+  constructor(
+    readonly metric: string,
+    readonly label: string,
+    got: string,
+  ) {
+    super(
+      'ERR_METRICS_INVALID_LABEL_VALUE',
+      `metric ${metric}: label "${label}" must be a string or number, got ${got}`,
+    );
   }
 }
 
 /** A value a metric cannot take: a negative counter increment, NaN, a non-number. */
 export class InvalidValueError extends MetricsError {
-  constructor(readonly metric: string, value: unknown, reason: string) {
+  constructor(
+    readonly metric: string,
+    value: unknown,
+    reason: string,
+  ) {
     super('ERR_METRICS_INVALID_VALUE', `metric ${metric}: invalid value ${String(value)}: ${reason}`);
   }
 }
 
 /** A second registration of a name with another type, other labels or other buckets. */
 export class MetricConflictError extends MetricsError {
-  constructor(readonly metric: string, detail: string) {
+  constructor(
+    readonly metric: string,
+    detail: string,
+  ) {
     super('ERR_METRICS_CONFLICT', `metric ${metric} is already registered ${detail}`);
   }
 }
 
 /** Invalid configuration (an option or its environment variable). */
 export class InvalidConfigError extends MetricsError {
-  constructor(readonly option: string, got: unknown, accepted: string) {
+  constructor(
+    readonly option: string,
+    got: unknown,
+    accepted: string,
+  ) {
     super('ERR_METRICS_CONFIG', `invalid ${option}: got ${JSON.stringify(got) ?? String(got)}; accepted: ${accepted}`);
   }
 }
 
 /** A Pushgateway request that failed (network error, timeout or non-2xx status). */
 export class PushgatewayError extends MetricsError {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super('ERR_METRICS_PUSH', message);
   }
 }

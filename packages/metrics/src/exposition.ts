@@ -27,7 +27,11 @@ export function prefersOpenMetrics(accept: string | undefined): boolean {
       else if (k === 'version') version = v;
     }
     if (!(q > 0)) continue;
-    if (type === 'application/openmetrics-text' && (version === undefined || version === '1.0.0' || version === '0.0.1')) om = Math.max(om, q);
+    if (
+      type === 'application/openmetrics-text' &&
+      (version === undefined || version === '1.0.0' || version === '0.0.1')
+    )
+      om = Math.max(om, q);
     else if (type === 'text/plain' || type === '*/*' || type === 'text/*') text = Math.max(text, q);
   }
   return om >= 0 && om >= text;
@@ -35,9 +39,15 @@ export function prefersOpenMetrics(accept: string | undefined): boolean {
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-interface ForeignMetric { get(): Promise<PromMetricObject> | PromMetricObject }
+interface ForeignMetric {
+  get(): Promise<PromMetricObject> | PromMetricObject;
+}
 
-export async function render(registry: Registry, defaultLabels: Readonly<Record<string, string>>, openMetrics: boolean): Promise<string> {
+export async function render(
+  registry: Registry,
+  defaultLabels: Readonly<Record<string, string>>,
+  openMetrics: boolean,
+): Promise<string> {
   const chunks: string[] = [];
   let parts: string[] = [];
   let deadline = performance.now() + SLICE_MS;
@@ -72,7 +82,11 @@ export async function render(registry: Registry, defaultLabels: Readonly<Record<
 }
 
 /** Renders a prom-client MetricObject (metrics that are not ours). */
-export function renderObject(metric: PromMetricObject, defaultLabels: Readonly<Record<string, string>>, openMetrics: boolean): string {
+export function renderObject(
+  metric: PromMetricObject,
+  defaultLabels: Readonly<Record<string, string>>,
+  openMetrics: boolean,
+): string {
   const isCounter = metric.type === 'counter';
   const family = openMetrics && isCounter ? metric.name.replace(/_total$/, '') : metric.name;
   const type = (metric.type as string) === 'untyped' && openMetrics ? 'unknown' : metric.type;
@@ -81,13 +95,16 @@ export function renderObject(metric: PromMetricObject, defaultLabels: Readonly<R
   for (const v of metric.values ?? []) {
     const sample = v.metricName ?? (openMetrics && isCounter ? family + '_total' : metric.name);
     let labels = '';
-    for (const [k, value] of Object.entries(v.labels ?? {})) labels += (labels ? ',' : '') + k + '="' + escapeLabelValue(String(value)) + '"';
-    for (const [k, value] of defaults) if (!v.labels || !(k in v.labels)) labels += (labels ? ',' : '') + k + '="' + escapeLabelValue(value) + '"';
+    for (const [k, value] of Object.entries(v.labels ?? {}))
+      labels += (labels ? ',' : '') + k + '="' + escapeLabelValue(String(value)) + '"';
+    for (const [k, value] of defaults)
+      if (!v.labels || !(k in v.labels)) labels += (labels ? ',' : '') + k + '="' + escapeLabelValue(value) + '"';
     out += (labels ? sample + '{' + labels + '} ' : sample + ' ') + formatValue(v.value);
     const ex = v.exemplar;
     if (openMetrics && ex && ex.labelSet) {
       let exLabels = '';
-      for (const [k, value] of Object.entries(ex.labelSet)) exLabels += (exLabels ? ',' : '') + k + '="' + escapeLabelValue(String(value)) + '"';
+      for (const [k, value] of Object.entries(ex.labelSet))
+        exLabels += (exLabels ? ',' : '') + k + '="' + escapeLabelValue(String(value)) + '"';
       out += ' # {' + exLabels + '} ' + formatValue(ex.value) + (ex.timestamp ? ' ' + ex.timestamp : '');
     }
     out += '\n';

@@ -22,13 +22,15 @@ export class GaugeSeries extends SeriesBase implements BoundGauge {
 
   inc(value = 1): void {
     if (!this.shared.enabled) return;
-    if (typeof value !== 'number' || value !== value) throw new InvalidValueError(this.metricName, value, 'increments must be numbers');
+    if (typeof value !== 'number' || value !== value)
+      throw new InvalidValueError(this.metricName, value, 'increments must be numbers');
     this.value += value;
   }
 
   dec(value = 1): void {
     if (!this.shared.enabled) return;
-    if (typeof value !== 'number' || value !== value) throw new InvalidValueError(this.metricName, value, 'decrements must be numbers');
+    if (typeof value !== 'number' || value !== value)
+      throw new InvalidValueError(this.metricName, value, 'decrements must be numbers');
     this.value -= value;
   }
 
@@ -66,15 +68,21 @@ export class GaugeMetric<L extends string> extends BaseMetric<GaugeSeries> imple
 
   set(labels: LabelValues<L>, value: number): void;
   set(value: number): void;
-  set(a: LabelValues<L> | number, value?: number): void { this.apply('set', a, value); }
+  set(a: LabelValues<L> | number, value?: number): void {
+    this.apply('set', a, value);
+  }
 
   inc(labels: LabelValues<L>, value?: number): void;
   inc(value?: number): void;
-  inc(a?: LabelValues<L> | number, value?: number): void { this.apply('inc', a, value); }
+  inc(a?: LabelValues<L> | number, value?: number): void {
+    this.apply('inc', a, value);
+  }
 
   dec(labels: LabelValues<L>, value?: number): void;
   dec(value?: number): void;
-  dec(a?: LabelValues<L> | number, value?: number): void { this.apply('dec', a, value); }
+  dec(a?: LabelValues<L> | number, value?: number): void {
+    this.apply('dec', a, value);
+  }
 
   labels(labels: LabelValues<L>): BoundGauge {
     return this.resolve(labels);

@@ -1,14 +1,21 @@
 // Histogram: per series, bucket counts in a Float64Array (non-cumulative; summed at exposition),
 // a sum and a count. The bucket is found by a linear scan for short bucket lists (cache-friendly,
 // usually a handful of compares) and by binary search for long ones.
-import { exemplarLabelSet, invalidObservation, ObservingMetric, secondsTimer, PromValue, SeriesBase, Shared } from './base';
+import {
+  exemplarLabelSet,
+  invalidObservation,
+  ObservingMetric,
+  secondsTimer,
+  PromValue,
+  SeriesBase,
+  Shared,
+} from './base';
 import { InvalidConfigError } from './errors';
 import { captureExemplar, Exemplar, formatExemplar } from './exemplar';
 import { formatValue } from './labels';
 import type { BoundHistogram, Histogram } from './types';
 
 const LINEAR_SCAN_MAX = 16;
-
 
 export class HistogramSeries extends SeriesBase implements BoundHistogram {
   /** counts[i] observations in (bounds[i-1], bounds[i]]; the last slot is (last bound, +Inf). */
@@ -21,7 +28,12 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
   readonly metric: HistogramMetric<string>;
   private readonly bounds: Float64Array;
 
-  constructor(metric: HistogramMetric<string>, labels: Readonly<Record<string, string>>, labelStr: string, shared: Shared) {
+  constructor(
+    metric: HistogramMetric<string>,
+    labels: Readonly<Record<string, string>>,
+    labelStr: string,
+    shared: Shared,
+  ) {
     super(labels, labelStr, shared);
     this.metric = metric;
     this.bounds = metric.bounds;
@@ -69,10 +81,19 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
 /** Validates and copies bucket bounds: finite, strictly increasing; a trailing +Inf is dropped. */
 export function checkBuckets(metric: string, buckets: readonly number[]): Float64Array {
   const list = buckets.length && buckets[buckets.length - 1] === Infinity ? buckets.slice(0, -1) : buckets;
-  if (!Array.isArray(list) || list.length === 0) throw new InvalidConfigError(`buckets of ${metric}`, buckets, 'a non-empty array of finite, strictly increasing numbers');
+  if (!Array.isArray(list) || list.length === 0)
+    throw new InvalidConfigError(
+      `buckets of ${metric}`,
+      buckets,
+      'a non-empty array of finite, strictly increasing numbers',
+    );
   for (let i = 0; i < list.length; i++) {
     if (typeof list[i] !== 'number' || !Number.isFinite(list[i]) || (i > 0 && list[i] <= list[i - 1])) {
-      throw new InvalidConfigError(`buckets of ${metric}`, buckets, 'a non-empty array of finite, strictly increasing numbers');
+      throw new InvalidConfigError(
+        `buckets of ${metric}`,
+        buckets,
+        'a non-empty array of finite, strictly increasing numbers',
+      );
     }
   }
   return Float64Array.from(list);
@@ -95,7 +116,6 @@ export class HistogramMetric<L extends string> extends ObservingMetric<L, Histog
     return new HistogramSeries(this as HistogramMetric<string>, labels, labelStr, this.shared);
   }
 
-
   protected values(): PromValue[] {
     const out: PromValue[] = [];
     for (const s of this.allSeries()) {
@@ -104,8 +124,12 @@ export class HistogramMetric<L extends string> extends ObservingMetric<L, Histog
         cum += s.counts[i];
         const ex = s.exemplars?.[i];
         out.push({
-          metricName: this.name + '_bucket', labels: { ...s.labels, le: this.les[i] }, value: cum,
-          exemplar: ex ? { labelSet: exemplarLabelSet(ex.traceId, ex.spanId), value: ex.value, timestamp: ex.timestampMs / 1000 } : undefined,
+          metricName: this.name + '_bucket',
+          labels: { ...s.labels, le: this.les[i] },
+          value: cum,
+          exemplar: ex
+            ? { labelSet: exemplarLabelSet(ex.traceId, ex.spanId), value: ex.value, timestamp: ex.timestampMs / 1000 }
+            : undefined,
         });
       }
       out.push({ metricName: this.name + '_sum', labels: { ...s.labels }, value: s.sum });

@@ -62,18 +62,35 @@ export class History {
   private readonly onClose: () => void;
 
   constructor(registry: Registry, options: HistoryOptions, onClose: () => void) {
-    if (options === null || typeof options !== 'object' || !Array.isArray(options.series) || options.series.length === 0) {
-      throw new InvalidConfigError('history series', options?.series, 'a non-empty array of metric names or { name, labels }');
+    if (
+      options === null ||
+      typeof options !== 'object' ||
+      !Array.isArray(options.series) ||
+      options.series.length === 0
+    ) {
+      throw new InvalidConfigError(
+        'history series',
+        options?.series,
+        'a non-empty array of metric names or { name, labels }',
+      );
     }
     this.intervalMs = options.intervalMs ?? 10_000;
     this.retentionMs = options.retentionMs ?? 900_000;
-    if (!Number.isInteger(this.intervalMs) || this.intervalMs < 10) throw new InvalidConfigError('history intervalMs', this.intervalMs, 'an integer >= 10 (milliseconds)');
-    if (!Number.isInteger(this.retentionMs) || this.retentionMs < this.intervalMs) throw new InvalidConfigError('history retentionMs', this.retentionMs, 'an integer >= intervalMs (milliseconds)');
+    if (!Number.isInteger(this.intervalMs) || this.intervalMs < 10)
+      throw new InvalidConfigError('history intervalMs', this.intervalMs, 'an integer >= 10 (milliseconds)');
+    if (!Number.isInteger(this.retentionMs) || this.retentionMs < this.intervalMs)
+      throw new InvalidConfigError('history retentionMs', this.retentionMs, 'an integer >= intervalMs (milliseconds)');
     this.capacity = Math.ceil(this.retentionMs / this.intervalMs) + 1;
-    if (this.capacity > MAX_SAMPLES) throw new InvalidConfigError('history retentionMs / intervalMs', this.capacity, `at most ${MAX_SAMPLES} samples per series`);
+    if (this.capacity > MAX_SAMPLES)
+      throw new InvalidConfigError(
+        'history retentionMs / intervalMs',
+        this.capacity,
+        `at most ${MAX_SAMPLES} samples per series`,
+      );
     this.selectors = options.series.map((s) => {
       const sel = typeof s === 'string' ? { name: s } : s;
-      if (sel === null || typeof sel !== 'object' || typeof sel.name !== 'string' || sel.name === '') throw new InvalidConfigError('history series', s, 'metric names or { name, labels }');
+      if (sel === null || typeof sel !== 'object' || typeof sel.name !== 'string' || sel.name === '')
+        throw new InvalidConfigError('history series', s, 'metric names or { name, labels }');
       return { name: sel.name, labels: sel.labels };
     });
     this.names = new Set(this.selectors.map((s) => s.name));
@@ -121,7 +138,14 @@ export class History {
   private track(name: string, metric: BaseMetric<SeriesBase>, s: SeriesBase): Track {
     const bounds = metric instanceof HistogramMetric ? (metric.bounds as Float64Array) : undefined;
     const width = bounds ? bounds.length + 3 : metric.type === 'summary' ? 2 : 1;
-    const track: Track = { labels: s.labels, kind: metric.type, width, bounds, data: new Float64Array(this.capacity * width).fill(NaN), lastTick: 0 };
+    const track: Track = {
+      labels: s.labels,
+      kind: metric.type,
+      width,
+      bounds,
+      data: new Float64Array(this.capacity * width).fill(NaN),
+      lastTick: 0,
+    };
     this.tracks.set(s, track);
     let list = this.byName.get(name);
     if (list === undefined) this.byName.set(name, (list = []));
@@ -225,9 +249,11 @@ export class History {
    * bucket like Prometheus' histogram_quantile. Undefined when nothing was observed.
    */
   quantile(name: string, labels: Labels | undefined, q: number, windowMs: number): number | undefined {
-    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new InvalidConfigError('quantile q', q, 'a number between 0 and 1');
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1))
+      throw new InvalidConfigError('quantile q', q, 'a number between 0 and 1');
     const tracks = this.matching(name, labels);
-    if (tracks.some((t) => t.kind !== 'histogram')) throw new InvalidConfigError(`quantile metric ${name}`, tracks[0]?.kind, 'a histogram');
+    if (tracks.some((t) => t.kind !== 'histogram'))
+      throw new InvalidConfigError(`quantile metric ${name}`, tracks[0]?.kind, 'a histogram');
     const slots = this.window(windowMs);
     if (tracks.length === 0 || slots.length < 2) return undefined;
     const bounds = tracks[0].bounds as Float64Array;
@@ -238,7 +264,10 @@ export class History {
     const rank = q * total;
     let cum = 0;
     for (let i = 0; i < deltas.length; i++) {
-      if (deltas[i] === 0 || cum + deltas[i] < rank) { cum += deltas[i]; continue; }
+      if (deltas[i] === 0 || cum + deltas[i] < rank) {
+        cum += deltas[i];
+        continue;
+      }
       if (i === bounds.length) return bounds[bounds.length - 1];
       const lower = i === 0 ? Math.min(0, bounds[0]) : bounds[i - 1];
       return lower + (bounds[i] - lower) * ((rank - cum) / deltas[i]);
@@ -253,7 +282,10 @@ export class History {
       let any = false;
       for (const t of tracks) {
         const v = t.data[slot * t.width];
-        if (v === v) { sum += v; any = true; }
+        if (v === v) {
+          sum += v;
+          any = true;
+        }
       }
       if (any) sums.push(sum);
     }

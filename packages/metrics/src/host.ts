@@ -29,13 +29,39 @@ export class HostMetricsCollector {
     this.warn = warn;
     this.cpu = metrics.gauge({ name: 'periscope_host_cpu_load_ratio', help: 'Host CPU load over all cores (0-1)' });
     this.memTotal = metrics.gauge({ name: 'periscope_host_memory_total_bytes', help: 'Host memory size' });
-    this.memUsed = metrics.gauge({ name: 'periscope_host_memory_used_bytes', help: 'Host memory in use, excluding buffers and caches' });
-    this.memAvailable = metrics.gauge({ name: 'periscope_host_memory_available_bytes', help: 'Host memory available to new processes' });
-    this.diskSize = metrics.gauge({ name: 'periscope_host_disk_size_bytes', help: 'File system size', labelNames: ['mount'] });
-    this.diskUsed = metrics.gauge({ name: 'periscope_host_disk_used_bytes', help: 'File system space in use', labelNames: ['mount'] });
-    this.netRx = metrics.gauge({ name: 'periscope_host_network_receive_bytes_per_second', help: 'Bytes received per second since the previous collection', labelNames: ['interface'] });
-    this.netTx = metrics.gauge({ name: 'periscope_host_network_transmit_bytes_per_second', help: 'Bytes sent per second since the previous collection', labelNames: ['interface'] });
-    this.errors = metrics.counter({ name: 'periscope_host_collect_errors_total', help: 'Failed host metric collections by source', labelNames: ['source'] });
+    this.memUsed = metrics.gauge({
+      name: 'periscope_host_memory_used_bytes',
+      help: 'Host memory in use, excluding buffers and caches',
+    });
+    this.memAvailable = metrics.gauge({
+      name: 'periscope_host_memory_available_bytes',
+      help: 'Host memory available to new processes',
+    });
+    this.diskSize = metrics.gauge({
+      name: 'periscope_host_disk_size_bytes',
+      help: 'File system size',
+      labelNames: ['mount'],
+    });
+    this.diskUsed = metrics.gauge({
+      name: 'periscope_host_disk_used_bytes',
+      help: 'File system space in use',
+      labelNames: ['mount'],
+    });
+    this.netRx = metrics.gauge({
+      name: 'periscope_host_network_receive_bytes_per_second',
+      help: 'Bytes received per second since the previous collection',
+      labelNames: ['interface'],
+    });
+    this.netTx = metrics.gauge({
+      name: 'periscope_host_network_transmit_bytes_per_second',
+      help: 'Bytes sent per second since the previous collection',
+      labelNames: ['interface'],
+    });
+    this.errors = metrics.counter({
+      name: 'periscope_host_collect_errors_total',
+      help: 'Failed host metric collections by source',
+      labelNames: ['source'],
+    });
     this.timer = setInterval(() => void this.collectNow(), intervalMs);
     this.timer.unref();
     void this.collectNow();
@@ -51,7 +77,9 @@ export class HostMetricsCollector {
 
   private async collect(): Promise<void> {
     await Promise.all([
-      this.source('cpu', async () => { this.cpu.set((await si.currentLoad()).currentLoad / 100); }),
+      this.source('cpu', async () => {
+        this.cpu.set((await si.currentLoad()).currentLoad / 100);
+      }),
       this.source('memory', async () => {
         const m = await si.mem();
         this.memTotal.set(m.total);
@@ -81,7 +109,9 @@ export class HostMetricsCollector {
       this.errors.inc({ source: name });
       if (!this.warned.has(name)) {
         this.warned.add(name);
-        this.warn(`@periscope/metrics: host ${name} metrics failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.warn(
+          `@periscope/metrics: host ${name} metrics failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
   }

@@ -9,12 +9,34 @@ export type { CacheLookup, GpuStats, ModelThroughput } from './genai';
 export type { MetricSnapshot, ValueSeriesSnapshot, HistogramSeriesSnapshot, SummarySeriesSnapshot } from './snapshot';
 export { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, prefersOpenMetrics } from './exposition';
 export {
-  MetricsError, InvalidMetricNameError, InvalidLabelNameError, MissingLabelError, UnknownLabelError, InvalidLabelValueError,
-  InvalidValueError, MetricConflictError, InvalidConfigError, PushgatewayError, UntrackedMetricError,
+  MetricsError,
+  InvalidMetricNameError,
+  InvalidLabelNameError,
+  MissingLabelError,
+  UnknownLabelError,
+  InvalidLabelValueError,
+  InvalidValueError,
+  MetricConflictError,
+  InvalidConfigError,
+  PushgatewayError,
+  UntrackedMetricError,
 } from './errors';
 export type {
-  LabelValues, MetricConfig, HistogramConfig, SummaryConfig, BoundCounter, BoundGauge, BoundHistogram, Counter, Gauge,
-  Histogram, Summary, MetricsOptions, HostMetricsOptions, Exposition, LlmCall,
+  LabelValues,
+  MetricConfig,
+  HistogramConfig,
+  SummaryConfig,
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
+  Counter,
+  Gauge,
+  Histogram,
+  Summary,
+  MetricsOptions,
+  HostMetricsOptions,
+  Exposition,
+  LlmCall,
 } from './types';
 
 import type { Counter, Gauge, Histogram, Summary } from './types';

@@ -12,9 +12,12 @@ export function checkMetricName(name: string): void {
 export function checkLabelNames(metric: string, names: readonly string[], reserved?: string): void {
   const seen = new Set<string>();
   for (const label of names) {
-    if (typeof label !== 'string' || !LABEL_NAME.test(label)) throw new InvalidLabelNameError(metric, String(label), 'must match [a-zA-Z_][a-zA-Z0-9_]*');
-    if (label.startsWith('__')) throw new InvalidLabelNameError(metric, label, 'names starting with "__" are reserved by Prometheus');
-    if (label === reserved) throw new InvalidLabelNameError(metric, label, `"${reserved}" is reserved for this metric type`);
+    if (typeof label !== 'string' || !LABEL_NAME.test(label))
+      throw new InvalidLabelNameError(metric, String(label), 'must match [a-zA-Z_][a-zA-Z0-9_]*');
+    if (label.startsWith('__'))
+      throw new InvalidLabelNameError(metric, label, 'names starting with "__" are reserved by Prometheus');
+    if (label === reserved)
+      throw new InvalidLabelNameError(metric, label, `"${reserved}" is reserved for this metric type`);
     if (seen.has(label)) throw new InvalidLabelNameError(metric, label, 'duplicated');
     seen.add(label);
   }

@@ -19,8 +19,18 @@ import { snapshotOf, MetricSnapshot } from './snapshot';
 import { Buckets } from './buckets';
 import { SummaryMetric } from './summary';
 import type {
-  Counter, Exposition, Gauge, Histogram, HistogramConfig, HostMetricsOptions, LabelValues, LlmCall, MetricConfig,
-  MetricsOptions, Summary, SummaryConfig,
+  Counter,
+  Exposition,
+  Gauge,
+  Histogram,
+  HistogramConfig,
+  HostMetricsOptions,
+  LabelValues,
+  LlmCall,
+  MetricConfig,
+  MetricsOptions,
+  Summary,
+  SummaryConfig,
 } from './types';
 
 type AnyOurMetric = BaseMetric<SeriesBase>;
@@ -41,10 +51,12 @@ export class Metrics {
   private closed = false;
 
   constructor(options: MetricsOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new InvalidConfigError('options', options, 'an options object');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidConfigError('options', options, 'an options object');
     const config = resolveConfig(options);
     refreshTracingGlobals();
-    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new InvalidConfigError('onWarning', typeof options.onWarning, 'a function');
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
+      throw new InvalidConfigError('onWarning', typeof options.onWarning, 'a function');
     this.registry = options.registry ?? new Registry();
     this.prefix = config.prefix;
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, { code: 'PERISCOPE_METRICS' }));
@@ -57,29 +69,51 @@ export class Metrics {
     };
     if (Object.keys(config.defaultLabels).length) this.registry.setDefaultLabels({ ...config.defaultLabels });
     // prom-client throws on a second registration of its default metrics in one registry.
-    if (config.collectDefaultMetrics && !this.registry.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register: this.registry });
+    if (config.collectDefaultMetrics && !this.registry.getSingleMetric('process_cpu_user_seconds_total'))
+      collectDefaultMetrics({ register: this.registry });
     if (config.hostIntervalMs > 0) this.host = new HostMetricsCollector(this, config.hostIntervalMs, this.warn);
   }
 
-  get enabled(): boolean { return this.shared.enabled; }
+  get enabled(): boolean {
+    return this.shared.enabled;
+  }
   /** Global off switch: every record call becomes a no-op (registration and exposition still work). */
-  disable(): void { this.shared.enabled = false; }
-  enable(): void { this.shared.enabled = true; }
+  disable(): void {
+    this.shared.enabled = false;
+  }
+  enable(): void {
+    this.shared.enabled = true;
+  }
 
   counter<L extends string = never>(config: MetricConfig<L>): Counter<L> {
     const { name, labelNames } = this.check(config, 'counter');
-    return this.register('counter', name, labelNames, () => new CounterMetric<L>(name, config.help, labelNames, this.shared));
+    return this.register(
+      'counter',
+      name,
+      labelNames,
+      () => new CounterMetric<L>(name, config.help, labelNames, this.shared),
+    );
   }
 
   gauge<L extends string = never>(config: MetricConfig<L>): Gauge<L> {
     const { name, labelNames } = this.check(config, 'gauge');
-    return this.register('gauge', name, labelNames, () => new GaugeMetric<L>(name, config.help, labelNames, this.shared));
+    return this.register(
+      'gauge',
+      name,
+      labelNames,
+      () => new GaugeMetric<L>(name, config.help, labelNames, this.shared),
+    );
   }
 
   histogram<L extends string = never>(config: HistogramConfig<L>): Histogram<L> {
     const { name, labelNames } = this.check(config, 'histogram');
     const bounds = checkBuckets(name, config.buckets ?? Buckets.latency);
-    const metric = this.register('histogram', name, labelNames, () => new HistogramMetric<L>(name, config.help, labelNames, bounds, this.shared));
+    const metric = this.register(
+      'histogram',
+      name,
+      labelNames,
+      () => new HistogramMetric<L>(name, config.help, labelNames, bounds, this.shared),
+    );
     if (config.buckets && (metric.bounds.length !== bounds.length || metric.bounds.some((b, i) => b !== bounds[i]))) {
       throw new MetricConflictError(name, `with buckets [${Array.from(metric.bounds).join(', ')}]`);
     }
@@ -89,9 +123,15 @@ export class Metrics {
   summary<L extends string = never>(config: SummaryConfig<L>): Summary<L> {
     const { name, labelNames } = this.check(config, 'summary');
     for (const p of config.percentiles ?? []) {
-      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new InvalidConfigError(`percentiles of ${name}`, config.percentiles, 'numbers between 0 and 1');
+      if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+        throw new InvalidConfigError(`percentiles of ${name}`, config.percentiles, 'numbers between 0 and 1');
     }
-    return this.register('summary', name, labelNames, () => new SummaryMetric<L>(name, config.help, labelNames, config, this.shared));
+    return this.register(
+      'summary',
+      name,
+      labelNames,
+      () => new SummaryMetric<L>(name, config.help, labelNames, config, this.shared),
+    );
   }
 
   /** Times `fn` (sync or async) into `histogram`, recording on throw or rejection too. */
@@ -110,13 +150,21 @@ export class Metrics {
   }
 
   /** GenAI client metrics for one LLM call (OpenTelemetry GenAI names, Prometheus style). */
-  recordLlmCall(call: LlmCall): void { this.genAi().recordLlmCall(call); }
+  recordLlmCall(call: LlmCall): void {
+    this.genAi().recordLlmCall(call);
+  }
   /** Items (requests, samples, tokens) a model processed in `seconds`. */
-  recordModelThroughput(sample: ModelThroughput): void { this.genAi().recordModelThroughput(sample); }
+  recordModelThroughput(sample: ModelThroughput): void {
+    this.genAi().recordModelThroughput(sample);
+  }
   /** Current utilization and memory of one GPU. */
-  setGpuStats(stats: GpuStats): void { this.genAi().setGpuStats(stats); }
+  setGpuStats(stats: GpuStats): void {
+    this.genAi().setGpuStats(stats);
+  }
   /** One lookup in a named cache (LLM response cache, embedding cache, …). */
-  recordCacheLookup(lookup: CacheLookup): void { this.genAi().recordCacheLookup(lookup); }
+  recordCacheLookup(lookup: CacheLookup): void {
+    this.genAi().recordCacheLookup(lookup);
+  }
 
   private genAi(): GenAiMetrics {
     return (this.genAiMetrics ??= new GenAiMetrics(this));
@@ -133,12 +181,15 @@ export class Metrics {
   /** A snapshot of the metrics created through @periscope/metrics in this registry (not prom-client's own). */
   toJSON(): MetricSnapshot[] {
     const out: MetricSnapshot[] = [];
-    for (const m of this.registry.getMetricsAsArray() as unknown[]) if (m instanceof BaseMetric) out.push(snapshotOf(m as AnyOurMetric));
+    for (const m of this.registry.getMetricsAsArray() as unknown[])
+      if (m instanceof BaseMetric) out.push(snapshotOf(m as AnyOurMetric));
     return out;
   }
 
   /** Zeroes every metric in the registry; bound handles stay valid. */
-  reset(): void { this.registry.resetMetrics(); }
+  reset(): void {
+    this.registry.resetMetrics();
+  }
 
   /** Samples the chosen series into ring buffers for in-process queries (rate, avg, max, quantile). */
   history(options: HistoryOptions): History {
@@ -150,7 +201,8 @@ export class Metrics {
   /** Starts host metrics collection (if not already started by the `hostMetrics` option). */
   collectHostMetrics(options: HostMetricsOptions = {}): HostMetricsCollector {
     const interval = options.intervalMs ?? 15_000;
-    if (!Number.isInteger(interval) || interval < 100) throw new InvalidConfigError('intervalMs', interval, 'an integer >= 100 (milliseconds)');
+    if (!Number.isInteger(interval) || interval < 100)
+      throw new InvalidConfigError('intervalMs', interval, 'an integer >= 100 (milliseconds)');
     return (this.host ??= new HostMetricsCollector(this, interval, this.warn));
   }
 
@@ -168,26 +220,43 @@ export class Metrics {
     await this.host?.close();
   }
 
-  private check<L extends string>(config: MetricConfig<L>, kind: MetricKind): { name: string; labelNames: readonly L[] } {
-    if (config === null || typeof config !== 'object') throw new InvalidConfigError(`${kind} config`, config, 'an object { name, help, labelNames? }');
+  private check<L extends string>(
+    config: MetricConfig<L>,
+    kind: MetricKind,
+  ): { name: string; labelNames: readonly L[] } {
+    if (config === null || typeof config !== 'object')
+      throw new InvalidConfigError(`${kind} config`, config, 'an object { name, help, labelNames? }');
     const name = this.prefix + config.name;
     checkMetricName(typeof config.name === 'string' ? name : (config.name as unknown as string));
-    if (typeof config.help !== 'string' || config.help === '') throw new InvalidConfigError(`help of ${name}`, config.help, 'a non-empty string');
+    if (typeof config.help !== 'string' || config.help === '')
+      throw new InvalidConfigError(`help of ${name}`, config.help, 'a non-empty string');
     const labelNames = config.labelNames ?? [];
-    if (!Array.isArray(labelNames)) throw new InvalidConfigError(`labelNames of ${name}`, labelNames, 'an array of label names');
+    if (!Array.isArray(labelNames))
+      throw new InvalidConfigError(`labelNames of ${name}`, labelNames, 'an array of label names');
     checkLabelNames(name, labelNames, kind === 'histogram' ? 'le' : kind === 'summary' ? 'quantile' : undefined);
     return { name, labelNames };
   }
 
   /** Same name, type and label set returns the existing metric; anything else conflicts. */
-  private register<M extends AnyOurMetric>(kind: MetricKind, name: string, labelNames: readonly string[], make: () => M): M {
+  private register<M extends AnyOurMetric>(
+    kind: MetricKind,
+    name: string,
+    labelNames: readonly string[],
+    make: () => M,
+  ): M {
     refreshTracingGlobals();
     const existing = this.registry.getSingleMetric(name) as unknown;
     if (existing !== undefined) {
-      if (!(existing instanceof BaseMetric)) throw new MetricConflictError(name, 'in this registry by another library (a prom-client metric)');
+      if (!(existing instanceof BaseMetric))
+        throw new MetricConflictError(name, 'in this registry by another library (a prom-client metric)');
       if (existing.type !== kind) throw new MetricConflictError(name, `as a ${existing.type}, not a ${kind}`);
-      const same = existing.labelNames.length === labelNames.length && labelNames.every((l) => existing.labelNames.includes(l));
-      if (!same) throw new MetricConflictError(name, `with labels [${existing.labelNames.join(', ')}], not [${labelNames.join(', ')}]`);
+      const same =
+        existing.labelNames.length === labelNames.length && labelNames.every((l) => existing.labelNames.includes(l));
+      if (!same)
+        throw new MetricConflictError(
+          name,
+          `with labels [${existing.labelNames.join(', ')}], not [${labelNames.join(', ')}]`,
+        );
       return existing as M;
     }
     const metric = make();
@@ -199,9 +268,22 @@ export class Metrics {
     if (metric === OVERFLOW_METRIC) return;
     if (!this.warned.has(metric)) {
       this.warned.add(metric);
-      this.warn(`@periscope/metrics: ${metric} reached ${this.shared.maxSeries} series; new label sets are recorded in its "__overflow__" series (counted in ${OVERFLOW_METRIC})`);
+      this.warn(
+        `@periscope/metrics: ${metric} reached ${this.shared.maxSeries} series; new label sets are recorded in its "__overflow__" series (counted in ${OVERFLOW_METRIC})`,
+      );
     }
-    const counter = (this.overflowCounter ??= this.register('counter', OVERFLOW_METRIC, ['metric'], () => new CounterMetric<'metric'>(OVERFLOW_METRIC, 'Label sets refused by the per-metric series limit and recorded in the __overflow__ series', ['metric'], this.shared)));
+    const counter = (this.overflowCounter ??= this.register(
+      'counter',
+      OVERFLOW_METRIC,
+      ['metric'],
+      () =>
+        new CounterMetric<'metric'>(
+          OVERFLOW_METRIC,
+          'Label sets refused by the per-metric series limit and recorded in the __overflow__ series',
+          ['metric'],
+          this.shared,
+        ),
+    ));
     counter.inc({ metric });
   }
 }

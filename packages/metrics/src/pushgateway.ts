@@ -43,38 +43,71 @@ export async function pushToGateway(options: PushOptions, body: string): Promise
     base = new URL(raw ?? '');
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error('protocol');
   } catch {
-    throw new InvalidConfigError(options.url !== undefined ? 'url' : 'PERISCOPE_PUSHGATEWAY_URL', raw === undefined ? raw : '<redacted>', 'an http:// or https:// Pushgateway URL');
+    throw new InvalidConfigError(
+      options.url !== undefined ? 'url' : 'PERISCOPE_PUSHGATEWAY_URL',
+      raw === undefined ? raw : '<redacted>',
+      'an http:// or https:// Pushgateway URL',
+    );
   }
-  if (typeof options.job !== 'string' || options.job === '') throw new InvalidConfigError('job', options.job, 'a non-empty string');
+  if (typeof options.job !== 'string' || options.job === '')
+    throw new InvalidConfigError('job', options.job, 'a non-empty string');
   for (const [k, v] of Object.entries(options.groupings ?? {})) {
-    if (!LABEL_NAME.test(k) || k === 'job') throw new InvalidConfigError(`groupings.${k}`, k, 'label names matching [a-zA-Z_][a-zA-Z0-9_]* other than "job"');
+    if (!LABEL_NAME.test(k) || k === 'job')
+      throw new InvalidConfigError(`groupings.${k}`, k, 'label names matching [a-zA-Z_][a-zA-Z0-9_]* other than "job"');
     if (typeof v !== 'string') throw new InvalidConfigError(`groupings.${k}`, v, 'a string value');
   }
   const method = options.method ?? 'PUT';
-  if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') throw new InvalidConfigError('method', method, 'PUT, POST or DELETE');
+  if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE')
+    throw new InvalidConfigError('method', method, 'PUT, POST or DELETE');
   const timeoutMs = options.timeoutMs ?? 5000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidConfigError('timeoutMs', timeoutMs, 'an integer >= 1');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new InvalidConfigError('timeoutMs', timeoutMs, 'an integer >= 1');
 
   const path = base.pathname.replace(/\/$/, '') + '/metrics' + pushPath(options.job, options.groupings);
-  const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(body) };
-  if (base.username || base.password) headers.Authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  };
+  if (base.username || base.password)
+    headers.Authorization =
+      'Basic ' +
+      Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
   const where = redact(base);
   const client = base.protocol === 'https:' ? https : http;
 
   await new Promise<void>((resolve, reject) => {
     // agent: false — a push is a one-off request; no idle keep-alive socket should outlive it.
-    const req = client.request({ hostname: base.hostname, port: base.port || undefined, path, method, headers, timeout: timeoutMs, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve();
-        else reject(new PushgatewayError(`Pushgateway ${where} answered ${status} to ${method} ${path}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`, status));
-      });
-      res.on('error', (err) => reject(new PushgatewayError(`Pushgateway ${where}: ${err.message}`)));
-    });
+    const req = client.request(
+      {
+        hostname: base.hostname,
+        port: base.port || undefined,
+        path,
+        method,
+        headers,
+        timeout: timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve();
+          else
+            reject(
+              new PushgatewayError(
+                `Pushgateway ${where} answered ${status} to ${method} ${path}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`,
+                status,
+              ),
+            );
+        });
+        res.on('error', (err) => reject(new PushgatewayError(`Pushgateway ${where}: ${err.message}`)));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new PushgatewayError(`Pushgateway ${where} ${method} ${path} failed: ${err.message}`)));
+    req.on('error', (err) =>
+      reject(new PushgatewayError(`Pushgateway ${where} ${method} ${path} failed: ${err.message}`)),
+    );
     req.end(body);
   });
 }

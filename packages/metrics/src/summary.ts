@@ -2,7 +2,15 @@
 // kept out of the registry; we add label validation, the cardinality limit, the off switch,
 // and a sum/count per series for toJSON() and history. Summaries are not a hot-path type.
 import { Summary as PromSummary } from 'prom-client';
-import { invalidObservation, ObservingMetric, secondsTimer, PromMetricObject, PromValue, SeriesBase, Shared } from './base';
+import {
+  invalidObservation,
+  ObservingMetric,
+  secondsTimer,
+  PromMetricObject,
+  PromValue,
+  SeriesBase,
+  Shared,
+} from './base';
 import type { BoundHistogram, Summary } from './types';
 
 export interface SummaryOptions {
@@ -16,7 +24,12 @@ export class SummarySeries extends SeriesBase implements BoundHistogram {
   count = 0;
   private readonly metric: SummaryMetric<string>;
 
-  constructor(metric: SummaryMetric<string>, labels: Readonly<Record<string, string>>, labelStr: string, shared: Shared) {
+  constructor(
+    metric: SummaryMetric<string>,
+    labels: Readonly<Record<string, string>>,
+    labelStr: string,
+    shared: Shared,
+  ) {
     super(labels, labelStr, shared);
     this.metric = metric;
   }
@@ -46,9 +59,14 @@ export class SummaryMetric<L extends string> extends ObservingMetric<L, SummaryS
   constructor(name: string, help: string, labelNames: readonly L[], options: SummaryOptions, shared: Shared) {
     super(name, help, labelNames, shared);
     this.inner = new PromSummary({
-      name, help, labelNames: [...labelNames], registers: [],
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [],
       ...(options.percentiles ? { percentiles: [...options.percentiles] } : {}),
-      ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds, ageBuckets: options.ageBuckets ?? 5 } : {}),
+      ...(options.maxAgeSeconds !== undefined
+        ? { maxAgeSeconds: options.maxAgeSeconds, ageBuckets: options.ageBuckets ?? 5 }
+        : {}),
     });
     this.init();
   }
@@ -57,7 +75,6 @@ export class SummaryMetric<L extends string> extends ObservingMetric<L, SummaryS
     return new SummarySeries(this as SummaryMetric<string>, labels, labelStr, this.shared);
   }
 
-
   override reset(): void {
     super.reset();
     this.inner.reset();
@@ -65,7 +82,13 @@ export class SummaryMetric<L extends string> extends ObservingMetric<L, SummaryS
 
   override async get(): Promise<PromMetricObject> {
     const inner = await this.inner.get();
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: inner.values as PromValue[] };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: inner.values as PromValue[],
+    };
   }
 
   protected values(): PromValue[] {

@@ -20,9 +20,18 @@ export interface SummaryConfig<L extends string> extends MetricConfig<L> {
   ageBuckets?: number;
 }
 
-export interface BoundCounter { inc(value?: number): void }
-export interface BoundGauge { set(value: number): void; inc(value?: number): void; dec(value?: number): void }
-export interface BoundHistogram { observe(value: number): void; startTimer(): () => number }
+export interface BoundCounter {
+  inc(value?: number): void;
+}
+export interface BoundGauge {
+  set(value: number): void;
+  inc(value?: number): void;
+  dec(value?: number): void;
+}
+export interface BoundHistogram {
+  observe(value: number): void;
+  startTimer(): () => number;
+}
 
 export interface Counter<L extends string = never> {
   readonly name: string;
@@ -80,7 +89,10 @@ export interface HostMetricsOptions {
   intervalMs?: number;
 }
 
-export interface Exposition { contentType: string; body: string }
+export interface Exposition {
+  contentType: string;
+  body: string;
+}
 
 export interface LlmCall {
   provider: string;

@@ -40,7 +40,11 @@ describe('cardinality limit', () => {
     a.inc();
     c.inc({ k: 'b' });
     const series = m.toJSON().find((s) => s.name === 'keep_total')!.series;
-    expect(series).toEqual([{ labels: { k: 'a' }, value: 1 }, { labels: { k: 'b' }, value: 2 }, { labels: { k: '__overflow__' }, value: 1 }]);
+    expect(series).toEqual([
+      { labels: { k: 'a' }, value: 1 },
+      { labels: { k: 'b' }, value: 2 },
+      { labels: { k: '__overflow__' }, value: 1 },
+    ]);
   });
 
   test('the default limit is 2000 series and PERISCOPE_METRICS_MAX_SERIES overrides it', () => {

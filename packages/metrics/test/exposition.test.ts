@@ -10,7 +10,8 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import { createMetrics, Metrics, OPENMETRICS_CONTENT_TYPE, prefersOpenMetrics, PROMETHEUS_CONTENT_TYPE } from '../src';
 
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
 
@@ -29,12 +30,19 @@ function requirePromtool(): string | undefined {
     console.warn('promtool not found: exposition NOT checked with Prometheus parsers (PERISCOPE_ALLOW_NO_PROMTOOL=1)');
     return undefined;
   }
-  throw new Error('promtool not found: install it with `apt-get install prometheus` (or set PERISCOPE_ALLOW_NO_PROMTOOL=1 to run without this check)');
+  throw new Error(
+    'promtool not found: install it with `apt-get install prometheus` (or set PERISCOPE_ALLOW_NO_PROMTOOL=1 to run without this check)',
+  );
 }
 
 // Exit 1 is a parse error; exit 3 is lint advice only. The advice we accept is about names we do
 // not choose: prom-client's default gauges named *_total, and this test's deliberate app_plain.
-const ACCEPTED_LINT = ['app_plain', 'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const ACCEPTED_LINT = [
+  'app_plain',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 function checkText(tool: string, body: string): void {
   const r = spawnSync(tool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
@@ -44,15 +52,22 @@ function checkText(tool: string, body: string): void {
 
 function checkOpenMetrics(tool: string, body: string): void {
   // The OpenMetrics backfill parser needs a timestamp on every sample; insert one before any exemplar.
-  const stamped = body.split('\n').map((line) => {
-    if (line === '' || line.startsWith('#')) return line;
-    const at = line.indexOf(' # {');
-    return at < 0 ? `${line} 1700000000` : `${line.slice(0, at)} 1700000000${line.slice(at)}`;
-  }).join('\n');
+  const stamped = body
+    .split('\n')
+    .map((line) => {
+      if (line === '' || line.startsWith('#')) return line;
+      const at = line.indexOf(' # {');
+      return at < 0 ? `${line} 1700000000` : `${line.slice(0, at)} 1700000000${line.slice(at)}`;
+    })
+    .join('\n');
   const dir = mkdtempSync(path.join(tmpdir(), 'periscope-metrics-om-'));
   try {
     writeFileSync(path.join(dir, 'in.om'), stamped);
-    const r = spawnSync(tool, ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'in.om'), path.join(dir, 'out')], { encoding: 'utf8' });
+    const r = spawnSync(
+      tool,
+      ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'in.om'), path.join(dir, 'out')],
+      { encoding: 'utf8' },
+    );
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -60,8 +75,12 @@ function checkOpenMetrics(tool: string, body: string): void {
 }
 
 const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => { context.setGlobalContextManager(contextManager.enable()); });
-afterAll(() => { context.disable(); });
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+});
+afterAll(() => {
+  context.disable();
+});
 
 function inSpan<T>(flags: number, fn: () => T): T {
   const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: flags });
@@ -70,20 +89,52 @@ function inSpan<T>(flags: number, fn: () => T): T {
 
 /** A registry with every metric type, awkward label values, exemplars, overflow and prom-client's own metrics. */
 function richMetrics(warnings: string[] = []): Metrics {
-  const m = createMetrics({ collectDefaultMetrics: true, defaultLabels: { service: 'api' }, maxSeriesPerMetric: 3, onWarning: (w) => warnings.push(w) });
-  const c = m.counter({ name: 'app_requests_total', help: 'Requests with "quotes" and \\ backslash\nand newline', labelNames: ['route', 'status'] as const });
+  const m = createMetrics({
+    collectDefaultMetrics: true,
+    defaultLabels: { service: 'api' },
+    maxSeriesPerMetric: 3,
+    onWarning: (w) => warnings.push(w),
+  });
+  const c = m.counter({
+    name: 'app_requests_total',
+    help: 'Requests with "quotes" and \\ backslash\nand newline',
+    labelNames: ['route', 'status'] as const,
+  });
   inSpan(TraceFlags.SAMPLED, () => c.inc({ route: '/x', status: 200 }));
   c.inc({ route: 'quote " back \\ nl \n é', status: 500 }, 2);
   for (let i = 0; i < 5; i++) c.inc({ route: `/flood/${i}`, status: 200 }); // /flood/0 is the 3rd series; 1-4 overflow
   m.counter({ name: 'app_plain', help: 'a counter without the _total suffix' }).inc(3);
   m.gauge({ name: 'app_inflight', help: 'in flight', labelNames: ['pool'] as const }).set({ pool: 'main' }, -1.5);
-  const h = m.histogram({ name: 'app_latency_seconds', help: 'latency', labelNames: ['route'] as const, buckets: [0.1, 1] });
+  const h = m.histogram({
+    name: 'app_latency_seconds',
+    help: 'latency',
+    labelNames: ['route'] as const,
+    buckets: [0.1, 1],
+  });
   inSpan(TraceFlags.SAMPLED, () => h.observe({ route: '/x' }, 0.05));
   h.observe({ route: '/x' }, 5);
   m.summary({ name: 'app_size_bytes', help: 'sizes', percentiles: [0.5, 0.99] }).observe(100);
-  new PromCounter({ name: 'legacy_events_total', help: 'registered directly with prom-client', labelNames: ['kind'], registers: [m.registry] }).inc({ kind: 'a' });
-  new PromHistogram({ name: 'legacy_seconds', help: 'prom-client histogram', buckets: [1], registers: [m.registry] }).observe(0.5);
-  m.recordLlmCall({ provider: 'openai', model: 'gpt-4o', operation: 'chat', inputTokens: 100, outputTokens: 50, durationSeconds: 1.2, timeToFirstTokenSeconds: 0.3 });
+  new PromCounter({
+    name: 'legacy_events_total',
+    help: 'registered directly with prom-client',
+    labelNames: ['kind'],
+    registers: [m.registry],
+  }).inc({ kind: 'a' });
+  new PromHistogram({
+    name: 'legacy_seconds',
+    help: 'prom-client histogram',
+    buckets: [1],
+    registers: [m.registry],
+  }).observe(0.5);
+  m.recordLlmCall({
+    provider: 'openai',
+    model: 'gpt-4o',
+    operation: 'chat',
+    inputTokens: 100,
+    outputTokens: 50,
+    durationSeconds: 1.2,
+    timeToFirstTokenSeconds: 0.3,
+  });
   return m;
 }
 
@@ -107,16 +158,22 @@ describe('exposition', () => {
     await m.close();
   });
 
-  test('OpenMetrics 1.0 (chosen by Prometheus\' Accept header) passes promtool\'s OpenMetrics parser, with exemplars', async () => {
+  test("OpenMetrics 1.0 (chosen by Prometheus' Accept header) passes promtool's OpenMetrics parser, with exemplars", async () => {
     const m = richMetrics();
     const { contentType, body } = await m.expose(PROMETHEUS_ACCEPT);
     expect(contentType).toBe(OPENMETRICS_CONTENT_TYPE);
     expect(body.endsWith('# EOF\n')).toBe(true);
     expect(body).toContain('# TYPE app_requests counter\n');
-    expect(body).toContain(`app_requests_total{route="/x",status="200",service="api"} 1 # {trace_id="${TRACE_ID}",span_id="${SPAN_ID}"} 1 `);
-    expect(body).toContain(`app_latency_seconds_bucket{route="/x",service="api",le="0.1"} 1 # {trace_id="${TRACE_ID}",span_id="${SPAN_ID}"} 0.05 `);
+    expect(body).toContain(
+      `app_requests_total{route="/x",status="200",service="api"} 1 # {trace_id="${TRACE_ID}",span_id="${SPAN_ID}"} 1 `,
+    );
+    expect(body).toContain(
+      `app_latency_seconds_bucket{route="/x",service="api",le="0.1"} 1 # {trace_id="${TRACE_ID}",span_id="${SPAN_ID}"} 0.05 `,
+    );
     expect(body).toContain('app_latency_seconds_bucket{route="/x",service="api",le="+Inf"} 2\n');
-    expect(body).toContain('# TYPE app_plain counter\napp_plain_total 3\n'.replace('app_plain_total', 'app_plain_total{service="api"}'));
+    expect(body).toContain(
+      '# TYPE app_plain counter\napp_plain_total 3\n'.replace('app_plain_total', 'app_plain_total{service="api"}'),
+    );
     expect(body).toContain('# TYPE legacy_events counter\nlegacy_events_total{kind="a",service="api"} 1\n');
     const tool = requirePromtool();
     if (tool) checkOpenMetrics(tool, body);
@@ -146,9 +203,12 @@ describe('exposition', () => {
     expect(prefersOpenMetrics('application/openmetrics-text;version=9.9.9')).toBe(false);
   });
 
-  test('prom-client\'s own registry.metrics() still renders our metrics', async () => {
+  test("prom-client's own registry.metrics() still renders our metrics", async () => {
     const m = createMetrics();
-    m.histogram({ name: 'compat_seconds', help: 'x', labelNames: ['k'] as const, buckets: [1] }).observe({ k: 'a' }, 0.5);
+    m.histogram({ name: 'compat_seconds', help: 'x', labelNames: ['k'] as const, buckets: [1] }).observe(
+      { k: 'a' },
+      0.5,
+    );
     const text = await m.registry.metrics();
     expect(text).toContain('compat_seconds_bucket{k="a",le="1"} 1');
     expect(text).toContain('compat_seconds_count{k="a"} 1');
@@ -160,7 +220,12 @@ describe('exposition', () => {
     for (let i = 0; i < 10_000; i++) h.observe({ id: String(i) }, i / 1000);
     let immediates = 0;
     let running = true;
-    const spin = (): void => { if (running) { immediates++; setImmediate(spin); } };
+    const spin = (): void => {
+      if (running) {
+        immediates++;
+        setImmediate(spin);
+      }
+    };
     setImmediate(spin);
     const { body } = await m.expose();
     running = false;

@@ -1,11 +1,24 @@
 import { Buckets, createMetrics, InvalidValueError, Metrics } from '../src';
 
-type Hist = { labels: Record<string, string>; buckets: Array<{ le: number; count: number }>; sum: number; count: number };
+type Hist = {
+  labels: Record<string, string>;
+  buckets: Array<{ le: number; count: number }>;
+  sum: number;
+  count: number;
+};
 function get<T>(m: Metrics, name: string): T[] {
   return (m.toJSON().find((s) => s.name === name)?.series ?? []) as T[];
 }
 
-const call = { provider: 'openai', model: 'gpt-4o', operation: 'chat', inputTokens: 1200, outputTokens: 300, durationSeconds: 3.2, timeToFirstTokenSeconds: 0.2 };
+const call = {
+  provider: 'openai',
+  model: 'gpt-4o',
+  operation: 'chat',
+  inputTokens: 1200,
+  outputTokens: 300,
+  durationSeconds: 3.2,
+  timeToFirstTokenSeconds: 0.2,
+};
 const base = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o', gen_ai_operation_name: 'chat' };
 
 describe('GenAI metrics', () => {
@@ -22,7 +35,10 @@ describe('GenAI metrics', () => {
     const m = createMetrics();
     m.recordLlmCall(call);
     const tokens = get<Hist>(m, 'gen_ai_client_token_usage');
-    expect(tokens.map((s) => [s.labels.gen_ai_token_type, s.sum])).toEqual([['input', 1200], ['output', 300]]);
+    expect(tokens.map((s) => [s.labels.gen_ai_token_type, s.sum])).toEqual([
+      ['input', 1200],
+      ['output', 300],
+    ]);
     expect(tokens[0].labels).toEqual({ ...base, gen_ai_token_type: 'input' });
     const duration = get<Hist>(m, 'gen_ai_client_operation_duration_seconds');
     expect(duration).toHaveLength(1);
@@ -44,14 +60,21 @@ describe('GenAI metrics', () => {
       { labels: { ...base, error_type: 'rate_limited' }, value: 2 },
       { labels: { ...base, error_type: 'timeout' }, value: 1 },
     ]);
-    expect(get<Hist>(m, 'gen_ai_client_operation_duration_seconds').map((s) => [s.labels.error_type, s.count])).toEqual([['rate_limited', 2], ['timeout', 1]]);
+    expect(get<Hist>(m, 'gen_ai_client_operation_duration_seconds').map((s) => [s.labels.error_type, s.count])).toEqual(
+      [
+        ['rate_limited', 2],
+        ['timeout', 1],
+      ],
+    );
     expect(get<Hist>(m, 'gen_ai_client_output_tokens_per_second')).toEqual([]);
   });
 
   test('bad input throws InvalidValueError naming the field and records nothing', () => {
     const m = createMetrics();
     expect(() => m.recordLlmCall({ ...call, outputTokens: -1 })).toThrow(InvalidValueError);
-    expect(() => m.recordLlmCall({ ...call, durationSeconds: NaN })).toThrow(/durationSeconds must be a finite number >= 0/);
+    expect(() => m.recordLlmCall({ ...call, durationSeconds: NaN })).toThrow(
+      /durationSeconds must be a finite number >= 0/,
+    );
     expect(() => m.recordLlmCall({ ...call, model: '' })).toThrow(/model must be a non-empty string/);
     expect(get<Hist>(m, 'gen_ai_client_token_usage')).toEqual([]);
     expect(get<Hist>(m, 'gen_ai_client_operation_duration_seconds')).toEqual([]);
@@ -64,7 +87,9 @@ describe('GenAI metrics', () => {
     m.setGpuStats({ gpu: 'GPU-0', utilization: 0.75, memoryUsedBytes: 4e9, memoryTotalBytes: 16e9 });
     for (const hit of [true, true, false, true]) m.recordCacheLookup({ cache: 'llm', hit });
     expect(get(m, 'periscope_ml_model_items_total')).toEqual([{ labels: { model: 'embedder' }, value: 612 }]);
-    expect(get(m, 'periscope_ml_model_throughput_items_per_second')).toEqual([{ labels: { model: 'embedder' }, value: 100 }]);
+    expect(get(m, 'periscope_ml_model_throughput_items_per_second')).toEqual([
+      { labels: { model: 'embedder' }, value: 100 },
+    ]);
     expect(get(m, 'periscope_ml_gpu_utilization_ratio')).toEqual([{ labels: { gpu: 'GPU-0' }, value: 0.75 }]);
     expect(get(m, 'periscope_ml_gpu_memory_used_bytes')).toEqual([{ labels: { gpu: 'GPU-0' }, value: 4e9 }]);
     expect(get(m, 'periscope_ml_cache_hit_ratio')).toEqual([{ labels: { cache: 'llm' }, value: 0.75 }]);
@@ -72,7 +97,9 @@ describe('GenAI metrics', () => {
       { labels: { cache: 'llm', result: 'hit' }, value: 3 },
       { labels: { cache: 'llm', result: 'miss' }, value: 1 },
     ]);
-    expect(() => m.setGpuStats({ gpu: 'GPU-0', utilization: 75, memoryUsedBytes: 0, memoryTotalBytes: 0 })).toThrow(/utilization must be a ratio between 0 and 1/);
+    expect(() => m.setGpuStats({ gpu: 'GPU-0', utilization: 75, memoryUsedBytes: 0, memoryTotalBytes: 0 })).toThrow(
+      /utilization must be a ratio between 0 and 1/,
+    );
     expect(() => m.recordModelThroughput({ model: 'x', items: 1, seconds: 0 })).toThrow(InvalidValueError);
     expect(get(m, 'periscope_ml_gpu_utilization_ratio')).toEqual([{ labels: { gpu: 'GPU-0' }, value: 0.75 }]);
     // No LLM call recorded: no empty gen_ai families in the exposition.

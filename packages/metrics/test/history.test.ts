@@ -6,9 +6,18 @@ function setup() {
   const m = createMetrics();
   const requests = m.counter({ name: 'h_requests_total', help: 'x', labelNames: ['route', 'status'] as const });
   const inflight = m.gauge({ name: 'h_inflight', help: 'x' });
-  const latency = m.histogram({ name: 'h_latency_seconds', help: 'x', labelNames: ['route'] as const, buckets: [0.1, 0.2, 0.5, 1] });
+  const latency = m.histogram({
+    name: 'h_latency_seconds',
+    help: 'x',
+    labelNames: ['route'] as const,
+    buckets: [0.1, 0.2, 0.5, 1],
+  });
   // A long interval: only explicit sample() calls below add samples.
-  const history = m.history({ series: ['h_requests_total', 'h_inflight', { name: 'h_latency_seconds', labels: { route: '/x' } }], intervalMs: 60_000, retentionMs: 600_000 });
+  const history = m.history({
+    series: ['h_requests_total', 'h_inflight', { name: 'h_latency_seconds', labels: { route: '/x' } }],
+    intervalMs: 60_000,
+    retentionMs: 600_000,
+  });
   // Far enough ahead that the sample taken at creation falls outside the windows queried.
   const t0 = Date.now() + 120_000;
   return { m, requests, inflight, latency, history, t0 };
@@ -40,7 +49,10 @@ describe('history', () => {
   test('avg and max over a gauge; undefined before there is data', async () => {
     const { m, inflight, history, t0 } = setup();
     expect(history.rate('h_inflight', undefined, 1000)).toBeUndefined();
-    [4, 8, 2, 6].forEach((v, i) => { inflight.set(v); history.sample(t0 + i * 1000); });
+    [4, 8, 2, 6].forEach((v, i) => {
+      inflight.set(v);
+      history.sample(t0 + i * 1000);
+    });
     expect(history.avg('h_inflight', undefined, 60_000)).toBe(5);
     expect(history.max('h_inflight', undefined, 60_000)).toBe(8);
     expect(history.max('h_inflight', undefined, 1500)).toBe(6);
@@ -98,7 +110,8 @@ describe('history', () => {
     const timer = setInterval(() => c.inc(), 5);
     // Wait for the interval to have taken samples around some increments (bounded, for slow CI).
     const deadline = Date.now() + 3000;
-    while (!((h.rate('bg_total', undefined, 1000) ?? 0) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!((h.rate('bg_total', undefined, 1000) ?? 0) > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     clearInterval(timer);
     const rate = h.rate('bg_total', undefined, 1000);
     expect(rate).toBeGreaterThan(0);

@@ -1,8 +1,14 @@
 // Host metrics come from the real machine through systeminformation, in the background.
 import { createMetrics } from '../src';
 
-function value(m: ReturnType<typeof createMetrics>, name: string): Array<{ labels: Record<string, string>; value: number }> {
-  return (m.toJSON().find((s) => s.name === name)?.series ?? []) as Array<{ labels: Record<string, string>; value: number }>;
+function value(
+  m: ReturnType<typeof createMetrics>,
+  name: string,
+): Array<{ labels: Record<string, string>; value: number }> {
+  return (m.toJSON().find((s) => s.name === name)?.series ?? []) as Array<{
+    labels: Record<string, string>;
+    value: number;
+  }>;
 }
 
 describe('host metrics', () => {

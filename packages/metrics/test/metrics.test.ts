@@ -1,7 +1,14 @@
 import { Counter as PromCounter, Registry } from 'prom-client';
 import {
-  Buckets, createMetrics, InvalidConfigError, InvalidLabelNameError, InvalidMetricNameError, InvalidValueError,
-  MetricConflictError, Metrics, MissingLabelError,
+  Buckets,
+  createMetrics,
+  InvalidConfigError,
+  InvalidLabelNameError,
+  InvalidMetricNameError,
+  InvalidValueError,
+  MetricConflictError,
+  Metrics,
+  MissingLabelError,
 } from '../src';
 
 function series(m: Metrics, name: string): unknown[] {
@@ -57,7 +64,9 @@ describe('counters', () => {
     const m = createMetrics();
     const c = m.counter({ name: 'app_miss_total', help: 'x', labelNames: ['a', 'b'] as const });
     expect(() => (c as unknown as { inc(l: object): void }).inc({ a: '1' })).toThrow(MissingLabelError);
-    expect(() => (c as unknown as { inc(l: object): void }).inc({ a: '1', b: null })).toThrow(/label "b" must be a string or number, got null/);
+    expect(() => (c as unknown as { inc(l: object): void }).inc({ a: '1', b: null })).toThrow(
+      /label "b" must be a string or number, got null/,
+    );
     expect(series(m, 'app_miss_total')).toEqual([]);
   });
 });
@@ -75,7 +84,10 @@ describe('gauges', () => {
     const plain = m.gauge({ name: 'app_temp', help: 't' });
     plain.set(7);
     plain.dec();
-    expect(series(m, 'app_inflight')).toEqual([{ labels: { pool: 'a' }, value: 3 }, { labels: { pool: 'b' }, value: -1.5 }]);
+    expect(series(m, 'app_inflight')).toEqual([
+      { labels: { pool: 'a' }, value: 3 },
+      { labels: { pool: 'b' }, value: -1.5 },
+    ]);
     expect(series(m, 'app_temp')).toEqual([{ labels: {}, value: 6 }]);
   });
 });
@@ -83,14 +95,27 @@ describe('gauges', () => {
 describe('histograms', () => {
   test('observations fall in the bucket whose upper bound is >= the value (le semantics)', () => {
     const m = createMetrics();
-    const h = m.histogram({ name: 'app_latency_seconds', help: 'l', labelNames: ['route'] as const, buckets: [0.1, 0.5, 1] });
+    const h = m.histogram({
+      name: 'app_latency_seconds',
+      help: 'l',
+      labelNames: ['route'] as const,
+      buckets: [0.1, 0.5, 1],
+    });
     for (const v of [0.05, 0.1, 0.3, 1, 2]) h.observe({ route: '/x' }, v);
     h.labels({ route: '/x' }).observe(0.5);
-    expect(series(m, 'app_latency_seconds')).toEqual([{
-      labels: { route: '/x' },
-      buckets: [{ le: 0.1, count: 2 }, { le: 0.5, count: 4 }, { le: 1, count: 5 }, { le: Infinity, count: 6 }],
-      sum: 3.95, count: 6,
-    }]);
+    expect(series(m, 'app_latency_seconds')).toEqual([
+      {
+        labels: { route: '/x' },
+        buckets: [
+          { le: 0.1, count: 2 },
+          { le: 0.5, count: 4 },
+          { le: 1, count: 5 },
+          { le: Infinity, count: 6 },
+        ],
+        sum: 3.95,
+        count: 6,
+      },
+    ]);
   });
 
   test('long bucket lists (binary search) agree with a straightforward count', () => {
@@ -105,8 +130,12 @@ describe('histograms', () => {
   test('invalid buckets fail at registration with InvalidConfigError', () => {
     const m = createMetrics();
     expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', buckets: [1, 0.5] })).toThrow(InvalidConfigError);
-    expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', buckets: [] })).toThrow(/buckets of app_bad_seconds/);
-    expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', labelNames: ['le'] })).toThrow(InvalidLabelNameError);
+    expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', buckets: [] })).toThrow(
+      /buckets of app_bad_seconds/,
+    );
+    expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', labelNames: ['le'] })).toThrow(
+      InvalidLabelNameError,
+    );
   });
 
   test('startTimer records the elapsed seconds with start and end labels merged', async () => {
@@ -128,11 +157,29 @@ describe('histograms', () => {
     const m = createMetrics();
     const h = m.histogram({ name: 'app_fn_seconds', help: 'fn', labelNames: ['fn'] as const });
     expect(m.time(h, { fn: 'sync' }, () => 42)).toBe(42);
-    expect(() => m.time(h, { fn: 'sync' }, () => { throw new Error('boom'); })).toThrow('boom');
-    await expect(m.time(h, { fn: 'async' }, async () => { await new Promise((r) => setTimeout(r, 10)); return 'ok'; })).resolves.toBe('ok');
-    await expect(m.time(h, { fn: 'async' }, async () => { throw new Error('async boom'); })).rejects.toThrow('async boom');
-    const counts = (series(m, 'app_fn_seconds') as Array<{ labels: { fn: string }; count: number; sum: number }>).map((s) => [s.labels.fn, s.count]);
-    expect(counts).toEqual([['sync', 2], ['async', 2]]);
+    expect(() =>
+      m.time(h, { fn: 'sync' }, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    await expect(
+      m.time(h, { fn: 'async' }, async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        return 'ok';
+      }),
+    ).resolves.toBe('ok');
+    await expect(
+      m.time(h, { fn: 'async' }, async () => {
+        throw new Error('async boom');
+      }),
+    ).rejects.toThrow('async boom');
+    const counts = (series(m, 'app_fn_seconds') as Array<{ labels: { fn: string }; count: number; sum: number }>).map(
+      (s) => [s.labels.fn, s.count],
+    );
+    expect(counts).toEqual([
+      ['sync', 2],
+      ['async', 2],
+    ]);
     const asyncSum = (series(m, 'app_fn_seconds') as Array<{ sum: number }>)[1].sum;
     expect(asyncSum).toBeGreaterThanOrEqual(0.008);
   });
@@ -141,7 +188,12 @@ describe('histograms', () => {
 describe('summaries', () => {
   test('quantiles, sum and count are exposed; bad values are rejected', async () => {
     const m = createMetrics();
-    const s = m.summary({ name: 'app_size_bytes', help: 'size', labelNames: ['kind'] as const, percentiles: [0.5, 0.9] });
+    const s = m.summary({
+      name: 'app_size_bytes',
+      help: 'size',
+      labelNames: ['kind'] as const,
+      percentiles: [0.5, 0.9],
+    });
     for (let i = 1; i <= 100; i++) s.observe({ kind: 'a' }, i);
     expect(() => s.observe({ kind: 'a' }, NaN)).toThrow(InvalidValueError);
     const { body } = await m.expose();
@@ -168,7 +220,9 @@ describe('registration', () => {
     m.counter({ name: 'dup_total', help: 'x', labelNames: ['a'] as const });
     m.histogram({ name: 'dup_seconds', help: 'x', buckets: [1, 2] });
     expect(() => m.gauge({ name: 'dup_total', help: 'x', labelNames: ['a'] as const })).toThrow(MetricConflictError);
-    expect(() => m.counter({ name: 'dup_total', help: 'x', labelNames: ['b'] as const })).toThrow(/dup_total is already registered with labels \[a\], not \[b\]/);
+    expect(() => m.counter({ name: 'dup_total', help: 'x', labelNames: ['b'] as const })).toThrow(
+      /dup_total is already registered with labels \[a\], not \[b\]/,
+    );
     expect(() => m.histogram({ name: 'dup_seconds', help: 'x', buckets: [1, 3] })).toThrow(MetricConflictError);
     expect(m.histogram({ name: 'dup_seconds', help: 'x' })).toBeDefined();
     new PromCounter({ name: 'foreign_total', help: 'x', registers: [m.registry] });
@@ -194,10 +248,14 @@ describe('registration', () => {
 
 describe('configuration', () => {
   const saved = { ...process.env };
-  afterEach(() => { process.env = { ...saved }; });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
 
   test('invalid options fail at construction naming the option and accepted values', () => {
-    expect(() => createMetrics({ maxSeriesPerMetric: 0 })).toThrow(new InvalidConfigError('maxSeriesPerMetric', 0, 'an integer >= 1'));
+    expect(() => createMetrics({ maxSeriesPerMetric: 0 })).toThrow(
+      new InvalidConfigError('maxSeriesPerMetric', 0, 'an integer >= 1'),
+    );
     expect(() => createMetrics({ prefix: 'bad-' })).toThrow(/invalid prefix/);
     expect(() => createMetrics({ hostMetrics: { intervalMs: 5 } })).toThrow(/hostMetrics.intervalMs.*>= 100/);
     expect(() => createMetrics({ defaultLabels: { 'bad-name': 'x' } })).toThrow(InvalidConfigError);
@@ -214,7 +272,14 @@ describe('configuration', () => {
     expect(m.enabled).toBe(false);
     const c = m.counter({ name: 'off_total', help: 'x' });
     c.inc();
-    m.recordLlmCall({ provider: 'p', model: 'm', operation: 'chat', inputTokens: 1, outputTokens: 1, durationSeconds: 1 });
+    m.recordLlmCall({
+      provider: 'p',
+      model: 'm',
+      operation: 'chat',
+      inputTokens: 1,
+      outputTokens: 1,
+      durationSeconds: 1,
+    });
     expect(series(m, 'off_total')).toEqual([{ labels: {}, value: 0 }]);
     expect((await m.expose()).body).not.toContain('gen_ai_client_token_usage_count');
   });

@@ -3,7 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetrics, InvalidConfigError, PushgatewayError } from '../src';
 
-interface Received { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 let server: http.Server;
 let base: string;
@@ -15,7 +20,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       res.statusCode = status;
       res.end(status === 200 ? '' : 'bad push');
     });
@@ -26,7 +36,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
-beforeEach(() => { received.length = 0; status = 200; });
+beforeEach(() => {
+  received.length = 0;
+  status = 200;
+});
 
 describe('Pushgateway', () => {
   test('PUT /metrics/job/<job>/<label>/<value> with the text exposition as body', async () => {
@@ -36,7 +49,9 @@ describe('Pushgateway', () => {
     expect(received).toHaveLength(1);
     const [r] = received;
     expect(r.method).toBe('PUT');
-    expect(r.url).toBe(`/metrics/job/nightly-import/instance@base64/${Buffer.from('worker/7').toString('base64url')}/shard/3`);
+    expect(r.url).toBe(
+      `/metrics/job/nightly-import/instance@base64/${Buffer.from('worker/7').toString('base64url')}/shard/3`,
+    );
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     const lines = r.body.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(lines).toEqual(['batch_rows_total{table="users"} 42']);
@@ -76,7 +91,9 @@ describe('Pushgateway', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    await expect(m.push({ url: `http://127.0.0.1:${port}`, job: 'j', timeoutMs: 500 })).rejects.toThrow(PushgatewayError);
+    await expect(m.push({ url: `http://127.0.0.1:${port}`, job: 'j', timeoutMs: 500 })).rejects.toThrow(
+      PushgatewayError,
+    );
     await expect(m.push({ url: 'ftp://x', job: 'j' })).rejects.toThrow(InvalidConfigError);
     await expect(m.push({ url: base, job: '' })).rejects.toThrow(/invalid job/);
     await expect(m.push({ url: base, job: 'j', groupings: { job: 'x' } })).rejects.toThrow(/groupings.job/);

@@ -4,7 +4,11 @@
 import { createMetrics, MissingLabelError, UnknownLabelError } from '../src';
 
 const m = createMetrics();
-const requests = m.counter({ name: 'types_requests_total', help: 'requests', labelNames: ['route', 'status'] as const });
+const requests = m.counter({
+  name: 'types_requests_total',
+  help: 'requests',
+  labelNames: ['route', 'status'] as const,
+});
 const inflight = m.gauge({ name: 'types_inflight', help: 'in flight', labelNames: ['pool'] as const });
 const latency = m.histogram({ name: 'types_latency_seconds', help: 'latency', labelNames: ['route'] as const });
 const plain = m.counter({ name: 'types_plain_total', help: 'no labels' });
@@ -38,6 +42,8 @@ describe('label names', () => {
     const untyped = requests as unknown as { inc(labels: Record<string, string>): void };
     expect(() => untyped.inc({ route: '/x' })).toThrow(new MissingLabelError('types_requests_total', 'status'));
     expect(() => untyped.inc({ route: '/x', status: '1', method: 'GET' })).toThrow(UnknownLabelError);
-    expect(() => untyped.inc({ route: '/x', status: '1', method: 'GET' })).toThrow(/types_requests_total: unknown label "method"/);
+    expect(() => untyped.inc({ route: '/x', status: '1', method: 'GET' })).toThrow(
+      /types_requests_total: unknown label "method"/,
+    );
   });
 });

@@ -1,5 +1,13 @@
 // trace(), @Traced(), currentSpan(), setAttributes(): spans around sync and async code.
-import { SpanKind, SpanStatusCode, TraceFlags, trace as otelTrace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace as otelTrace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { getActive, getContextManager, getTracer, redactText } from './state';
@@ -12,7 +20,11 @@ export interface TraceOptions {
 }
 
 export function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 function describeThrown(value: unknown): string {
@@ -60,7 +72,13 @@ export function endWith<T>(span: Span, result: T, before?: (value: unknown) => v
 }
 
 /** Runs `fn` in `span`'s context; ends the span when `fn` returns or its promise settles. */
-export function runInSpan<T, This>(span: Span, thisArg: This, fn: (this: This, span: Span) => T, before?: (value: unknown) => void, parent?: Context): T {
+export function runInSpan<T, This>(
+  span: Span,
+  thisArg: This,
+  fn: (this: This, span: Span) => T,
+  before?: (value: unknown) => void,
+  parent?: Context,
+): T {
   const cm = getContextManager();
   const ctx = otelTrace.setSpan(parent ?? cm.active(), span);
   // An unsampled span needs its context (children stay unsampled) but no bookkeeping.
@@ -105,7 +123,12 @@ function startSpan(name: string, options: TraceOptions | undefined, parent: Cont
  * rejection sets ERROR status and records the exception; the span ends when the promise settles.
  * The return value (the same promise type) and `this` are passed through.
  */
-export function trace<T, This = unknown>(this: This, name: string, fn: (this: This, span: Span) => T, options?: TraceOptions): T {
+export function trace<T, This = unknown>(
+  this: This,
+  name: string,
+  fn: (this: This, span: Span) => T,
+  options?: TraceOptions,
+): T {
   const parent = getContextManager().active();
   return runInSpan(startSpan(name, options, parent), this, fn, undefined, parent);
 }
@@ -115,10 +138,15 @@ export function trace<T, This = unknown>(this: This, name: string, fn: (this: Th
  * `name`, or `Class.method` by default.
  */
 export function Traced(name?: string, options?: TraceOptions) {
-  return function <This, Args extends unknown[], R>(method: (this: This, ...args: Args) => R, ctx: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R>) {
+  return function <This, Args extends unknown[], R>(
+    method: (this: This, ...args: Args) => R,
+    ctx: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R>,
+  ) {
     const methodName = String(ctx.name);
     return function (this: This, ...args: Args): R {
-      const owner = ctx.static ? (this as { name?: string }).name : (this as { constructor?: { name?: string } })?.constructor?.name;
+      const owner = ctx.static
+        ? (this as { name?: string }).name
+        : (this as { constructor?: { name?: string } })?.constructor?.name;
       const spanName = name ?? (owner ? `${owner}.${methodName}` : methodName);
       const parent = getContextManager().active();
       return runInSpan(startSpan(spanName, options, parent), this, () => method.apply(this, args), undefined, parent);

@@ -7,7 +7,14 @@ import type { MetricsLike } from './metrics';
 export const EXPORTERS = ['otlp', 'zipkin', 'console', 'file', 'memory', 'none'] as const;
 export type ExporterName = (typeof EXPORTERS)[number];
 
-export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
@@ -147,7 +154,10 @@ export interface ResolvedConfig {
 export function safeUrl(raw: string): string {
   try {
     const u = new URL(raw);
-    if (u.username || u.password) { u.username = '***'; u.password = ''; }
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
     u.search = '';
     return u.toString();
   } catch {
@@ -156,20 +166,34 @@ export function safeUrl(raw: string): string {
 }
 
 function list(raw: string): string[] {
-  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function oneOf<T extends string>(option: string, allowed: readonly T[], value: string): T {
   const v = value.trim().toLowerCase();
-  if (!(allowed as readonly string[]).includes(v)) throw new TracingConfigError(option, allowed.join(', '), JSON.stringify(value));
+  if (!(allowed as readonly string[]).includes(v))
+    throw new TracingConfigError(option, allowed.join(', '), JSON.stringify(value));
   return v as T;
 }
 
-function num(option: string, value: number | string | undefined, fallback: number, check: { min: number; max?: number; integer?: boolean }): number {
+function num(
+  option: string,
+  value: number | string | undefined,
+  fallback: number,
+  check: { min: number; max?: number; integer?: boolean },
+): number {
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : Number(value);
   const range = `a${check.integer ? 'n integer' : ' number'} >= ${check.min}${check.max !== undefined ? ` and <= ${check.max}` : ''}`;
-  if (!Number.isFinite(n) || n < check.min || (check.max !== undefined && n > check.max) || (check.integer && !Number.isInteger(n))) {
+  if (
+    !Number.isFinite(n) ||
+    n < check.min ||
+    (check.max !== undefined && n > check.max) ||
+    (check.integer && !Number.isInteger(n))
+  ) {
     throw new TracingConfigError(option, range, JSON.stringify(value));
   }
   return n;
@@ -191,7 +215,8 @@ function httpUrl(option: string, value: string): string {
   } catch {
     throw new TracingConfigError(option, 'an http:// or https:// URL', JSON.stringify(safeUrl(value)));
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TracingConfigError(option, 'an http:// or https:// URL', JSON.stringify(safeUrl(value)));
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new TracingConfigError(option, 'an http:// or https:// URL', JSON.stringify(safeUrl(value)));
   return value;
 }
 
@@ -201,9 +226,14 @@ function parseResourceAttributes(raw: string | undefined): Record<string, string
   if (!raw) return out;
   for (const pair of list(raw)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new TracingConfigError('OTEL_RESOURCE_ATTRIBUTES', 'comma-separated key=value pairs', JSON.stringify(pair));
+    if (eq <= 0)
+      throw new TracingConfigError('OTEL_RESOURCE_ATTRIBUTES', 'comma-separated key=value pairs', JSON.stringify(pair));
     let value = pair.slice(eq + 1).trim();
-    try { value = decodeURIComponent(value); } catch { /* keep the raw text: a stray % is not worth failing start for */ }
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      /* keep the raw text: a stray % is not worth failing start for */
+    }
     out[pair.slice(0, eq).trim()] = value;
   }
   return out;
@@ -219,42 +249,69 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
   const exporters = [...new Set(exporterList.map((e) => oneOf(option, EXPORTERS, e)))];
 
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (protocol !== undefined && protocol !== '' && exporters.includes('otlp')) oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', ['http/protobuf'], protocol);
+  if (protocol !== undefined && protocol !== '' && exporters.includes('otlp'))
+    oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', ['http/protobuf'], protocol);
 
-  const otlpUrl = options.otlp?.endpoint !== undefined
-    ? `${httpUrl('otlp.endpoint', options.otlp.endpoint).replace(/\/+$/, '')}/v1/traces`
-    : env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-      ? httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
-      : `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`;
+  const otlpUrl =
+    options.otlp?.endpoint !== undefined
+      ? `${httpUrl('otlp.endpoint', options.otlp.endpoint).replace(/\/+$/, '')}/v1/traces`
+      : env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+        ? httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+        : `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`;
 
-  const zipkinUrl = options.zipkin?.endpoint !== undefined
-    ? httpUrl('zipkin.endpoint', options.zipkin.endpoint)
-    : httpUrl('OTEL_EXPORTER_ZIPKIN_ENDPOINT', env.OTEL_EXPORTER_ZIPKIN_ENDPOINT || 'http://localhost:9411/api/v2/spans');
+  const zipkinUrl =
+    options.zipkin?.endpoint !== undefined
+      ? httpUrl('zipkin.endpoint', options.zipkin.endpoint)
+      : httpUrl(
+          'OTEL_EXPORTER_ZIPKIN_ENDPOINT',
+          env.OTEL_EXPORTER_ZIPKIN_ENDPOINT || 'http://localhost:9411/api/v2/spans',
+        );
 
-  const sampler = options.sampler !== undefined
-    ? oneOf('sampler', SAMPLERS, options.sampler)
-    : env.OTEL_TRACES_SAMPLER ? oneOf('OTEL_TRACES_SAMPLER', SAMPLERS, env.OTEL_TRACES_SAMPLER) : 'parentbased_always_on';
-  const samplerRatio = options.samplerRatio !== undefined
-    ? num('samplerRatio', options.samplerRatio, 1, { min: 0, max: 1 })
-    : num('OTEL_TRACES_SAMPLER_ARG', sampler.endsWith('traceidratio') ? env.OTEL_TRACES_SAMPLER_ARG : undefined, 1, { min: 0, max: 1 });
+  const sampler =
+    options.sampler !== undefined
+      ? oneOf('sampler', SAMPLERS, options.sampler)
+      : env.OTEL_TRACES_SAMPLER
+        ? oneOf('OTEL_TRACES_SAMPLER', SAMPLERS, env.OTEL_TRACES_SAMPLER)
+        : 'parentbased_always_on';
+  const samplerRatio =
+    options.samplerRatio !== undefined
+      ? num('samplerRatio', options.samplerRatio, 1, { min: 0, max: 1 })
+      : num('OTEL_TRACES_SAMPLER_ARG', sampler.endsWith('traceidratio') ? env.OTEL_TRACES_SAMPLER_ARG : undefined, 1, {
+          min: 0,
+          max: 1,
+        });
 
-  const maxSpansPerSecond = options.maxSpansPerSecond !== undefined || env.PERISCOPE_TRACING_MAX_SPANS_PER_SECOND
-    ? num(options.maxSpansPerSecond !== undefined ? 'maxSpansPerSecond' : 'PERISCOPE_TRACING_MAX_SPANS_PER_SECOND', options.maxSpansPerSecond ?? env.PERISCOPE_TRACING_MAX_SPANS_PER_SECOND, 0, { min: 0 })
-    : undefined;
+  const maxSpansPerSecond =
+    options.maxSpansPerSecond !== undefined || env.PERISCOPE_TRACING_MAX_SPANS_PER_SECOND
+      ? num(
+          options.maxSpansPerSecond !== undefined ? 'maxSpansPerSecond' : 'PERISCOPE_TRACING_MAX_SPANS_PER_SECOND',
+          options.maxSpansPerSecond ?? env.PERISCOPE_TRACING_MAX_SPANS_PER_SECOND,
+          0,
+          { min: 0 },
+        )
+      : undefined;
 
-  const minDurationMs = options.minDurationMs !== undefined
-    ? num('minDurationMs', options.minDurationMs, 0, { min: 0 })
-    : num('PERISCOPE_TRACING_MIN_DURATION_MS', env.PERISCOPE_TRACING_MIN_DURATION_MS, 0, { min: 0 });
+  const minDurationMs =
+    options.minDurationMs !== undefined
+      ? num('minDurationMs', options.minDurationMs, 0, { min: 0 })
+      : num('PERISCOPE_TRACING_MIN_DURATION_MS', env.PERISCOPE_TRACING_MIN_DURATION_MS, 0, { min: 0 });
 
-  const tailOn = options.tailSampling !== undefined ? options.tailSampling !== false : bool('PERISCOPE_TRACING_TAIL_SAMPLING', env.PERISCOPE_TRACING_TAIL_SAMPLING, false);
+  const tailOn =
+    options.tailSampling !== undefined
+      ? options.tailSampling !== false
+      : bool('PERISCOPE_TRACING_TAIL_SAMPLING', env.PERISCOPE_TRACING_TAIL_SAMPLING, false);
   let tailSampling: ResolvedTailSampling | undefined;
   if (tailOn) {
     const t: TailSamplingOptions = typeof options.tailSampling === 'object' ? options.tailSampling : {};
     tailSampling = {
-      slowerThanMs: t.slowerThanMs !== undefined
-        ? num('tailSampling.slowerThanMs', t.slowerThanMs, 1000, { min: 0 })
-        : num('PERISCOPE_TRACING_SLOWER_THAN_MS', env.PERISCOPE_TRACING_SLOWER_THAN_MS, 1000, { min: 0 }),
-      ratio: num('tailSampling.ratio', t.ratio, sampler.endsWith('traceidratio') ? samplerRatio : 0, { min: 0, max: 1 }),
+      slowerThanMs:
+        t.slowerThanMs !== undefined
+          ? num('tailSampling.slowerThanMs', t.slowerThanMs, 1000, { min: 0 })
+          : num('PERISCOPE_TRACING_SLOWER_THAN_MS', env.PERISCOPE_TRACING_SLOWER_THAN_MS, 1000, { min: 0 }),
+      ratio: num('tailSampling.ratio', t.ratio, sampler.endsWith('traceidratio') ? samplerRatio : 0, {
+        min: 0,
+        max: 1,
+      }),
       graceMs: num('tailSampling.graceMs', t.graceMs, 1000, { min: 0 }),
       maxTraces: num('tailSampling.maxTraces', t.maxTraces, 1000, { min: 1, integer: true }),
       maxSpans: num('tailSampling.maxSpans', t.maxSpans, 20000, { min: 1, integer: true }),
@@ -262,32 +319,63 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     };
   }
 
-  const propagatorsRaw = options.propagators ?? (env.OTEL_PROPAGATORS ? list(env.OTEL_PROPAGATORS) : ['tracecontext', 'baggage']);
+  const propagatorsRaw =
+    options.propagators ?? (env.OTEL_PROPAGATORS ? list(env.OTEL_PROPAGATORS) : ['tracecontext', 'baggage']);
   const propOption = options.propagators !== undefined ? 'propagators' : 'OTEL_PROPAGATORS';
   const propagators = [...new Set(propagatorsRaw.map((p) => oneOf(propOption, PROPAGATORS, p)))];
 
-  const store = options.store === false ? undefined : {
-    maxTraces: num('store.maxTraces', options.store?.maxTraces ?? env.PERISCOPE_TRACING_STORE_MAX_TRACES, 200, { min: 1, integer: true }),
-    maxSpansPerTrace: num('store.maxSpansPerTrace', options.store?.maxSpansPerTrace, 1000, { min: 1, integer: true }),
-  };
+  const store =
+    options.store === false
+      ? undefined
+      : {
+          maxTraces: num('store.maxTraces', options.store?.maxTraces ?? env.PERISCOPE_TRACING_STORE_MAX_TRACES, 200, {
+            min: 1,
+            integer: true,
+          }),
+          maxSpansPerTrace: num('store.maxSpansPerTrace', options.store?.maxSpansPerTrace, 1000, {
+            min: 1,
+            integer: true,
+          }),
+        };
 
-  if (options.redact !== undefined && typeof options.redact !== 'function') throw new TracingConfigError('redact', 'a function (text: string) => string', typeof options.redact);
-  if (options.metrics !== undefined && (typeof options.metrics?.histogram !== 'function' || typeof options.metrics?.counter !== 'function')) {
-    throw new TracingConfigError('metrics', 'an object with histogram() and counter() (a @periscope/metrics Metrics)', typeof options.metrics);
+  if (options.redact !== undefined && typeof options.redact !== 'function')
+    throw new TracingConfigError('redact', 'a function (text: string) => string', typeof options.redact);
+  if (
+    options.metrics !== undefined &&
+    (typeof options.metrics?.histogram !== 'function' || typeof options.metrics?.counter !== 'function')
+  ) {
+    throw new TracingConfigError(
+      'metrics',
+      'an object with histogram() and counter() (a @periscope/metrics Metrics)',
+      typeof options.metrics,
+    );
   }
-  if (options.dropRules !== undefined && !Array.isArray(options.dropRules)) throw new TracingConfigError('dropRules', 'an array of { name?, attributes? }', typeof options.dropRules);
+  if (options.dropRules !== undefined && !Array.isArray(options.dropRules))
+    throw new TracingConfigError('dropRules', 'an array of { name?, attributes? }', typeof options.dropRules);
 
   const serviceName = options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'unknown_service:node';
-  if (typeof serviceName !== 'string' || serviceName.trim() === '') throw new TracingConfigError(options.serviceName !== undefined ? 'serviceName' : 'OTEL_SERVICE_NAME', 'a non-empty string', JSON.stringify(serviceName));
+  if (typeof serviceName !== 'string' || serviceName.trim() === '')
+    throw new TracingConfigError(
+      options.serviceName !== undefined ? 'serviceName' : 'OTEL_SERVICE_NAME',
+      'a non-empty string',
+      JSON.stringify(serviceName),
+    );
 
-  const resourceAttributes: Record<string, string | number | boolean> = { ...parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES), ...options.resourceAttributes };
+  const resourceAttributes: Record<string, string | number | boolean> = {
+    ...parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES),
+    ...options.resourceAttributes,
+  };
   if (options.serviceVersion) resourceAttributes['service.version'] = options.serviceVersion;
 
   return {
     serviceName,
     resourceAttributes,
     exporters,
-    otlp: { url: otlpUrl, headers: { ...options.otlp?.headers }, timeoutMs: num('otlp.timeoutMs', options.otlp?.timeoutMs, 10000, { min: 1 }) },
+    otlp: {
+      url: otlpUrl,
+      headers: { ...options.otlp?.headers },
+      timeoutMs: num('otlp.timeoutMs', options.otlp?.timeoutMs, 10000, { min: 1 }),
+    },
     zipkinUrl,
     file: {
       path: options.file?.path ?? env.PERISCOPE_TRACING_FILE ?? 'traces.jsonl',
@@ -297,7 +385,11 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     batch: {
       scheduledDelayMs: num('batch.scheduledDelayMs', options.batch?.scheduledDelayMs, 2000, { min: 0 }),
       maxQueueSize: num('batch.maxQueueSize', options.batch?.maxQueueSize, 4096, { min: 1, integer: true }),
-      maxExportBatchSize: num('batch.maxExportBatchSize', options.batch?.maxExportBatchSize, 512, { min: 1, max: options.batch?.maxQueueSize ?? 4096, integer: true }),
+      maxExportBatchSize: num('batch.maxExportBatchSize', options.batch?.maxExportBatchSize, 512, {
+        min: 1,
+        max: options.batch?.maxQueueSize ?? 4096,
+        integer: true,
+      }),
     },
     sampler,
     samplerRatio,
@@ -306,10 +398,17 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     minDurationMs,
     tailSampling,
     spanMetrics: options.metrics !== undefined && (options.spanMetrics ?? true),
-    captureContent: options.captureContent ?? bool('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, false),
+    captureContent:
+      options.captureContent ??
+      bool(
+        'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+        env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+        false,
+      ),
     contentMaxLength: num('contentMaxLength', options.contentMaxLength, 2000, { min: 1, integer: true }),
     propagators,
     store,
-    resourceUsage: options.resourceUsage ?? bool('PERISCOPE_TRACING_RESOURCE_USAGE', env.PERISCOPE_TRACING_RESOURCE_USAGE, false),
+    resourceUsage:
+      options.resourceUsage ?? bool('PERISCOPE_TRACING_RESOURCE_USAGE', env.PERISCOPE_TRACING_RESOURCE_USAGE, false),
   };
 }

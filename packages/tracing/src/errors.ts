@@ -2,7 +2,10 @@
 
 /** Base class: every error this package throws is a TracingError with a stable `code`. */
 export class TracingError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -10,7 +13,11 @@ export class TracingError extends Error {
 
 /** An option or environment variable has a value we cannot use. Thrown by startTracing(). */
 export class TracingConfigError extends TracingError {
-  constructor(readonly option: string, readonly accepted: string, received: string) {
+  constructor(
+    readonly option: string,
+    readonly accepted: string,
+    received: string,
+  ) {
     super('ERR_TRACING_CONFIG', `invalid tracing option ${option}: got ${received}; accepted: ${accepted}`);
   }
 }
@@ -24,7 +31,10 @@ export class TracingStateError extends TracingError {
 
 /** A bad argument to a function of the public API (e.g. a malformed trace id). */
 export class TracingInputError extends TracingError {
-  constructor(readonly argument: string, message: string) {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
     super('ERR_TRACING_INPUT', `${argument}: ${message}`);
   }
 }

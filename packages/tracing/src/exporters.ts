@@ -4,7 +4,12 @@ import { promises as fs } from 'node:fs';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { BatchSpanProcessor, ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import type { ResolvedConfig } from './config';
 import type { TracingMetrics } from './metrics';
 import type { SpanSink } from './pipeline';
@@ -17,19 +22,31 @@ export class FileSpanExporter implements SpanExporter {
   private size: number | undefined;
   private closed = false;
 
-  constructor(private readonly path: string, private readonly maxBytes: number, private readonly maxFiles: number) {}
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+    private readonly maxFiles: number,
+  ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    if (this.closed) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('file exporter is shut down') });
+    if (this.closed)
+      return resultCallback({ code: ExportResultCode.FAILED, error: new Error('file exporter is shut down') });
     const text = spans.map((s) => JSON.stringify(toSpanRecord(s)) + '\n').join('');
     this.queue = this.queue
       .then(() => this.write(text))
-      .then(() => resultCallback({ code: ExportResultCode.SUCCESS }), (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }));
+      .then(
+        () => resultCallback({ code: ExportResultCode.SUCCESS }),
+        (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
+      );
   }
 
   private async write(text: string): Promise<void> {
     const bytes = Buffer.byteLength(text);
-    if (this.size === undefined) this.size = await fs.stat(this.path).then((s) => s.size, () => 0);
+    if (this.size === undefined)
+      this.size = await fs.stat(this.path).then(
+        (s) => s.size,
+        () => 0,
+      );
     if (this.size > 0 && this.size + bytes > this.maxBytes) {
       await this.rotate();
       this.size = 0;
@@ -39,10 +56,13 @@ export class FileSpanExporter implements SpanExporter {
   }
 
   private async rotate(): Promise<void> {
-    const ignoreMissing = (e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; };
+    const ignoreMissing = (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    };
     if (this.maxFiles === 0) return fs.rm(this.path, { force: true });
     await fs.rm(`${this.path}.${this.maxFiles}`, { force: true });
-    for (let i = this.maxFiles - 1; i >= 1; i--) await fs.rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(ignoreMissing);
+    for (let i = this.maxFiles - 1; i >= 1; i--)
+      await fs.rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(ignoreMissing);
     await fs.rename(this.path, `${this.path}.1`).catch(ignoreMissing);
   }
 
@@ -58,7 +78,11 @@ export class FileSpanExporter implements SpanExporter {
 
 /** Counts failed batches per exporter: an export error is logged by the SDK, never silently lost. */
 class CountingExporter implements SpanExporter {
-  constructor(private readonly name: string, private readonly inner: SpanExporter, private readonly metrics: TracingMetrics) {}
+  constructor(
+    private readonly name: string,
+    private readonly inner: SpanExporter,
+    private readonly metrics: TracingMetrics,
+  ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
@@ -87,10 +111,14 @@ class StoreSink implements SpanSink {
 
 function makeExporter(name: 'otlp' | 'zipkin' | 'console' | 'file', cfg: ResolvedConfig): SpanExporter {
   switch (name) {
-    case 'otlp': return new OTLPTraceExporter({ url: cfg.otlp.url, headers: cfg.otlp.headers, timeoutMillis: cfg.otlp.timeoutMs });
-    case 'zipkin': return new ZipkinExporter({ url: cfg.zipkinUrl, serviceName: cfg.serviceName });
-    case 'console': return new ConsoleSpanExporter();
-    case 'file': return new FileSpanExporter(cfg.file.path, cfg.file.maxBytes, cfg.file.maxFiles);
+    case 'otlp':
+      return new OTLPTraceExporter({ url: cfg.otlp.url, headers: cfg.otlp.headers, timeoutMillis: cfg.otlp.timeoutMs });
+    case 'zipkin':
+      return new ZipkinExporter({ url: cfg.zipkinUrl, serviceName: cfg.serviceName });
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'file':
+      return new FileSpanExporter(cfg.file.path, cfg.file.maxBytes, cfg.file.maxFiles);
   }
 }
 
@@ -100,12 +128,14 @@ export function buildSinks(cfg: ResolvedConfig, store: TraceStore | undefined, m
   for (const name of cfg.exporters) {
     if (name === 'memory' || name === 'none') continue;
     const exporter = new CountingExporter(name, makeExporter(name, cfg), metrics);
-    sinks.push(new BatchSpanProcessor(exporter, {
-      scheduledDelayMillis: cfg.batch.scheduledDelayMs,
-      maxQueueSize: cfg.batch.maxQueueSize,
-      maxExportBatchSize: cfg.batch.maxExportBatchSize,
-      exportTimeoutMillis: cfg.otlp.timeoutMs,
-    }));
+    sinks.push(
+      new BatchSpanProcessor(exporter, {
+        scheduledDelayMillis: cfg.batch.scheduledDelayMs,
+        maxQueueSize: cfg.batch.maxQueueSize,
+        maxExportBatchSize: cfg.batch.maxExportBatchSize,
+        exportTimeoutMillis: cfg.otlp.timeoutMs,
+      }),
+    );
   }
   return sinks;
 }

@@ -48,7 +48,8 @@ export interface ToolOptions {
 }
 
 function requireName(argument: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim() === '') throw new TracingInputError(argument, `expected a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new TracingInputError(argument, `expected a non-empty string, got ${JSON.stringify(value)}`);
 }
 
 /** Sets a content attribute when capture is on: serialized, redacted, then cut to contentMaxLength. */
@@ -63,7 +64,8 @@ export function captureContent(span: Span, key: string, value: unknown): void {
   }
   // Redact before cutting so a secret straddling the cut is still caught.
   text = redactText(text);
-  if (text.length > active.contentMaxLength) text = `${text.slice(0, active.contentMaxLength)}…[truncated ${text.length - active.contentMaxLength} chars]`;
+  if (text.length > active.contentMaxLength)
+    text = `${text.slice(0, active.contentMaxLength)}…[truncated ${text.length - active.contentMaxLength} chars]`;
   span.setAttribute(key, text);
 }
 
@@ -73,7 +75,11 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function finishReasons(r: Record<string, unknown>, choices: unknown[] | undefined): string[] | undefined {
-  const list = Array.isArray(r.finishReasons) ? r.finishReasons : Array.isArray(r.finish_reasons) ? r.finish_reasons : undefined;
+  const list = Array.isArray(r.finishReasons)
+    ? r.finishReasons
+    : Array.isArray(r.finish_reasons)
+      ? r.finish_reasons
+      : undefined;
   if (list) return list.filter((x): x is string => typeof x === 'string');
   if (choices) {
     const out: string[] = [];
@@ -103,19 +109,33 @@ function readLlmResult(result: unknown, withOutput: boolean): LlmResponseInfo {
     responseModel: str(r.responseModel) ?? str(r.model),
     responseId: str(r.responseId) ?? str(r.id),
     inputTokens: num(r.inputTokens) ?? num(usage?.input_tokens) ?? num(usage?.prompt_tokens) ?? num(usage?.inputTokens),
-    outputTokens: num(r.outputTokens) ?? num(usage?.output_tokens) ?? num(usage?.completion_tokens) ?? num(usage?.outputTokens),
+    outputTokens:
+      num(r.outputTokens) ?? num(usage?.output_tokens) ?? num(usage?.completion_tokens) ?? num(usage?.outputTokens),
     finishReasons: finishReasons(r, choices),
-    output: withOutput ? r.output ?? r.content ?? r.text ?? (choices ? choices.map((c) => obj(obj(c)?.message)?.content ?? obj(c)?.text) : undefined) : undefined,
+    output: withOutput
+      ? (r.output ??
+        r.content ??
+        r.text ??
+        (choices ? choices.map((c) => obj(obj(c)?.message)?.content ?? obj(c)?.text) : undefined))
+      : undefined,
   };
 }
 
 /** An `invoke_agent {name}` span around one agent run. */
 export function traceAgent<T>(name: string, fn: (span: Span) => T, options: AgentOptions = {}): T {
   requireName('traceAgent name', name);
-  const attributes: Attributes = { ...options.attributes, 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name };
+  const attributes: Attributes = {
+    ...options.attributes,
+    'gen_ai.operation.name': 'invoke_agent',
+    'gen_ai.agent.name': name,
+  };
   if (options.id) attributes['gen_ai.agent.id'] = options.id;
   if (options.description) attributes['gen_ai.agent.description'] = options.description;
-  return runInSpan(getTracer().startSpan(`invoke_agent ${name}`, { kind: SpanKind.INTERNAL, attributes }), undefined, fn);
+  return runInSpan(
+    getTracer().startSpan(`invoke_agent ${name}`, { kind: SpanKind.INTERNAL, attributes }),
+    undefined,
+    fn,
+  );
 }
 
 /** A CLIENT span `{operation} {model}` around one model call; usage and finish reasons come from the result. */
@@ -157,7 +177,11 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
 /** An `execute_tool {name}` span around one tool call. */
 export function traceTool<T>(name: string, fn: (span: Span) => T, options: ToolOptions = {}): T {
   requireName('traceTool name', name);
-  const attributes: Attributes = { ...options.attributes, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name };
+  const attributes: Attributes = {
+    ...options.attributes,
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': name,
+  };
   if (options.callId) attributes['gen_ai.tool.call.id'] = options.callId;
   if (options.description) attributes['gen_ai.tool.description'] = options.description;
   const span = getTracer().startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes });

@@ -17,7 +17,16 @@ export {
 } from './config';
 export { TracingError, TracingConfigError, TracingStateError, TracingInputError, TracingExportError } from './errors';
 export type { MetricsLike, MetricLabels, DropReason } from './metrics';
-export { trace, Traced, currentSpan, setAttributes, recordError, SpanKind, SpanStatusCode, type TraceOptions } from './api';
+export {
+  trace,
+  Traced,
+  currentSpan,
+  setAttributes,
+  recordError,
+  SpanKind,
+  SpanStatusCode,
+  type TraceOptions,
+} from './api';
 export {
   traceAgent,
   traceLlmCall,

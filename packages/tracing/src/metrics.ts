@@ -6,8 +6,12 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 export type MetricLabels = Record<string, string | number>;
 
 export interface MetricsLike {
-  histogram(config: { name: string; help: string; labelNames?: readonly string[]; buckets?: readonly number[] }): { observe(labels: MetricLabels, value: number): void };
-  counter(config: { name: string; help: string; labelNames?: readonly string[] }): { inc(labels: MetricLabels, value?: number): void };
+  histogram(config: { name: string; help: string; labelNames?: readonly string[]; buckets?: readonly number[] }): {
+    observe(labels: MetricLabels, value: number): void;
+  };
+  counter(config: { name: string; help: string; labelNames?: readonly string[] }): {
+    inc(labels: MetricLabels, value?: number): void;
+  };
 }
 
 /** Why a span never reached the exporters; the `reason` label of periscope_tracing_dropped_spans_total. */
@@ -25,11 +29,28 @@ export class TracingMetrics {
 
   constructor(metrics: MetricsLike | undefined, spanMetrics: boolean) {
     if (!metrics) return;
-    this.dropped = metrics.counter({ name: 'periscope_tracing_dropped_spans_total', help: 'Spans not exported, by reason', labelNames: ['reason'] });
-    this.exportFailures = metrics.counter({ name: 'periscope_tracing_export_failures_total', help: 'Failed export batches, by exporter', labelNames: ['exporter'] });
+    this.dropped = metrics.counter({
+      name: 'periscope_tracing_dropped_spans_total',
+      help: 'Spans not exported, by reason',
+      labelNames: ['reason'],
+    });
+    this.exportFailures = metrics.counter({
+      name: 'periscope_tracing_export_failures_total',
+      help: 'Failed export batches, by exporter',
+      labelNames: ['exporter'],
+    });
     if (spanMetrics) {
-      this.spanDuration = metrics.histogram({ name: 'periscope_tracing_span_duration_seconds', help: 'Span duration by span name and status', labelNames: ['span_name', 'status'], buckets: SPAN_BUCKETS });
-      this.spanCount = metrics.counter({ name: 'periscope_tracing_spans_total', help: 'Ended spans by span name and status', labelNames: ['span_name', 'status'] });
+      this.spanDuration = metrics.histogram({
+        name: 'periscope_tracing_span_duration_seconds',
+        help: 'Span duration by span name and status',
+        labelNames: ['span_name', 'status'],
+        buckets: SPAN_BUCKETS,
+      });
+      this.spanCount = metrics.counter({
+        name: 'periscope_tracing_spans_total',
+        help: 'Ended spans by span name and status',
+        labelNames: ['span_name', 'status'],
+      });
     }
   }
 

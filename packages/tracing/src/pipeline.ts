@@ -62,7 +62,11 @@ export class TailSampler {
   private readonly ready = new Fifo<{ traceId: string; p: Pending }>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly cfg: ResolvedTailSampling, private readonly forward: (span: ReadableSpan) => void, private readonly metrics: TracingMetrics) {
+  constructor(
+    private readonly cfg: ResolvedTailSampling,
+    private readonly forward: (span: ReadableSpan) => void,
+    private readonly metrics: TracingMetrics,
+  ) {
     this.ratioBound = Math.floor(cfg.ratio * 0x100000000);
     this.maxDecided = cfg.maxTraces * 2;
     // Traces whose root never ends (a leaked span) must not hold buffer space forever.
@@ -90,7 +94,15 @@ export class TailSampler {
     // A late child of a decided trace follows the decision; with no room the trace is not tracked and its spans are dropped.
     if (this.decision(traceId) !== undefined || this.pending.size >= this.cfg.maxTraces) return;
     // open: this span and its local root, still running.
-    this.pending.set(traceId, { spans: [], open: 2, rootEnded: false, error: false, slow: false, firstSeen: this.tick, decideAt: 0 });
+    this.pending.set(traceId, {
+      spans: [],
+      open: 2,
+      rootEnded: false,
+      error: false,
+      slow: false,
+      firstSeen: this.tick,
+      decideAt: 0,
+    });
   }
 
   /** `filtered`: the span was dropped upstream (min duration); it only stops counting as open. */
@@ -183,7 +195,8 @@ export class TailSampler {
    * recorded (a child started after such a root ended is rare; the sweep decides its trace).
    */
   private decideAlone(traceId: string, span: ReadableSpan): void {
-    if (this.keep(traceId, span.status.code === SpanStatusCode.ERROR, hrToMs(span.duration) > this.cfg.slowerThanMs)) this.forward(span);
+    if (this.keep(traceId, span.status.code === SpanStatusCode.ERROR, hrToMs(span.duration) > this.cfg.slowerThanMs))
+      this.forward(span);
     else this.metrics.drop('tail_sampled');
   }
 
@@ -243,7 +256,8 @@ export class PipelineProcessor implements SpanProcessor {
       }
     }
     this.tail?.onStart(span);
-    if (this.usage && isLocalRoot(span)) this.usage.set(span.spanContext().spanId, { cpu: process.cpuUsage(), heap: process.memoryUsage().heapUsed });
+    if (this.usage && isLocalRoot(span))
+      this.usage.set(span.spanContext().spanId, { cpu: process.cpuUsage(), heap: process.memoryUsage().heapUsed });
   }
 
   onEnding(span: Span): void {
@@ -269,7 +283,12 @@ export class PipelineProcessor implements SpanProcessor {
       const kids = this.children.get(id) ?? 0;
       this.children.delete(id);
       // Only leaves: dropping a span with children would orphan them; local roots carry the trace.
-      if (kids === 0 && !isLocalRoot(span) && hrToMs(span.duration) < this.minDurationMs && span.status.code !== SpanStatusCode.ERROR) {
+      if (
+        kids === 0 &&
+        !isLocalRoot(span) &&
+        hrToMs(span.duration) < this.minDurationMs &&
+        span.status.code !== SpanStatusCode.ERROR
+      ) {
         this.metrics.drop('min_duration');
         this.tail?.onEnd(span, true);
         return;

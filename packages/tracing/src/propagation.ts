@@ -1,7 +1,15 @@
 // inject()/extract() with the configured propagators (W3C trace context + baggage by default,
 // B3 on request), and wrappers for node:http handlers and outgoing fetch/http requests.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace as otelTrace,
+  type Context,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import { endWith, isPromiseLike, recordError } from './api';
 import { PROBE_PATHS } from './config';
 import { getPropagator, getTracer } from './state';
@@ -15,7 +23,11 @@ const getter: TextMapGetter<HeaderCarrier> = {
     let v = carrier[key];
     if (v === undefined) {
       const lower = key.toLowerCase();
-      for (const k in carrier) if (k.toLowerCase() === lower) { v = carrier[k]; break; }
+      for (const k in carrier)
+        if (k.toLowerCase() === lower) {
+          v = carrier[k];
+          break;
+        }
     }
     return typeof v === 'number' ? String(v) : v;
   },
@@ -62,7 +74,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
  * SERVER span `{METHOD} {route}` that ends when the response finishes (ERROR on 5xx or an
  * aborted request), and leaves probe routes untraced.
  */
-export function wrapHttpHandler<H extends Handler>(handler: H, options: HttpHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
+export function wrapHttpHandler<H extends Handler>(
+  handler: H,
+  options: HttpHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   const ignore = options.ignorePaths ?? PROBE_PATHS;
   const ignored = (path: string) => ignore.some((p) => (typeof p === 'string' ? p === path : p.test(path)));
   const wrapped = function (this: unknown, req: IncomingMessage, res: ServerResponse): unknown {
@@ -73,29 +88,38 @@ export function wrapHttpHandler<H extends Handler>(handler: H, options: HttpHand
     const method = req.method ?? 'GET';
     const route = options.route?.(req);
     const parent = extract(req.headers);
-    const span = getTracer().startSpan(`${method} ${route ?? path}`, {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': method,
-        'url.path': path,
-        ...(route ? { 'http.route': route } : {}),
-        ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),
+    const span = getTracer().startSpan(
+      `${method} ${route ?? path}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': method,
+          'url.path': path,
+          ...(route ? { 'http.route': route } : {}),
+          ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),
+        },
       },
-    }, parent);
+      parent,
+    );
     let ended = false;
     const finish = (aborted: boolean) => {
       if (ended) return;
       ended = true;
       span.setAttribute('http.response.status_code', res.statusCode);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      else if (aborted) span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted before the response finished' });
+      else if (aborted)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted before the response finished' });
       span.end();
     };
     res.once('finish', () => finish(false));
     res.once('close', () => finish(!res.writableFinished));
     try {
       const result = context.with(otelTrace.setSpan(parent, span), () => handler.call(this, req, res));
-      if (isPromiseLike(result)) return Promise.resolve(result).catch((e: unknown) => { recordError(span, e); throw e; });
+      if (isPromiseLike(result))
+        return Promise.resolve(result).catch((e: unknown) => {
+          recordError(span, e);
+          throw e;
+        });
       return result;
     } catch (e) {
       recordError(span, e);
@@ -128,7 +152,10 @@ export function tracedFetch(fetchImpl: FetchLike = globalThis.fetch): FetchLike 
     const request = input instanceof Request ? input : undefined;
     const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
     const url = request ? request.url : String(input);
-    const span = getTracer().startSpan(method, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.full': spanUrl(url) } });
+    const span = getTracer().startSpan(method, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': method, 'url.full': spanUrl(url) },
+    });
     const headers = new Headers(init?.headers ?? request?.headers);
     getPropagator().inject(otelTrace.setSpan(context.active(), span), headers, { set: (h, k, v) => h.set(k, v) });
     let result: Promise<Response>;

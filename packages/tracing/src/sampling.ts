@@ -17,12 +17,18 @@ const NOT_RECORD: SamplingResult = Object.freeze({ decision: SamplingDecision.NO
 
 export function baseSampler(name: SamplerName, ratio: number): Sampler {
   switch (name) {
-    case 'always_on': return new AlwaysOnSampler();
-    case 'always_off': return new AlwaysOffSampler();
-    case 'traceidratio': return new TraceIdRatioBasedSampler(ratio);
-    case 'parentbased_always_on': return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio': return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
   }
 }
 
@@ -32,7 +38,10 @@ export class TokenBucket {
   private last: number;
   private readonly capacity: number;
 
-  constructor(private readonly perSecond: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.capacity = Math.max(1, perSecond);
     this.tokens = this.capacity;
     this.last = now();
@@ -103,7 +112,14 @@ export class HeadSampler implements Sampler {
     return false;
   }
 
-  shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+  shouldSample(
+    context: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult {
     if (this.dropsByRule(spanName, attributes)) return NOT_RECORD;
     const result = this.base.shouldSample(context, traceId, spanName, spanKind, attributes, links);
     // A child dropped here takes its subtree with it (its context is unsampled), so nothing is orphaned.

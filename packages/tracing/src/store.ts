@@ -39,7 +39,11 @@ interface Entry {
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 function checkTraceId(traceId: string): void {
-  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId)) throw new TracingInputError('traceId', `expected 32 lowercase hex characters, got ${JSON.stringify(String(traceId).slice(0, 64))}`);
+  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId))
+    throw new TracingInputError(
+      'traceId',
+      `expected 32 lowercase hex characters, got ${JSON.stringify(String(traceId).slice(0, 64))}`,
+    );
 }
 
 export class TraceStore {
@@ -48,7 +52,11 @@ export class TraceStore {
   private readonly traces = new Map<string, Entry>();
   private readonly order = new Fifo<string>();
 
-  constructor(private readonly maxTraces = 200, private readonly maxSpansPerTrace = 1000, private readonly metrics?: TracingMetrics) {}
+  constructor(
+    private readonly maxTraces = 200,
+    private readonly maxSpansPerTrace = 1000,
+    private readonly metrics?: TracingMetrics,
+  ) {}
 
   get size(): number {
     return this.traces.size;
@@ -92,9 +100,14 @@ export class TraceStore {
   /** Newest first. */
   recentTraces(query: RecentTracesQuery = {}): TraceSummary[] {
     const limit = query.limit ?? 20;
-    if (!Number.isInteger(limit) || limit < 0) throw new TracingInputError('limit', `expected a non-negative integer, got ${JSON.stringify(query.limit)}`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new TracingInputError('limit', `expected a non-negative integer, got ${JSON.stringify(query.limit)}`);
     const minDuration = query.minDurationMs ?? 0;
-    if (typeof minDuration !== 'number' || !(minDuration >= 0)) throw new TracingInputError('minDurationMs', `expected a number >= 0, got ${JSON.stringify(query.minDurationMs)}`);
+    if (typeof minDuration !== 'number' || !(minDuration >= 0))
+      throw new TracingInputError(
+        'minDurationMs',
+        `expected a number >= 0, got ${JSON.stringify(query.minDurationMs)}`,
+      );
     const out: TraceSummary[] = [];
     // Reverse insertion order first, so traces starting in the same millisecond stay newest-first after the stable sort.
     for (const traceId of [...this.traces.keys()].reverse()) {
@@ -171,9 +184,16 @@ export function renderSpanTree(t: StoredTrace): string {
       roots.push(s);
     }
   }
-  const lines = [`trace ${t.traceId}  ${formatMs(t.durationMs)}  ${t.spanCount} span${t.spanCount === 1 ? '' : 's'}${t.error ? '  ERROR' : ''}`];
+  const lines = [
+    `trace ${t.traceId}  ${formatMs(t.durationMs)}  ${t.spanCount} span${t.spanCount === 1 ? '' : 's'}${t.error ? '  ERROR' : ''}`,
+  ];
   const label = (s: SpanRecord): string => {
-    const status = s.status.code === 'ERROR' ? `  ERROR${s.status.message ? `: ${s.status.message}` : ''}` : s.status.code === 'OK' ? '  OK' : '';
+    const status =
+      s.status.code === 'ERROR'
+        ? `  ERROR${s.status.message ? `: ${s.status.message}` : ''}`
+        : s.status.code === 'OK'
+          ? '  OK'
+          : '';
     return `${s.name}  ${formatMs(s.durationMs)}${status}`;
   };
   const walk = (s: SpanRecord, prefix: string, last: boolean): void => {

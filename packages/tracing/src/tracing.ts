@@ -54,11 +54,16 @@ export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
     resourceUsage: cfg.resourceUsage,
   });
   // With tail sampling the head records every trace (rules, parent and rate limit still apply); the ratio moves to the tail.
-  const base = baseSampler(cfg.tailSampling ? (cfg.sampler.startsWith('parentbased') ? 'parentbased_always_on' : 'always_on') : cfg.sampler, cfg.samplerRatio);
+  const base = baseSampler(
+    cfg.tailSampling ? (cfg.sampler.startsWith('parentbased') ? 'parentbased_always_on' : 'always_on') : cfg.sampler,
+    cfg.samplerRatio,
+  );
   const sampler = new HeadSampler(base, cfg.dropRules, cfg.maxSpansPerSecond, metrics);
   const provider = new BasicTracerProvider({
     sampler,
-    resource: defaultResource().merge(resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName })),
+    resource: defaultResource().merge(
+      resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName }),
+    ),
     spanProcessors: [pipeline],
   });
   return { provider, pipeline, store, sampler };
@@ -67,7 +72,10 @@ export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
 /** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
 export function startTracing(options: TracingOptions = {}): Tracing {
   const cfg = resolveConfig(options);
-  if (getActive()) throw new TracingStateError('tracing is already started in this process; call shutdown() on the running instance first');
+  if (getActive())
+    throw new TracingStateError(
+      'tracing is already started in this process; call shutdown() on the running instance first',
+    );
   const { provider, pipeline, store, sampler } = buildProvider(cfg, options);
   const propagator = buildPropagator(cfg.propagators);
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -75,19 +83,31 @@ export function startTracing(options: TracingOptions = {}): Tracing {
   if (!trace.setGlobalTracerProvider(provider)) {
     contextManager.disable();
     void pipeline.shutdown();
-    throw new TracingStateError('another OpenTelemetry tracer provider is already registered globally; shut it down before startTracing()');
+    throw new TracingStateError(
+      'another OpenTelemetry tracer provider is already registered globally; shut it down before startTracing()',
+    );
   }
   // Without our context manager spans would not nest: refuse rather than trace wrongly.
   if (!context.setGlobalContextManager(contextManager)) {
     trace.disable();
     contextManager.disable();
     void pipeline.shutdown();
-    throw new TracingStateError('another OpenTelemetry context manager is already registered globally; disable it before startTracing()');
+    throw new TracingStateError(
+      'another OpenTelemetry context manager is already registered globally; disable it before startTracing()',
+    );
   }
   propagation.setGlobalPropagator(propagator);
 
   const tracer = provider.getTracer(INSTRUMENTATION_NAME);
-  setActive({ tracer, captureContent: cfg.captureContent, contentMaxLength: cfg.contentMaxLength, redact: options.redact, propagator, contextManager, sampler });
+  setActive({
+    tracer,
+    captureContent: cfg.captureContent,
+    contentMaxLength: cfg.contentMaxLength,
+    redact: options.redact,
+    propagator,
+    contextManager,
+    sampler,
+  });
 
   let shutdownPromise: Promise<void> | undefined;
   const { otlp, ...rest } = cfg;
@@ -95,7 +115,11 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     serviceName: cfg.serviceName,
     store,
     tracer,
-    config: { ...rest, zipkinUrl: safeUrl(rest.zipkinUrl), otlp: { url: safeUrl(otlp.url), timeoutMs: otlp.timeoutMs } },
+    config: {
+      ...rest,
+      zipkinUrl: safeUrl(rest.zipkinUrl),
+      otlp: { url: safeUrl(otlp.url), timeoutMs: otlp.timeoutMs },
+    },
     get tailBuffer() {
       return { traces: pipeline.tail?.bufferedTraces ?? 0, spans: pipeline.tail?.bufferedSpans ?? 0 };
     },

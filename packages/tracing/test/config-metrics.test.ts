@@ -5,7 +5,10 @@ import { sleep, startMemory } from './helpers';
 
 describe('configuration', () => {
   let tracing: Tracing | undefined;
-  afterEach(async () => { await tracing?.shutdown(); tracing = undefined; });
+  afterEach(async () => {
+    await tracing?.shutdown();
+    tracing = undefined;
+  });
 
   it('reads the standard OTEL_* variables when options are absent; options win', () => {
     tracing = startTracing({
@@ -27,18 +30,34 @@ describe('configuration', () => {
     });
     expect(tracing.serviceName).toBe('from-env');
     expect(tracing.config).toMatchObject({
-      sampler: 'parentbased_traceidratio', samplerRatio: 0.25, exporters: ['zipkin', 'file'], zipkinUrl: 'http://zipkin:9411/api/v2/spans',
-      otlp: { url: 'http://collector:4318/v1/traces' }, propagators: ['tracecontext', 'baggage', 'b3multi'], captureContent: true,
-      maxSpansPerSecond: 50, minDurationMs: 2, tailSampling: { slowerThanMs: 250, ratio: 0.25 },
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+      exporters: ['zipkin', 'file'],
+      zipkinUrl: 'http://zipkin:9411/api/v2/spans',
+      otlp: { url: 'http://collector:4318/v1/traces' },
+      propagators: ['tracecontext', 'baggage', 'b3multi'],
+      captureContent: true,
+      maxSpansPerSecond: 50,
+      minDurationMs: 2,
+      tailSampling: { slowerThanMs: 250, ratio: 0.25 },
     });
   });
 
   it('defaults: memory only, parent-based always on, W3C + baggage, no content, store on', () => {
     tracing = startTracing({ env: {} });
     expect(tracing.config).toMatchObject({
-      serviceName: 'unknown_service:node', exporters: ['memory'], sampler: 'parentbased_always_on', propagators: ['tracecontext', 'baggage'],
-      captureContent: false, tailSampling: undefined, maxSpansPerSecond: undefined, minDurationMs: 0, spanMetrics: false, resourceUsage: false,
-      otlp: { url: 'http://localhost:4318/v1/traces' }, store: { maxTraces: 200, maxSpansPerTrace: 1000 },
+      serviceName: 'unknown_service:node',
+      exporters: ['memory'],
+      sampler: 'parentbased_always_on',
+      propagators: ['tracecontext', 'baggage'],
+      captureContent: false,
+      tailSampling: undefined,
+      maxSpansPerSecond: undefined,
+      minDurationMs: 0,
+      spanMetrics: false,
+      resourceUsage: false,
+      otlp: { url: 'http://localhost:4318/v1/traces' },
+      store: { maxTraces: 200, maxSpansPerTrace: 1000 },
     });
     expect(tracing.store).toBeDefined();
   });
@@ -46,28 +65,48 @@ describe('configuration', () => {
   it.each([
     [{ exporter: 'jaeger' }, /exporter: got "jaeger"; accepted: otlp, zipkin, console, file, memory, none/],
     [{ env: { OTEL_TRACES_EXPORTER: 'otlp,kafka' } }, /OTEL_TRACES_EXPORTER: got "kafka"/],
-    [{ env: { OTEL_TRACES_SAMPLER: 'sometimes' } }, /OTEL_TRACES_SAMPLER: got "sometimes"; accepted: always_on, always_off, traceidratio/],
-    [{ env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } }, /OTEL_TRACES_SAMPLER_ARG: got "2"; accepted: a number >= 0 and <= 1/],
+    [
+      { env: { OTEL_TRACES_SAMPLER: 'sometimes' } },
+      /OTEL_TRACES_SAMPLER: got "sometimes"; accepted: always_on, always_off, traceidratio/,
+    ],
+    [
+      { env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } },
+      /OTEL_TRACES_SAMPLER_ARG: got "2"; accepted: a number >= 0 and <= 1/,
+    ],
     [{ samplerRatio: -0.1 }, /samplerRatio/],
-    [{ env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } }, /OTEL_EXPORTER_OTLP_PROTOCOL: got "grpc"; accepted: http\/protobuf/],
+    [
+      { env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } },
+      /OTEL_EXPORTER_OTLP_PROTOCOL: got "grpc"; accepted: http\/protobuf/,
+    ],
     [{ otlp: { endpoint: 'collector:4318' } }, /otlp.endpoint.*accepted: an http:\/\/ or https:\/\/ URL/],
     [{ env: { OTEL_PROPAGATORS: 'xray' } }, /OTEL_PROPAGATORS: got "xray"/],
     [{ maxSpansPerSecond: Number.NaN }, /maxSpansPerSecond/],
-    [{ env: { PERISCOPE_TRACING_TAIL_SAMPLING: 'yes' } }, /PERISCOPE_TRACING_TAIL_SAMPLING: got "yes"; accepted: true, false/],
+    [
+      { env: { PERISCOPE_TRACING_TAIL_SAMPLING: 'yes' } },
+      /PERISCOPE_TRACING_TAIL_SAMPLING: got "yes"; accepted: true, false/,
+    ],
     [{ tailSampling: { maxTraces: 0 } }, /tailSampling.maxTraces: got 0; accepted: an integer >= 1/],
     [{ env: { OTEL_RESOURCE_ATTRIBUTES: 'novalue' } }, /OTEL_RESOURCE_ATTRIBUTES/],
     [{ serviceName: '' }, /serviceName: got ""/],
     [{ metrics: {} as MetricsLike }, /metrics.*histogram\(\) and counter\(\)/],
   ])('rejects %j with one clear TracingConfigError', (options, message) => {
     let err: unknown;
-    try { tracing = startTracing({ env: {}, ...(options as object) }); } catch (e) { err = e; }
+    try {
+      tracing = startTracing({ env: {}, ...(options as object) });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(TracingConfigError);
     expect((err as TracingConfigError).code).toBe('ERR_TRACING_CONFIG');
     expect((err as Error).message).toMatch(message);
   });
 
   it('shows no credentials in the resolved config', () => {
-    tracing = startTracing({ exporter: 'memory', otlp: { endpoint: 'https://user:s3cret@collector:4318', headers: { authorization: 'Bearer abc' } }, env: {} });
+    tracing = startTracing({
+      exporter: 'memory',
+      otlp: { endpoint: 'https://user:s3cret@collector:4318', headers: { authorization: 'Bearer abc' } },
+      env: {},
+    });
     const text = JSON.stringify(tracing.config);
     expect(text).not.toMatch(/s3cret|Bearer abc/);
     expect(tracing.config.otlp.url).toBe('https://***@collector:4318/v1/traces');
@@ -75,7 +114,11 @@ describe('configuration', () => {
 
   it('never echoes credentials of a bad endpoint', () => {
     let err: unknown;
-    try { tracing = startTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://user:hunter2@host/x?token=abc' } }); } catch (e) { err = e; }
+    try {
+      tracing = startTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://user:hunter2@host/x?token=abc' } });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(TracingConfigError);
     expect((err as Error).message).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT: got "ftp:\/\/\*\*\*@host\/x"/);
     expect((err as Error).message).not.toMatch(/hunter2|token=abc/);
@@ -89,22 +132,36 @@ describe('span metrics', () => {
   it('feeds RED metrics per span name and status into a @periscope/metrics registry, with the trace id as exemplar', async () => {
     const metrics = createMetrics();
     tracing = startMemory({ metrics });
-    const okId = await trace('db.query', async (s) => { await sleep(5); return s.spanContext().traceId; });
+    const okId = await trace('db.query', async (s) => {
+      await sleep(5);
+      return s.spanContext().traceId;
+    });
     trace('db.query', () => undefined);
-    try { trace('llm.call', () => { throw new Error('x'); }); } catch { /* recorded */ }
+    try {
+      trace('llm.call', () => {
+        throw new Error('x');
+      });
+    } catch {
+      /* recorded */
+    }
     const { body } = await metrics.expose();
     expect(body).toMatch(/periscope_tracing_spans_total\{span_name="db.query",status="unset"\} 2/);
     expect(body).toMatch(/periscope_tracing_spans_total\{span_name="llm.call",status="error"\} 1/);
     expect(body).toMatch(/periscope_tracing_span_duration_seconds_count\{span_name="db.query",status="unset"\} 2/);
     const om = await metrics.expose(OPENMETRICS_CONTENT_TYPE);
-    expect(om.body).toMatch(/periscope_tracing_span_duration_seconds_bucket\{span_name="db.query",status="unset",le="[\d.]+"\} \d+ # \{trace_id="[0-9a-f]{32}",span_id="[0-9a-f]{16}"\}/);
+    expect(om.body).toMatch(
+      /periscope_tracing_span_duration_seconds_bucket\{span_name="db.query",status="unset",le="[\d.]+"\} \d+ # \{trace_id="[0-9a-f]{32}",span_id="[0-9a-f]{16}"\}/,
+    );
     expect(om.body).toContain(`trace_id="${okId}"`);
   });
 
   it('observes inside the span context, so any registry that reads the active span sees it', () => {
     const seen: { name: string; traceId?: string }[] = [];
     const recorder: MetricsLike = {
-      histogram: () => ({ observe: (labels: MetricLabels) => seen.push({ name: String(labels.span_name), traceId: otelTrace.getActiveSpan()?.spanContext().traceId }) }),
+      histogram: () => ({
+        observe: (labels: MetricLabels) =>
+          seen.push({ name: String(labels.span_name), traceId: otelTrace.getActiveSpan()?.spanContext().traceId }),
+      }),
       counter: () => ({ inc: () => undefined }),
     };
     tracing = startMemory({ metrics: recorder });
@@ -131,7 +188,11 @@ describe('resource usage', () => {
   it('adds CPU time and heap delta to local root spans only, when enabled', () => {
     tracing = startMemory({ resourceUsage: true });
     const id = trace('root', (s) => {
-      trace('child', () => { let x = 0; for (let i = 0; i < 2e6; i++) x += i; return x; });
+      trace('child', () => {
+        let x = 0;
+        for (let i = 0; i < 2e6; i++) x += i;
+        return x;
+      });
       return s.spanContext().traceId;
     });
     const spans = tracing.store!.getTrace(id)!.spans;

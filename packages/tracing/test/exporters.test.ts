@@ -38,20 +38,35 @@ describe('exporters against real receivers', () => {
     expect(root.parentSpanId).toBeUndefined();
     expect(llm.parentSpanId).toBe(root.spanId);
     expect(llm.kind).toBe(SpanKind.CLIENT + 1); // OTLP kinds are offset by one
-    expect(llm.attributes).toMatchObject({ 'gen_ai.request.model': 'm1', 'gen_ai.usage.input_tokens': 5, 'gen_ai.usage.output_tokens': 7 });
+    expect(llm.attributes).toMatchObject({
+      'gen_ai.request.model': 'm1',
+      'gen_ai.usage.input_tokens': 5,
+      'gen_ai.usage.output_tokens': 7,
+    });
     expect(llm.endTimeUnixNano).toBeGreaterThanOrEqual(llm.startTimeUnixNano);
     const broken = spans.find((s) => s.name === 'broken')!;
     expect(broken.status).toEqual({ code: 2, message: 'bad' });
     expect(broken.events[0].name).toBe('exception');
     expect(root.scope).toBe('@periscope/tracing');
-    expect(root.resource).toMatchObject({ 'service.name': 'otlp-svc', 'service.version': '1.2.3', 'deployment.environment': 'test', team: 'ai platform' });
+    expect(root.resource).toMatchObject({
+      'service.name': 'otlp-svc',
+      'service.version': '1.2.3',
+      'deployment.environment': 'test',
+      team: 'ai platform',
+    });
   });
 
   it('zipkin and file at once: Zipkin gets v2 JSON spans with the expected fields', async () => {
     receiver = await startReceiver(202);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-both-'));
     cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
-    tracing = startTracing({ serviceName: 'zip-svc', exporter: ['zipkin', 'file'], zipkin: { endpoint: `${receiver.url}/api/v2/spans` }, file: { path: path.join(dir, 'x.jsonl') }, env: {} });
+    tracing = startTracing({
+      serviceName: 'zip-svc',
+      exporter: ['zipkin', 'file'],
+      zipkin: { endpoint: `${receiver.url}/api/v2/spans` },
+      file: { path: path.join(dir, 'x.jsonl') },
+      env: {},
+    });
     const traceId = trace('parent', (p) => {
       trace('child', () => undefined, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', n: 3 } });
       return p.spanContext().traceId;
@@ -65,7 +80,12 @@ describe('exporters against real receivers', () => {
     const child = spans.find((s) => s.name === 'child')!;
     expect(parent).toMatchObject({ traceId, localEndpoint: { serviceName: 'zip-svc' } });
     expect(parent.parentId).toBeUndefined();
-    expect(child).toMatchObject({ traceId, parentId: parent.id, kind: 'CLIENT', tags: { 'db.system.name': 'postgresql', n: '3' } });
+    expect(child).toMatchObject({
+      traceId,
+      parentId: parent.id,
+      kind: 'CLIENT',
+      tags: { 'db.system.name': 'postgresql', n: '3' },
+    });
     expect(child.id).toMatch(/^[0-9a-f]{16}$/);
     expect(typeof child.timestamp).toBe('number');
     expect(typeof child.duration).toBe('number');
@@ -76,9 +96,18 @@ describe('exporters against real receivers', () => {
   it('counts failed export batches in the metrics registry', async () => {
     receiver = await startReceiver(400);
     const metrics = createMetrics();
-    tracing = startTracing({ exporter: 'zipkin', zipkin: { endpoint: receiver.url }, metrics, spanMetrics: false, env: {} });
+    tracing = startTracing({
+      exporter: 'zipkin',
+      zipkin: { endpoint: receiver.url },
+      metrics,
+      spanMetrics: false,
+      env: {},
+    });
     trace('lost', () => undefined);
-    await expect(tracing.forceFlush()).rejects.toMatchObject({ code: 'ERR_TRACING_EXPORT', message: expect.stringContaining('400') });
+    await expect(tracing.forceFlush()).rejects.toMatchObject({
+      code: 'ERR_TRACING_EXPORT',
+      message: expect.stringContaining('400'),
+    });
     await receiver.waitFor(1);
     const { body } = await metrics.expose();
     expect(body).toMatch(/periscope_tracing_export_failures_total\{exporter="zipkin"\} 1/);
@@ -90,12 +119,16 @@ describe('exporters against real receivers', () => {
   it('console: prints each span with its name and ids', async () => {
     const printed: unknown[] = [];
     const original = console.dir;
-    console.dir = (obj: unknown) => { printed.push(obj); };
+    console.dir = (obj: unknown) => {
+      printed.push(obj);
+    };
     try {
       tracing = startTracing({ exporter: 'console', store: false, env: {} });
       const id = trace('to the console', (s) => s.spanContext().traceId, { attributes: { k: 'v' } });
       await tracing.forceFlush();
-      expect(printed).toEqual([expect.objectContaining({ name: 'to the console', traceId: id, attributes: { k: 'v' } })]);
+      expect(printed).toEqual([
+        expect.objectContaining({ name: 'to the console', traceId: id, attributes: { k: 'v' } }),
+      ]);
     } finally {
       console.dir = original;
     }
@@ -105,14 +138,28 @@ describe('exporters against real receivers', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-file-'));
     const file = path.join(dir, 'spans.jsonl');
     try {
-      tracing = startTracing({ exporter: 'file', file: { path: file, maxBytes: 2048, maxFiles: 2 }, store: false, batch: { maxExportBatchSize: 5 }, env: {} });
+      tracing = startTracing({
+        exporter: 'file',
+        file: { path: file, maxBytes: 2048, maxFiles: 2 },
+        store: false,
+        batch: { maxExportBatchSize: 5 },
+        env: {},
+      });
       for (let i = 0; i < 40; i++) trace(`span-${i}`, () => undefined, { attributes: { i, pad: 'x'.repeat(40) } });
       await tracing.shutdown(); // flushes
       const names = (await fs.readdir(dir)).sort();
       expect(names).toEqual(['spans.jsonl', 'spans.jsonl.1', 'spans.jsonl.2']);
       for (const n of names) expect((await fs.stat(path.join(dir, n))).size).toBeLessThanOrEqual(2048);
-      const last = (await fs.readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-      expect(last[last.length - 1]).toMatchObject({ name: 'span-39', attributes: { i: 39 }, status: { code: 'UNSET' }, kind: 'INTERNAL' });
+      const last = (await fs.readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(last[last.length - 1]).toMatchObject({
+        name: 'span-39',
+        attributes: { i: 39 },
+        status: { code: 'UNSET' },
+        kind: 'INTERNAL',
+      });
       expect(last[0].traceId).toMatch(/^[0-9a-f]{32}$/);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
@@ -121,12 +168,19 @@ describe('exporters against real receivers', () => {
 
   it('shutdown flushes spans still queued in the batch processor, and is idempotent', async () => {
     receiver = await startReceiver(202);
-    tracing = startTracing({ exporter: 'zipkin', zipkin: { endpoint: receiver.url }, batch: { scheduledDelayMs: 60_000 }, env: {} });
+    tracing = startTracing({
+      exporter: 'zipkin',
+      zipkin: { endpoint: receiver.url },
+      batch: { scheduledDelayMs: 60_000 },
+      env: {},
+    });
     trace('queued', () => undefined);
     expect(receiver.requests).toHaveLength(0);
     await Promise.all([tracing.shutdown(), tracing.shutdown()]);
     expect(receiver.requests).toHaveLength(1);
-    expect((JSON.parse(receiver.requests[0].body.toString()) as { name: string }[]).map((s) => s.name)).toEqual(['queued']);
+    expect((JSON.parse(receiver.requests[0].body.toString()) as { name: string }[]).map((s) => s.name)).toEqual([
+      'queued',
+    ]);
     await tracing.shutdown();
     expect(receiver.requests).toHaveLength(1);
   });

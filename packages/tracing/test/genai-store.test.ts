@@ -11,12 +11,32 @@ const openAiResult = {
 
 async function runTask(): Promise<string> {
   return traceAgent('planner', async (span) => {
-    const plan = await traceLlmCall({ provider: 'openai', model: 'gpt-4o', input: [{ role: 'user', content: 'what is 2+2? my key is sk-secret123' }] }, async () => {
-      await sleep(5);
-      return openAiResult;
-    });
-    await traceTool('calculator', async () => { await sleep(2); return { value: 4 }; }, { callId: 'call_1', arguments: { expr: '2+2' } });
-    await traceTool('search', async () => { throw new Error('kb down'); }, { callId: 'call_2' }).catch(() => undefined);
+    const plan = await traceLlmCall(
+      {
+        provider: 'openai',
+        model: 'gpt-4o',
+        input: [{ role: 'user', content: 'what is 2+2? my key is sk-secret123' }],
+      },
+      async () => {
+        await sleep(5);
+        return openAiResult;
+      },
+    );
+    await traceTool(
+      'calculator',
+      async () => {
+        await sleep(2);
+        return { value: 4 };
+      },
+      { callId: 'call_1', arguments: { expr: '2+2' } },
+    );
+    await traceTool(
+      'search',
+      async () => {
+        throw new Error('kb down');
+      },
+      { callId: 'call_2' },
+    ).catch(() => undefined);
     expect(plan).toBe(openAiResult);
     return span.spanContext().traceId;
   });
@@ -31,7 +51,12 @@ describe('GenAI spans', () => {
     const traceId = await runTask();
     const spans = tracing.store!.getTrace(traceId)!.spans;
     const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
-    expect(Object.keys(byName).sort()).toEqual(['chat gpt-4o', 'execute_tool calculator', 'execute_tool search', 'invoke_agent planner']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'chat gpt-4o',
+      'execute_tool calculator',
+      'execute_tool search',
+      'invoke_agent planner',
+    ]);
 
     const agent = byName['invoke_agent planner'];
     expect(agent.attributes).toMatchObject({ 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner' });
@@ -52,7 +77,11 @@ describe('GenAI spans', () => {
     });
 
     const tool = byName['execute_tool calculator'];
-    expect(tool.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'calculator', 'gen_ai.tool.call.id': 'call_1' });
+    expect(tool.attributes).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'calculator',
+      'gen_ai.tool.call.id': 'call_1',
+    });
     expect(byName['execute_tool search'].status.code).toBe('ERROR');
     expect(byName['execute_tool search'].attributes['error.type']).toBe('Error');
   });
@@ -70,7 +99,11 @@ describe('GenAI spans', () => {
   });
 
   it('records content with captureContent: redacted, then truncated', async () => {
-    tracing = startMemory({ captureContent: true, contentMaxLength: 60, redact: (t) => t.replace(/sk-[a-z0-9]+/g, '[REDACTED]') });
+    tracing = startMemory({
+      captureContent: true,
+      contentMaxLength: 60,
+      redact: (t) => t.replace(/sk-[a-z0-9]+/g, '[REDACTED]'),
+    });
     const traceId = await runTask();
     const spans = tracing.store!.getTrace(traceId)!.spans;
     const llm = spans.find((s) => s.name === 'chat gpt-4o')!;
@@ -88,13 +121,34 @@ describe('GenAI spans', () => {
   it('reads Anthropic-shaped results and custom describe()', async () => {
     tracing = startMemory();
     const id = await trace('root', async (s) => {
-      await traceLlmCall({ provider: 'anthropic', model: 'claude-x' }, async () => ({ model: 'claude-x-1', stop_reason: 'end_turn', usage: { input_tokens: 9, output_tokens: 3 } }));
-      traceLlmCall({ provider: 'sim', model: 'm', operation: 'text_completion', describe: (r: { tin: number }) => ({ inputTokens: r.tin, finishReasons: ['length'] }) }, () => ({ tin: 77 }));
+      await traceLlmCall({ provider: 'anthropic', model: 'claude-x' }, async () => ({
+        model: 'claude-x-1',
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 9, output_tokens: 3 },
+      }));
+      traceLlmCall(
+        {
+          provider: 'sim',
+          model: 'm',
+          operation: 'text_completion',
+          describe: (r: { tin: number }) => ({ inputTokens: r.tin, finishReasons: ['length'] }),
+        },
+        () => ({ tin: 77 }),
+      );
       return s.spanContext().traceId;
     });
     const spans = tracing.store!.getTrace(id)!.spans;
-    expect(spans.find((s) => s.name === 'chat claude-x')!.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 9, 'gen_ai.usage.output_tokens': 3, 'gen_ai.response.finish_reasons': ['end_turn'], 'gen_ai.response.model': 'claude-x-1' });
-    expect(spans.find((s) => s.name === 'text_completion m')!.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 77, 'gen_ai.operation.name': 'text_completion', 'gen_ai.response.finish_reasons': ['length'] });
+    expect(spans.find((s) => s.name === 'chat claude-x')!.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 9,
+      'gen_ai.usage.output_tokens': 3,
+      'gen_ai.response.finish_reasons': ['end_turn'],
+      'gen_ai.response.model': 'claude-x-1',
+    });
+    expect(spans.find((s) => s.name === 'text_completion m')!.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 77,
+      'gen_ai.operation.name': 'text_completion',
+      'gen_ai.response.finish_reasons': ['length'],
+    });
   });
 
   it('rejects missing names with a typed error', () => {
@@ -125,9 +179,19 @@ describe('trace store', () => {
     tracing = startMemory();
     const fast = trace('fast', (s) => s.spanContext().traceId);
     await sleep(2); // span start times have millisecond resolution
-    const slow = await trace('slow', async (s) => { await sleep(30); return s.spanContext().traceId; });
+    const slow = await trace('slow', async (s) => {
+      await sleep(30);
+      return s.spanContext().traceId;
+    });
     let failed = '';
-    try { trace('failed', (s) => { failed = s.spanContext().traceId; throw new Error('x'); }); } catch { /* expected */ }
+    try {
+      trace('failed', (s) => {
+        failed = s.spanContext().traceId;
+        throw new Error('x');
+      });
+    } catch {
+      /* expected */
+    }
     const store = tracing.store!;
     expect(store.recentTraces().map((t) => t.rootName)).toEqual(['failed', 'slow', 'fast']);
     expect(store.recentTraces({ errorsOnly: true }).map((t) => t.traceId)).toEqual([failed]);
@@ -136,7 +200,12 @@ describe('trace store', () => {
     expect(store.slowestTrace()!.traceId).toBe(slow);
     const json = JSON.parse(JSON.stringify(store));
     expect(json.traces.map((t: { traceId: string }) => t.traceId)).toEqual([failed, slow, fast]);
-    expect(json.traces[1].spans[0]).toMatchObject({ name: 'slow', kind: 'INTERNAL', status: { code: 'UNSET' }, serviceName: 'tracing-test' });
+    expect(json.traces[1].spans[0]).toMatchObject({
+      name: 'slow',
+      kind: 'INTERNAL',
+      status: { code: 'UNSET' },
+      serviceName: 'tracing-test',
+    });
     expect(store.getTrace('0'.repeat(32))).toBeUndefined();
     expect(() => store.getTrace('not-a-trace-id')).toThrow(TracingInputError);
     expect(() => store.recentTraces({ limit: -1 })).toThrow(TracingInputError);
@@ -147,7 +216,10 @@ describe('trace store', () => {
     const ids = [1, 2, 3, 4].map((i) => trace(`t${i}`, (s) => s.spanContext().traceId));
     expect(tracing.store!.size).toBe(3);
     expect(tracing.store!.getTrace(ids[0])).toBeUndefined();
-    const big = trace('big', (s) => { for (let i = 0; i < 4; i++) trace(`c${i}`, () => undefined, { kind: SpanKind.INTERNAL }); return s.spanContext().traceId; });
+    const big = trace('big', (s) => {
+      for (let i = 0; i < 4; i++) trace(`c${i}`, () => undefined, { kind: SpanKind.INTERNAL });
+      return s.spanContext().traceId;
+    });
     const t = tracing.store!.getTrace(big)!;
     expect(t.spans).toHaveLength(2);
     expect(t.droppedSpans).toBe(3);
@@ -159,6 +231,11 @@ describe('trace store', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3000; i++) ids.push(trace(`t${i}`, (s) => s.spanContext().traceId));
     expect(tracing.store!.size).toBe(5);
-    expect(tracing.store!.recentTraces().map((t) => t.traceId).sort()).toEqual(ids.slice(-5).sort());
+    expect(
+      tracing
+        .store!.recentTraces()
+        .map((t) => t.traceId)
+        .sort(),
+    ).toEqual(ids.slice(-5).sort());
   });
 });

@@ -22,9 +22,13 @@ export function fields(buf: Buffer): Field[] {
     const no = tag >>> 3;
     const wire = tag & 7;
     if (wire === 0) out.push({ no, wire, value: readVarint(buf, pos) });
-    else if (wire === 1) { out.push({ no, wire, value: buf.readBigUInt64LE(pos.i) }); pos.i += 8; }
-    else if (wire === 5) { out.push({ no, wire, value: BigInt(buf.readUInt32LE(pos.i)) }); pos.i += 4; }
-    else if (wire === 2) {
+    else if (wire === 1) {
+      out.push({ no, wire, value: buf.readBigUInt64LE(pos.i) });
+      pos.i += 8;
+    } else if (wire === 5) {
+      out.push({ no, wire, value: BigInt(buf.readUInt32LE(pos.i)) });
+      pos.i += 4;
+    } else if (wire === 2) {
       const len = Number(readVarint(buf, pos));
       out.push({ no, wire, value: buf.subarray(pos.i, pos.i + len) });
       pos.i += len;
@@ -43,12 +47,21 @@ function anyValue(buf: Buffer): AnyValue {
   const f = fields(buf)[0];
   if (!f) return undefined;
   switch (f.no) {
-    case 1: return (f.value as Buffer).toString('utf8');
-    case 2: return f.value === 1n;
-    case 3: return Number(BigInt.asIntN(64, f.value as bigint));
-    case 4: { const b = Buffer.alloc(8); b.writeBigUInt64LE(f.value as bigint); return b.readDoubleLE(0); }
-    case 5: return bytes(fields(f.value as Buffer), 1).map(anyValue);
-    default: return undefined;
+    case 1:
+      return (f.value as Buffer).toString('utf8');
+    case 2:
+      return f.value === 1n;
+    case 3:
+      return Number(BigInt.asIntN(64, f.value as bigint));
+    case 4: {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(f.value as bigint);
+      return b.readDoubleLE(0);
+    }
+    case 5:
+      return bytes(fields(f.value as Buffer), 1).map(anyValue);
+    default:
+      return undefined;
   }
 }
 
@@ -98,7 +111,10 @@ export function decodeExportTraceServiceRequest(body: Buffer): DecodedSpan[] {
           endTimeUnixNano: int(f, 8) ?? 0n,
           attributes: attributes(f, 9),
           status: { code: Number(int(status, 3) ?? 0n), ...(str(status, 2) ? { message: str(status, 2) } : {}) },
-          events: bytes(f, 11).map((e) => { const ef = fields(e); return { name: str(ef, 2) ?? '', attributes: attributes(ef, 3) }; }),
+          events: bytes(f, 11).map((e) => {
+            const ef = fields(e);
+            return { name: str(ef, 2) ?? '', attributes: attributes(ef, 3) };
+          }),
           scope,
           resource,
         });

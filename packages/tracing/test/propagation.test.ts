@@ -4,7 +4,10 @@ import { context, propagation, ROOT_CONTEXT, trace as otelTrace } from '@opentel
 import { extract, inject, trace, traceHeaders, tracedFetch, wrapHttpHandler, type Tracing } from '../src';
 import { startMemory } from './helpers';
 
-interface Server { url: string; close(): Promise<void> }
+interface Server {
+  url: string;
+  close(): Promise<void>;
+}
 
 async function serve(handler: http.RequestListener): Promise<Server> {
   const server = http.createServer(handler);
@@ -12,7 +15,11 @@ async function serve(handler: http.RequestListener): Promise<Server> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -29,17 +36,23 @@ describe('propagation across two HTTP servers', () => {
 
   async function startPair() {
     const seenByB: http.IncomingHttpHeaders[] = [];
-    const b = await serve(wrapHttpHandler((req, res) => {
-      seenByB.push(req.headers);
-      const tenant = propagation.getActiveBaggage()?.getEntry('tenant')?.value ?? '';
-      res.writeHead(req.url === '/fail' ? 503 : 200).end(tenant);
-    }));
+    const b = await serve(
+      wrapHttpHandler((req, res) => {
+        seenByB.push(req.headers);
+        const tenant = propagation.getActiveBaggage()?.getEntry('tenant')?.value ?? '';
+        res.writeHead(req.url === '/fail' ? 503 : 200).end(tenant);
+      }),
+    );
     const fetchT = tracedFetch();
-    const a = await serve(wrapHttpHandler(async (req, res) => {
-      if (req.url === '/livez') return void res.end('ok');
-      const downstream = await fetchT(`${b.url}${req.url === '/tasks?fail=1' ? '/fail' : '/work'}`, { method: 'POST' });
-      res.writeHead(downstream.status >= 500 ? 502 : 200).end(await downstream.text());
-    }));
+    const a = await serve(
+      wrapHttpHandler(async (req, res) => {
+        if (req.url === '/livez') return void res.end('ok');
+        const downstream = await fetchT(`${b.url}${req.url === '/tasks?fail=1' ? '/fail' : '/work'}`, {
+          method: 'POST',
+        });
+        res.writeHead(downstream.status >= 500 ? 502 : 200).end(await downstream.text());
+      }),
+    );
     servers.push(a, b);
     return { a, b, seenByB };
   }
@@ -47,15 +60,26 @@ describe('propagation across two HTTP servers', () => {
   it('continues an incoming traceparent through server A, its fetch, and server B, with baggage', async () => {
     tracing = startMemory();
     const { a, seenByB } = await startPair();
-    const res = await fetch(`${a.url}/tasks`, { method: 'POST', headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'vendor=x', baggage: 'tenant=acme' } });
+    const res = await fetch(`${a.url}/tasks`, {
+      method: 'POST',
+      headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'vendor=x', baggage: 'tenant=acme' },
+    });
     expect(await res.text()).toBe('acme'); // baggage crossed both hops
     await tracing.forceFlush();
     const spans = tracing.store!.getTrace(TRACE_ID)!.spans;
     const serverA = spans.find((s) => s.name === 'POST /tasks')!;
     const client = spans.find((s) => s.kind === 'CLIENT')!;
     const serverB = spans.find((s) => s.name === 'POST /work')!;
-    expect(serverA).toMatchObject({ kind: 'SERVER', parentSpanId: PARENT_ID, attributes: { 'http.request.method': 'POST', 'url.path': '/tasks', 'http.response.status_code': 200 } });
-    expect(client).toMatchObject({ name: 'POST', parentSpanId: serverA.spanId, attributes: { 'http.response.status_code': 200 } });
+    expect(serverA).toMatchObject({
+      kind: 'SERVER',
+      parentSpanId: PARENT_ID,
+      attributes: { 'http.request.method': 'POST', 'url.path': '/tasks', 'http.response.status_code': 200 },
+    });
+    expect(client).toMatchObject({
+      name: 'POST',
+      parentSpanId: serverA.spanId,
+      attributes: { 'http.response.status_code': 200 },
+    });
     expect(client.attributes['url.full']).toBe(`${servers[1].url}/work`);
     expect(serverB).toMatchObject({ kind: 'SERVER', parentSpanId: client.spanId });
     expect(seenByB[0].traceparent).toBe(`00-${TRACE_ID}-${client.spanId}-01`);
@@ -79,7 +103,12 @@ describe('propagation across two HTTP servers', () => {
   it('starts a new trace for every malformed header shape and never throws', async () => {
     tracing = startMemory();
     const seen: string[] = [];
-    const s = await serve(wrapHttpHandler((_req, res) => { seen.push(otelTrace.getActiveSpan()!.spanContext().traceId); res.end(); }));
+    const s = await serve(
+      wrapHttpHandler((_req, res) => {
+        seen.push(otelTrace.getActiveSpan()!.spanContext().traceId);
+        res.end();
+      }),
+    );
     servers.push(s);
     const bad: Record<string, string>[] = [
       { traceparent: '' },
@@ -108,39 +137,81 @@ describe('propagation across two HTTP servers', () => {
     const validTraceparent = bad.findIndex((h) => h.tracestate !== undefined);
     seen.forEach((id, i) => {
       const root = tracing.store!.getTrace(id)!.spans[0];
-      if (i === validTraceparent) { expect(id).toBe(TRACE_ID); return; } // a bad tracestate alone keeps a valid parent
+      if (i === validTraceparent) {
+        expect(id).toBe(TRACE_ID);
+        return;
+      } // a bad tracestate alone keeps a valid parent
       expect(id).not.toBe(TRACE_ID);
       expect(root.parentSpanId).toBeUndefined();
     });
     // extract() directly, with arrays and odd carriers
-    for (const carrier of [...bad, { traceparent: ['a', 'b'] as unknown as string }, null, undefined, 'str' as unknown as Record<string, string>]) {
+    for (const carrier of [
+      ...bad,
+      { traceparent: ['a', 'b'] as unknown as string },
+      null,
+      undefined,
+      'str' as unknown as Record<string, string>,
+    ]) {
       expect(() => extract(carrier)).not.toThrow();
     }
     expect(otelTrace.getSpanContext(extract({ traceparent: 'garbage' }, ROOT_CONTEXT))).toBeUndefined();
     // a duplicated header arrives as an array in Node; the first valid value is used
-    expect(otelTrace.getSpanContext(extract({ traceparent: [`00-${TRACE_ID}-${PARENT_ID}-01`, 'x'] }, ROOT_CONTEXT))?.traceId).toBe(TRACE_ID);
+    expect(
+      otelTrace.getSpanContext(extract({ traceparent: [`00-${TRACE_ID}-${PARENT_ID}-01`, 'x'] }, ROOT_CONTEXT))
+        ?.traceId,
+    ).toBe(TRACE_ID);
   });
 
   it('records a handler rejection on the server span', async () => {
     tracing = startMemory();
-    const wrapped = wrapHttpHandler(async () => { throw new Error('handler failed'); }, { route: () => '/jobs/:id' });
-    const s = await serve((req, res) => { wrapped(req, res).catch(() => res.writeHead(500).end()); });
+    const wrapped = wrapHttpHandler(
+      async () => {
+        throw new Error('handler failed');
+      },
+      { route: () => '/jobs/:id' },
+    );
+    const s = await serve((req, res) => {
+      wrapped(req, res).catch(() => res.writeHead(500).end());
+    });
     servers.push(s);
     expect((await fetch(`${s.url}/jobs/42?x=1`)).status).toBe(500);
     await tracing.forceFlush();
     const span = tracing.store!.getTrace(tracing.store!.recentTraces()[0].traceId)!.spans[0];
-    expect(span).toMatchObject({ name: 'GET /jobs/:id', kind: 'SERVER', status: { code: 'ERROR' }, attributes: { 'http.route': '/jobs/:id', 'url.path': '/jobs/42', 'http.response.status_code': 500, 'error.type': 'Error' } });
+    expect(span).toMatchObject({
+      name: 'GET /jobs/:id',
+      kind: 'SERVER',
+      status: { code: 'ERROR' },
+      attributes: {
+        'http.route': '/jobs/:id',
+        'url.path': '/jobs/42',
+        'http.response.status_code': 500,
+        'error.type': 'Error',
+      },
+    });
     expect(span.events[0].attributes['exception.message']).toBe('handler failed');
   });
 
   it('traceHeaders() propagates through a plain node:http request', async () => {
     tracing = startMemory();
     let got: string | undefined;
-    const s = await serve((req, res) => { got = req.headers.traceparent as string; res.end(); });
+    const s = await serve((req, res) => {
+      got = req.headers.traceparent as string;
+      res.end();
+    });
     servers.push(s);
-    const spanId = await trace('outgoing', (span) => new Promise<string>((resolve, reject) => {
-      http.request(s.url, { headers: traceHeaders({ 'x-custom': '1' }) }, (res) => { res.resume(); res.on('end', () => resolve(span.spanContext().spanId)); }).on('error', reject).end();
-    }));
+    const spanId = await trace(
+      'outgoing',
+      (span) =>
+        new Promise<string>((resolve, reject) => {
+          http
+            .request(s.url, { headers: traceHeaders({ 'x-custom': '1' }) }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(span.spanContext().spanId));
+            })
+            .on('error', reject)
+            .end();
+        }),
+    );
     expect(got).toMatch(new RegExp(`^00-[0-9a-f]{32}-${spanId}-01$`));
   });
 

@@ -24,7 +24,12 @@ export async function startReceiver(status = 200, responseBody = ''): Promise<Re
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      });
       res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(responseBody);
       waiters.splice(0).forEach((w) => w());
     });
@@ -39,11 +44,18 @@ export async function startReceiver(status = 200, responseBody = ''): Promise<Re
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`expected ${n} requests, got ${requests.length}`)), timeoutMs);
         const check = () => {
-          if (requests.length >= n) { clearTimeout(timer); resolve(requests); } else waiters.push(check);
+          if (requests.length >= n) {
+            clearTimeout(timer);
+            resolve(requests);
+          } else waiters.push(check);
         };
         check();
       });
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -1,19 +1,32 @@
-import { context, ROOT_CONTEXT, trace as otelTrace, TraceFlags, createTraceState, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  ROOT_CONTEXT,
+  trace as otelTrace,
+  TraceFlags,
+  createTraceState,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { createMetrics } from '@periscope/metrics';
 import { inject, SpanStatusCode, trace, Traced, TokenBucket, type Tracing } from '../src';
 import { sleep, startMemory } from './helpers';
 
-const remoteParent = (sampled: boolean) => otelTrace.setSpanContext(ROOT_CONTEXT, {
-  traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true,
-});
+const remoteParent = (sampled: boolean) =>
+  otelTrace.setSpanContext(ROOT_CONTEXT, {
+    traceId: 'a'.repeat(32),
+    spanId: 'b'.repeat(16),
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+  });
 
 /** Every stored span's parent is either absent, remote, or stored too: nothing orphaned. */
 function expectNoOrphans(tracing: Tracing): void {
   for (const { traceId } of tracing.store!.recentTraces({ limit: 10_000 })) {
     const spans = tracing.store!.getTrace(traceId)!.spans;
     const ids = new Set(spans.map((s) => s.spanId));
-    for (const s of spans) if (s.parentSpanId && s.parentSpanId !== 'b'.repeat(16)) expect(ids.has(s.parentSpanId)).toBe(true);
+    for (const s of spans)
+      if (s.parentSpanId && s.parentSpanId !== 'b'.repeat(16)) expect(ids.has(s.parentSpanId)).toBe(true);
   }
 }
 
@@ -24,21 +37,38 @@ describe('head sampling', () => {
   it('never records probe routes by default, and drop rules take the subtree with them', () => {
     tracing = startMemory({ dropRules: [{ name: /^cache\./ }, { attributes: { 'url.path': '/livez' } }] });
     trace('GET /livez', () => trace('inside-probe', () => undefined), { attributes: { 'url.path': '/livez' } });
-    const kept = trace('work', (s) => { trace('cache.get', () => trace('under-cache', () => undefined)); trace('db', () => undefined); return s.spanContext().traceId; });
+    const kept = trace('work', (s) => {
+      trace('cache.get', () => trace('under-cache', () => undefined));
+      trace('db', () => undefined);
+      return s.spanContext().traceId;
+    });
     expect(tracing.store!.size).toBe(1);
-    expect(tracing.store!.getTrace(kept)!.spans.map((s) => s.name).sort()).toEqual(['db', 'work']);
+    expect(
+      tracing
+        .store!.getTrace(kept)!
+        .spans.map((s) => s.name)
+        .sort(),
+    ).toEqual(['db', 'work']);
   });
 
   it('a span trace() drops by rule has the context the SDK would give it, and its children stay unsampled', () => {
     tracing = startMemory({ dropRules: [{ name: 'probe' }, { attributes: { 'url.path': '/livez' } }] });
     const sdkDropped = (ctx: Context) => tracing.tracer.startSpan('probe', {}, ctx);
     const traceState = createTraceState('vendor=1');
-    const parent = otelTrace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.SAMPLED, traceState, isRemote: true });
+    const parent = otelTrace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      traceFlags: TraceFlags.SAMPLED,
+      traceState,
+      isRemote: true,
+    });
 
-    const seen = context.with(parent, () => trace('probe', (s) => {
-      const child = trace('work-under-probe', (c) => c);
-      return { span: s, current: otelTrace.getActiveSpan(), child, headers: inject<Record<string, string>>({}) };
-    }));
+    const seen = context.with(parent, () =>
+      trace('probe', (s) => {
+        const child = trace('work-under-probe', (c) => c);
+        return { span: s, current: otelTrace.getActiveSpan(), child, headers: inject<Record<string, string>>({}) };
+      }),
+    );
     const expected = sdkDropped(parent).spanContext();
     expect(seen.span.isRecording()).toBe(false);
     expect(seen.current).toBe(seen.span);
@@ -51,7 +81,11 @@ describe('head sampling', () => {
     expect(seen.headers.traceparent).toBe(`00-${'a'.repeat(32)}-${seen.span.spanContext().spanId}-00`);
 
     // A root: a new valid trace id per span; root: true under a parent also starts a new trace.
-    const roots = [trace('probe', (s) => s.spanContext()), trace('probe', (s) => s.spanContext()), context.with(parent, () => trace('probe', (s) => s.spanContext(), { root: true }))];
+    const roots = [
+      trace('probe', (s) => s.spanContext()),
+      trace('probe', (s) => s.spanContext()),
+      context.with(parent, () => trace('probe', (s) => s.spanContext(), { root: true })),
+    ];
     for (const r of roots) {
       expect(r.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(otelTrace.isSpanContextValid(r)).toBe(true);
@@ -61,7 +95,9 @@ describe('head sampling', () => {
     // Attribute rules, and suppressed tracing (the SDK's invalid context), through trace() and @Traced() alike.
     expect(trace('GET /livez', (s) => s.isRecording(), { attributes: { 'url.path': '/livez' } })).toBe(false);
     const suppressed = suppressTracing(ROOT_CONTEXT);
-    expect(context.with(suppressed, () => trace('probe', (s) => s.spanContext()))).toEqual(sdkDropped(suppressed).spanContext());
+    expect(context.with(suppressed, () => trace('probe', (s) => s.spanContext()))).toEqual(
+      sdkDropped(suppressed).spanContext(),
+    );
     class Probe {
       @Traced('probe')
       run(): Span | undefined {
@@ -77,7 +113,8 @@ describe('head sampling', () => {
   it('default rules drop /livez /readyz /metrics by url.path or http.route', async () => {
     await (tracing = startMemory()).shutdown();
     tracing = startMemory();
-    for (const p of ['/livez', '/readyz', '/metrics', '/healthz']) trace(`GET ${p}`, () => undefined, { attributes: { 'url.path': p } });
+    for (const p of ['/livez', '/readyz', '/metrics', '/healthz'])
+      trace(`GET ${p}`, () => undefined, { attributes: { 'url.path': p } });
     trace('GET /metrics', () => undefined, { attributes: { 'http.route': '/metrics' } });
     trace('GET /tasks', () => undefined, { attributes: { 'url.path': '/tasks' } });
     expect(tracing.store!.recentTraces().map((t) => t.rootName)).toEqual(['GET /tasks']);
@@ -109,7 +146,9 @@ describe('head sampling', () => {
     const started = performance.now();
     let attempted = 0;
     while (performance.now() - started < 500) {
-      trace('root', () => { trace('child', () => trace('grandchild', () => undefined)); });
+      trace('root', () => {
+        trace('child', () => trace('grandchild', () => undefined));
+      });
       attempted += 3;
       if (attempted % 30 === 0) await sleep(1);
     }
@@ -148,11 +187,22 @@ describe('head sampling', () => {
       trace('short-leaf', () => undefined);
       await trace('slow-leaf', () => sleep(25));
       trace('short-parent', () => trace('short-child', () => undefined));
-      try { trace('short-error', () => { throw new Error('x'); }); } catch { /* recorded */ }
+      try {
+        trace('short-error', () => {
+          throw new Error('x');
+        });
+      } catch {
+        /* recorded */
+      }
       return s.spanContext().traceId;
     });
     trace('fast-root', () => undefined);
-    expect(tracing.store!.getTrace(id)!.spans.map((s) => s.name).sort()).toEqual(['root', 'short-error', 'short-parent', 'slow-leaf']);
+    expect(
+      tracing
+        .store!.getTrace(id)!
+        .spans.map((s) => s.name)
+        .sort(),
+    ).toEqual(['root', 'short-error', 'short-parent', 'slow-leaf']);
     expect(tracing.store!.recentTraces().map((t) => t.rootName)).toContain('fast-root');
     expectNoOrphans(tracing);
     expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="min_duration"\} 2/);
@@ -182,22 +232,38 @@ describe('tail sampling', () => {
     });
     expect(tracing.store!.size).toBe(0); // nothing leaves before the decision
     expect(tracing.tailBuffer.traces).toBe(2);
-    const slowId = await trace('slow-ok', async (s) => { await sleep(50); return s.spanContext().traceId; });
+    const slowId = await trace('slow-ok', async (s) => {
+      await sleep(50);
+      return s.spanContext().traceId;
+    });
     await Promise.allSettled(late);
     await sleep(tail.graceMs + 30);
 
     expect(tracing.store!.getTrace(okId)).toBeUndefined();
     expect(tracing.store!.getTrace(slowId)!.spans.map((s) => s.name)).toEqual(['slow-ok']);
     expect(tracing.store!.recentTraces({ errorsOnly: true }).map((t) => t.traceId)).toEqual([errId]);
-    expect(tracing.store!.getTrace(errId)!.spans.map((s) => s.name).sort()).toEqual(['failing', 'fast-error', 'late-child-of-kept', 'very-late-child-of-kept']);
+    expect(
+      tracing
+        .store!.getTrace(errId)!
+        .spans.map((s) => s.name)
+        .sort(),
+    ).toEqual(['failing', 'fast-error', 'late-child-of-kept', 'very-late-child-of-kept']);
     expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
     expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_sampled"\} 2/);
   });
 
   it('decides at once when the root ends with no span of its trace still open', async () => {
     tracing = startMemory({ tailSampling: { ...tail, graceMs: 60_000 } });
-    const id = trace('root', (s) => { trace('child', (c) => c.setStatus({ code: SpanStatusCode.ERROR })); return s.spanContext().traceId; });
-    expect(tracing.store!.getTrace(id)!.spans.map((s) => s.name).sort()).toEqual(['child', 'root']);
+    const id = trace('root', (s) => {
+      trace('child', (c) => c.setStatus({ code: SpanStatusCode.ERROR }));
+      return s.spanContext().traceId;
+    });
+    expect(
+      tracing
+        .store!.getTrace(id)!
+        .spans.map((s) => s.name)
+        .sort(),
+    ).toEqual(['child', 'root']);
     expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
   });
 
@@ -230,15 +296,24 @@ describe('tail sampling', () => {
     roots.forEach((r) => r.end());
     // the roots of buffered traces still get in past maxSpans (they carry the decision); root-3's children found no trace slot
     expect(tracing.tailBuffer).toEqual({ traces: 0, spans: 0 });
-    expect((await metrics.expose()).body).toMatch(/periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 4/);
-    expect(tracing.store!.recentTraces().map((t) => t.rootName).sort()).toEqual(['root-1', 'root-2']);
+    expect((await metrics.expose()).body).toMatch(
+      /periscope_tracing_dropped_spans_total\{reason="tail_buffer_full"\} 4/,
+    );
+    expect(
+      tracing
+        .store!.recentTraces()
+        .map((t) => t.rootName)
+        .sort(),
+    ).toEqual(['root-1', 'root-2']);
     expect(tracing.store!.getTrace(roots[1].spanContext().traceId)!.spanCount).toBe(3);
   });
 
   it('decides a trace whose root never ends after traceTimeoutMs (to twice that)', async () => {
     tracing = startMemory({ tailSampling: { ...tail, traceTimeoutMs: 30 } });
     const leaked = tracing.tracer.startSpan('leaked root');
-    context.with(otelTrace.setSpan(context.active(), leaked), () => trace('child', (c) => c.setStatus({ code: SpanStatusCode.ERROR })));
+    context.with(otelTrace.setSpan(context.active(), leaked), () =>
+      trace('child', (c) => c.setStatus({ code: SpanStatusCode.ERROR })),
+    );
     expect(tracing.tailBuffer.traces).toBe(1);
     const started = performance.now();
     for (let i = 0; i < 200 && tracing.tailBuffer.traces > 0; i++) await sleep(5);
@@ -249,9 +324,14 @@ describe('tail sampling', () => {
 
   it('forceFlush decides ended traces at once; shutdown decides open ones', async () => {
     tracing = startMemory({ tailSampling: { ...tail, graceMs: 60_000 } });
-    const id = trace('ended-error', (s) => { s.setStatus({ code: 2 }); return s.spanContext().traceId; });
+    const id = trace('ended-error', (s) => {
+      s.setStatus({ code: 2 });
+      return s.spanContext().traceId;
+    });
     const open = tracing.tracer.startSpan('still-open');
-    context.with(otelTrace.setSpan(context.active(), open), () => trace('child-error', (s) => s.setStatus({ code: 2 })));
+    context.with(otelTrace.setSpan(context.active(), open), () =>
+      trace('child-error', (s) => s.setStatus({ code: 2 })),
+    );
     await tracing.forceFlush();
     expect(tracing.store!.getTrace(id)).toBeDefined();
     expect(tracing.tailBuffer.spans).toBe(1);

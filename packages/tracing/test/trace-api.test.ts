@@ -5,7 +5,9 @@ import { sleep, startMemory } from './helpers';
 
 describe('trace() and @Traced()', () => {
   let tracing: Tracing;
-  beforeEach(() => { tracing = startMemory(); });
+  beforeEach(() => {
+    tracing = startMemory();
+  });
   afterEach(() => tracing.shutdown());
 
   const spansOf = (traceId: string) => tracing.store!.getTrace(traceId)!.spans;
@@ -44,11 +46,24 @@ describe('trace() and @Traced()', () => {
   });
 
   it('records a throw (sync) and a rejection (async) with ERROR status and error.type, and rethrows', async () => {
-    class BoomError extends Error { code = 'E_BOOM'; }
+    class BoomError extends Error {
+      code = 'E_BOOM';
+    }
     let id1 = '';
-    expect(() => trace('sync-fail', (s) => { id1 = s.spanContext().traceId; throw new BoomError('sync boom'); })).toThrow('sync boom');
+    expect(() =>
+      trace('sync-fail', (s) => {
+        id1 = s.spanContext().traceId;
+        throw new BoomError('sync boom');
+      }),
+    ).toThrow('sync boom');
     let id2 = '';
-    await expect(trace('async-fail', async (s) => { id2 = s.spanContext().traceId; await sleep(1); throw new TypeError('async boom'); })).rejects.toThrow('async boom');
+    await expect(
+      trace('async-fail', async (s) => {
+        id2 = s.spanContext().traceId;
+        await sleep(1);
+        throw new TypeError('async boom');
+      }),
+    ).rejects.toThrow('async boom');
     const s1 = spansOf(id1)[0];
     expect(s1.status).toEqual({ code: 'ERROR', message: 'sync boom' });
     expect(s1.attributes['error.type']).toBe('E_BOOM');
@@ -57,28 +72,55 @@ describe('trace() and @Traced()', () => {
     const s2 = spansOf(id2)[0];
     expect(s2.status.code).toBe('ERROR');
     expect(s2.attributes['error.type']).toBe('TypeError');
-    expect(tracing.store!.recentTraces({ errorsOnly: true }).map((t) => t.traceId).sort()).toEqual([id1, id2].sort());
+    expect(
+      tracing
+        .store!.recentTraces({ errorsOnly: true })
+        .map((t) => t.traceId)
+        .sort(),
+    ).toEqual([id1, id2].sort());
   });
 
   it('records thrown non-Error values, even ones JSON cannot serialize', () => {
     let id = '';
-    expect(() => trace('bigint', (s) => { id = s.spanContext().traceId; throw 10n; })).toThrow();
+    expect(() =>
+      trace('bigint', (s) => {
+        id = s.spanContext().traceId;
+        throw 10n;
+      }),
+    ).toThrow();
     expect(spansOf(id)[0].status).toEqual({ code: 'ERROR', message: '10' });
     let id2 = '';
-    expect(() => trace('object', (s) => { id2 = s.spanContext().traceId; throw { reason: 'nope' }; })).toThrow();
+    expect(() =>
+      trace('object', (s) => {
+        id2 = s.spanContext().traceId;
+        throw { reason: 'nope' };
+      }),
+    ).toThrow();
     expect(spansOf(id2)[0].status.message).toBe('{"reason":"nope"}');
   });
 
   it('preserves `this` for trace.call and for @Traced methods', async () => {
-    const obj = { n: 7, run() { return trace.call(this, 'with-this', function (this: unknown) { return (this as { n: number }).n; }); } };
+    const obj = {
+      n: 7,
+      run() {
+        return trace.call(this, 'with-this', function (this: unknown) {
+          return (this as { n: number }).n;
+        });
+      },
+    };
     expect(obj.run()).toBe(7);
 
     class Planner {
       factor = 3;
       @Traced()
-      plan(x: number): number { return x * this.factor; }
+      plan(x: number): number {
+        return x * this.factor;
+      }
       @Traced('custom name')
-      async later(x: number): Promise<number> { await sleep(1); return x + this.factor; }
+      async later(x: number): Promise<number> {
+        await sleep(1);
+        return x + this.factor;
+      }
     }
     const p = new Planner();
     let traceId = '';
@@ -87,7 +129,11 @@ describe('trace() and @Traced()', () => {
       expect(p.plan(2)).toBe(6);
       expect(await p.later(2)).toBe(5);
     });
-    expect(spansOf(traceId).map((s) => s.name).sort()).toEqual(['Planner.plan', 'custom name', 'root']);
+    expect(
+      spansOf(traceId)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['Planner.plan', 'custom name', 'root']);
   });
 
   it('currentSpan() and setAttributes() act on the active span and are no-ops outside', () => {

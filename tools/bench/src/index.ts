@@ -95,7 +95,9 @@ export function printTable(title: string, results: BenchResult[]): void {
   console.log('| case | ops/s (median) | time/op | ratio vs first |');
   console.log('|---|---:|---:|---:|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${formatOps(r.medianOpsPerSec)} | ${formatNs(r.medianNsPerOp)} | ${r.ratio.toFixed(2)}× |`);
+    console.log(
+      `| ${r.name} | ${formatOps(r.medianOpsPerSec)} | ${formatNs(r.medianNsPerOp)} | ${r.ratio.toFixed(2)}× |`,
+    );
   }
 }
 

@@ -14,8 +14,14 @@ export interface PrometheusServer {
   /** The scrape target's health as Prometheus sees it. */
   targets(): Promise<Array<{ health: string; lastError: string; scrapeUrl: string }>>;
   /** Loaded rule groups with each rule's health and last error. */
-  rules(): Promise<Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string; type: string }> }>>;
-  exemplars(promql: string): Promise<Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }>>;
+  rules(): Promise<
+    Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string; type: string }> }>
+  >;
+  exemplars(
+    promql: string,
+  ): Promise<
+    Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }>
+  >;
   stop(): Promise<void>;
 }
 
@@ -31,15 +37,35 @@ export async function startPrometheus(target: string, options: PrometheusOptions
   if (!bin) throw new Error('prometheus is not installed: apt-get install prometheus (CI installs it in .ci/run)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-prom-'));
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
-    'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms', '  evaluation_interval: 1s',
-    ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
-    'scrape_configs:', '  - job_name: target', `    metrics_path: ${metricsPath}`, '    static_configs:', `      - targets: ['${target}']`, '',
-  ].join('\n'));
-  const child: ChildProcess = spawn(bin, [
-    `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage', '--log.level=warn',
-  ], { stdio: 'ignore' });
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 900ms',
+      '  evaluation_interval: 1s',
+      ...(options.ruleFiles?.length
+        ? ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)]
+        : []),
+      'scrape_configs:',
+      '  - job_name: target',
+      `    metrics_path: ${metricsPath}`,
+      '    static_configs:',
+      `      - targets: ['${target}']`,
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--enable-feature=exemplar-storage',
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = `http://127.0.0.1:${port}`;
   const api = async (p: string) => {
@@ -81,7 +107,9 @@ export async function startPrometheus(target: string, options: PrometheusOptions
     },
     async exemplars(promql) {
       const now = Date.now() / 1000;
-      return (await api(`/api/v1/query_exemplars?query=${encodeURIComponent(promql)}&start=${now - 3600}&end=${now + 60}`)) as never;
+      return (await api(
+        `/api/v1/query_exemplars?query=${encodeURIComponent(promql)}&start=${now - 3600}&end=${now + 60}`,
+      )) as never;
     },
     stop,
   };

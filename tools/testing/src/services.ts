@@ -5,7 +5,10 @@ function required(urlEnv: string, problemEnv: string): string {
   const problem = process.env[problemEnv];
   if (problem) throw new Error(problem);
   const url = process.env[urlEnv];
-  if (!url) throw new Error(`${urlEnv} is not set: run the tests through Jest's global setup (npm test, or nx test <project>).`);
+  if (!url)
+    throw new Error(
+      `${urlEnv} is not set: run the tests through Jest's global setup (npm test, or nx test <project>).`,
+    );
   return url;
 }
 

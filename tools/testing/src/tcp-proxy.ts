@@ -27,7 +27,10 @@ export class TcpFaultProxy {
   acceptedConnections = 0;
   private listenPort: number | undefined;
 
-  private constructor(private readonly server: net.Server, readonly target: { host: string; port: number }) {}
+  private constructor(
+    private readonly server: net.Server,
+    readonly target: { host: string; port: number },
+  ) {}
 
   static async start(options: TcpFaultProxyOptions): Promise<TcpFaultProxy> {
     const server = net.createServer();

@@ -25,8 +25,15 @@ function connect(): Promise<net.Socket> {
 }
 function roundTrip(s: net.Socket, text: string, timeoutMs = 1000): Promise<string | 'timeout'> {
   return new Promise((resolve) => {
-    const t = setTimeout(() => { s.off('data', on); resolve('timeout'); }, timeoutMs);
-    const on = (d: Buffer) => { clearTimeout(t); s.off('data', on); resolve(d.toString()); };
+    const t = setTimeout(() => {
+      s.off('data', on);
+      resolve('timeout');
+    }, timeoutMs);
+    const on = (d: Buffer) => {
+      clearTimeout(t);
+      s.off('data', on);
+      resolve(d.toString());
+    };
     s.on('data', on);
     s.write(text);
   });
@@ -82,5 +89,7 @@ test('refuse resets new connections', async () => {
 });
 
 test('urlFor rewrites a connection URL to go through the proxy and keeps the rest', () => {
-  expect(proxy.urlFor('postgres://u:p@db.example:5432/test?x=1')).toBe(`postgres://u:p@127.0.0.1:${proxy.port}/test?x=1`);
+  expect(proxy.urlFor('postgres://u:p@db.example:5432/test?x=1')).toBe(
+    `postgres://u:p@127.0.0.1:${proxy.port}/test?x=1`,
+  );
 });

@@ -1,6 +1,14 @@
 // An OpenAI-compatible chat-completions provider (OpenAI, vLLM, Ollama, LiteLLM, …) over fetch,
 // with tool calling and streaming (server-sent events) for time to first token.
-import { LlmError, type CallOptions, type ChatMessage, type ChatRequest, type ChatResult, type LlmProvider, type ToolCall } from './provider';
+import {
+  LlmError,
+  type CallOptions,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResult,
+  type LlmProvider,
+  type ToolCall,
+} from './provider';
 
 export interface OpenAiProviderOptions {
   /** e.g. https://api.openai.com/v1 (env OPENAI_BASE_URL). */
@@ -29,7 +37,11 @@ function toWire(m: ChatMessage): Record<string, unknown> {
   if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
   const wire: Record<string, unknown> = { role: m.role, content: m.content };
   if (m.toolCalls?.length) {
-    wire.tool_calls = m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+    wire.tool_calls = m.toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+    }));
   }
   return wire;
 }
@@ -63,7 +75,8 @@ export class OpenAiProvider implements LlmProvider {
     } catch {
       throw new TypeError('OPENAI_BASE_URL (baseUrl) must be an absolute http(s) URL');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('OPENAI_BASE_URL (baseUrl) must be an http(s) URL');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new TypeError('OPENAI_BASE_URL (baseUrl) must be an http(s) URL');
     if (!options.model) throw new TypeError('OPENAI_MODEL (model) must be set for the openai provider');
     this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
     this.defaultModel = options.model;
@@ -77,7 +90,11 @@ export class OpenAiProvider implements LlmProvider {
     return this.send(request, onToken, options);
   }
 
-  private async send(request: ChatRequest, onToken: ((t: string) => void) | undefined, options?: CallOptions): Promise<ChatResult> {
+  private async send(
+    request: ChatRequest,
+    onToken: ((t: string) => void) | undefined,
+    options?: CallOptions,
+  ): Promise<ChatResult> {
     const model = request.model ?? this.defaultModel;
     const body: Record<string, unknown> = {
       model,
@@ -87,13 +104,19 @@ export class OpenAiProvider implements LlmProvider {
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(onToken ? { stream: true, stream_options: { include_usage: true } } : {}),
     };
-    const signals = [AbortSignal.timeout(this.options.timeoutMs ?? 60000), ...(options?.signal ? [options.signal] : [])];
+    const signals = [
+      AbortSignal.timeout(this.options.timeoutMs ?? 60000),
+      ...(options?.signal ? [options.signal] : []),
+    ];
     const started = performance.now();
     let response: Response;
     try {
       response = await fetch(this.endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.any(signals),
       });
@@ -104,7 +127,10 @@ export class OpenAiProvider implements LlmProvider {
     }
     if (!response.ok) {
       const detail = (await response.text().catch(() => '')).slice(0, 200);
-      throw new LlmError(`provider answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`, errorType(response.status));
+      throw new LlmError(
+        `provider answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+        errorType(response.status),
+      );
     }
     return onToken ? this.readStream(response, model, onToken, started) : this.readJson(response, model);
   }
@@ -131,7 +157,12 @@ export class OpenAiProvider implements LlmProvider {
     };
   }
 
-  private async readStream(response: Response, model: string, onToken: (t: string) => void, started: number): Promise<ChatResult> {
+  private async readStream(
+    response: Response,
+    model: string,
+    onToken: (t: string) => void,
+    started: number,
+  ): Promise<ChatResult> {
     if (!response.body) throw new LlmError('provider sent no stream body', 'invalid_response');
     const decoder = new TextDecoder();
     let buffered = '';
@@ -143,14 +174,19 @@ export class OpenAiProvider implements LlmProvider {
     const calls = new Map<number, { id: string; name: string; args: string }>();
     const handle = (data: string) => {
       if (data === '[DONE]') return;
-      let chunk: { model?: string; choices?: { delta?: WireMessage; finish_reason?: string | null }[]; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+      let chunk: {
+        model?: string;
+        choices?: { delta?: WireMessage; finish_reason?: string | null }[];
+        usage?: { prompt_tokens?: number; completion_tokens?: number };
+      };
       try {
         chunk = JSON.parse(data);
       } catch {
         throw new LlmError('provider sent a malformed stream chunk', 'invalid_response');
       }
       if (chunk.model) responseModel = chunk.model;
-      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
+      if (chunk.usage)
+        usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
       for (const choice of chunk.choices ?? []) {
         const delta = choice.delta;
         if (delta?.content) {
@@ -178,7 +214,9 @@ export class OpenAiProvider implements LlmProvider {
         if (line.startsWith('data:')) handle(line.slice(5).trim());
       }
     }
-    const toolCalls: ToolCall[] = [...calls.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ id: c.id || `call_${i}`, name: c.name, arguments: parseArguments(c.args, c.name) }));
+    const toolCalls: ToolCall[] = [...calls.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([i, c]) => ({ id: c.id || `call_${i}`, name: c.name, arguments: parseArguments(c.args, c.name) }));
     return {
       text,
       toolCalls,

@@ -1,7 +1,15 @@
 // A deterministic simulated LLM: the same seed, prompt and conversation give the same plan,
 // tokens and latency. Latency and token counts are drawn from log-normal distributions shaped
 // like hosted chat models (time to first token ~0.2 s, ~100 output tokens/s).
-import { LlmError, type CallOptions, type ChatMessage, type ChatRequest, type ChatResult, type LlmProvider, type ToolCall } from './provider';
+import {
+  LlmError,
+  type CallOptions,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResult,
+  type LlmProvider,
+  type ToolCall,
+} from './provider';
 import { createRng, hashString, type Rng } from '../random';
 
 export interface SimulatedProviderOptions {
@@ -39,14 +47,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Picks the tools a task needs from its wording: what a planning model would decide. */
 export function planToolCalls(prompt: string, rng: Rng): ToolCall[] {
   const calls: ToolCall[] = [];
-  const id = () => `call_${Math.floor(rng() * 2 ** 32).toString(16).padStart(8, '0')}`;
+  const id = () =>
+    `call_${Math.floor(rng() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0')}`;
   const expr = /(?:calculate|compute|what is)\s+([-+*/^%().\d\s]+[\d)])/i.exec(prompt);
   if (expr) calls.push({ id: id(), name: 'calculator', arguments: { expression: expr[1].trim() } });
   const topic = /(?:about|on|regarding)\s+([a-z][a-z\s-]{2,40}?)(?:[.?!,]|$)/i.exec(prompt);
   if (topic || /search|find|look up|docs?/i.test(prompt)) {
     calls.push({ id: id(), name: 'knowledge_base', arguments: { query: (topic?.[1] ?? prompt).trim().slice(0, 80) } });
   }
-  if (/embed|similar|vector/i.test(prompt)) calls.push({ id: id(), name: 'embedding', arguments: { text: prompt.slice(0, 200) } });
+  if (/embed|similar|vector/i.test(prompt))
+    calls.push({ id: id(), name: 'embedding', arguments: { text: prompt.slice(0, 200) } });
   if (calls.length === 0) calls.push({ id: id(), name: 'knowledge_base', arguments: { query: prompt.slice(0, 80) } });
   return calls.slice(0, 3);
 }
@@ -70,8 +82,10 @@ export class SimulatedProvider implements LlmProvider {
     this.defaultModel = this.models[0];
     this.errorRate = options.errorRate ?? 0;
     this.latencyScale = options.latencyScale ?? 1;
-    if (!(this.errorRate >= 0 && this.errorRate <= 1)) throw new RangeError(`errorRate must be in [0, 1], got ${options.errorRate}`);
-    if (!(this.latencyScale >= 0 && Number.isFinite(this.latencyScale))) throw new RangeError(`latencyScale must be a finite number >= 0, got ${options.latencyScale}`);
+    if (!(this.errorRate >= 0 && this.errorRate <= 1))
+      throw new RangeError(`errorRate must be in [0, 1], got ${options.errorRate}`);
+    if (!(this.latencyScale >= 0 && Number.isFinite(this.latencyScale)))
+      throw new RangeError(`latencyScale must be a finite number >= 0, got ${options.latencyScale}`);
   }
 
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatResult> {
@@ -82,7 +96,11 @@ export class SimulatedProvider implements LlmProvider {
     return this.run(request, onToken, options);
   }
 
-  private async run(request: ChatRequest, onToken: ((t: string) => void) | undefined, options?: CallOptions): Promise<ChatResult> {
+  private async run(
+    request: ChatRequest,
+    onToken: ((t: string) => void) | undefined,
+    options?: CallOptions,
+  ): Promise<ChatResult> {
     const model = request.model ?? this.defaultModel;
     const conversation = request.messages.map((m) => `${m.role}:${m.content}`).join('\n');
     const rng = createRng(this.seed ^ hashString(`${model}\n${conversation}`));
@@ -101,7 +119,9 @@ export class SimulatedProvider implements LlmProvider {
     let text: string;
     let toolCalls: ToolCall[] = [];
     if (wantsTools) {
-      toolCalls = planToolCalls(lastUser(request.messages), rng).filter((c) => request.tools!.some((t) => t.name === c.name));
+      toolCalls = planToolCalls(lastUser(request.messages), rng).filter((c) =>
+        request.tools!.some((t) => t.name === c.name),
+      );
       text = '';
     } else {
       const findings = request.messages.filter((m) => m.role === 'tool').map((m) => m.content.slice(0, 160));
@@ -109,7 +129,11 @@ export class SimulatedProvider implements LlmProvider {
         ? `Based on ${findings.length} tool result(s): ${findings.join(' | ')}`
         : `Here is a considered answer to: ${lastUser(request.messages).slice(0, 120)}`;
     }
-    const outputTokens = Math.max(toolCalls.length * 18, Math.round(rng.logNormal(Math.log(90), 0.6)), estimateTokens(text));
+    const outputTokens = Math.max(
+      toolCalls.length * 18,
+      Math.round(rng.logNormal(Math.log(90), 0.6)),
+      estimateTokens(text),
+    );
     const perTokenMs = rng.logNormal(Math.log(8), 0.3) * this.latencyScale;
 
     await sleep(ttftMs, options?.signal);

@@ -7,7 +7,10 @@
 
 export class CalculatorError extends Error {
   readonly code = 'CALCULATOR_ERROR';
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(`${message} at position ${position}`);
     this.name = 'CalculatorError';
   }
@@ -132,7 +135,11 @@ class Parser {
       }
       if (this.peek() !== ')') throw new CalculatorError("expected ')'", this.pos);
       this.pos++;
-      if (args.length < f.arity[0] || args.length > f.arity[1]) throw new CalculatorError(`${name} takes ${f.arity[0]}${f.arity[1] > f.arity[0] ? `..${f.arity[1]}` : ''} argument(s), got ${args.length}`, at);
+      if (args.length < f.arity[0] || args.length > f.arity[1])
+        throw new CalculatorError(
+          `${name} takes ${f.arity[0]}${f.arity[1] > f.arity[0] ? `..${f.arity[1]}` : ''} argument(s), got ${args.length}`,
+          at,
+        );
       return f.fn(...args);
     }
     throw new CalculatorError(c ? `unexpected '${c}'` : 'unexpected end of expression', this.pos);
@@ -142,6 +149,7 @@ class Parser {
 /** Evaluates an arithmetic expression; throws CalculatorError naming the position of the problem. */
 export function evaluate(expression: string): number {
   if (typeof expression !== 'string' || expression.trim() === '') throw new CalculatorError('empty expression', 0);
-  if (expression.length > MAX_LENGTH) throw new CalculatorError(`expression longer than ${MAX_LENGTH} characters`, MAX_LENGTH);
+  if (expression.length > MAX_LENGTH)
+    throw new CalculatorError(`expression longer than ${MAX_LENGTH} characters`, MAX_LENGTH);
   return new Parser(expression).parse();
 }

@@ -9,10 +9,26 @@ export interface KnowledgeDoc {
 }
 
 const TOPICS = [
-  'connection pooling', 'distributed tracing', 'prometheus metrics', 'redis caching', 'gpu scheduling',
-  'rate limiting', 'log redaction', 'tail sampling', 'circuit breakers', 'embeddings',
-  'token usage', 'prompt caching', 'health checks', 'graceful shutdown', 'event loop lag',
-  'postgres full-text search', 'alerting rules', 'kubernetes probes', 'retry with backoff', 'load shedding',
+  'connection pooling',
+  'distributed tracing',
+  'prometheus metrics',
+  'redis caching',
+  'gpu scheduling',
+  'rate limiting',
+  'log redaction',
+  'tail sampling',
+  'circuit breakers',
+  'embeddings',
+  'token usage',
+  'prompt caching',
+  'health checks',
+  'graceful shutdown',
+  'event loop lag',
+  'postgres full-text search',
+  'alerting rules',
+  'kubernetes probes',
+  'retry with backoff',
+  'load shedding',
 ];
 const ANGLES = ['overview', 'pitfalls', 'tuning guide', 'runbook', 'design notes', 'faq', 'checklist', 'case study'];
 const SENTENCES = [

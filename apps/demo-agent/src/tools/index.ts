@@ -36,7 +36,8 @@ export function createTools(deps: ToolDeps): Map<string, Tool> {
     {
       spec: {
         name: 'calculator',
-        description: 'Evaluates an arithmetic expression (+ - * / % ^, parentheses, sqrt, abs, min, max, round, log, exp).',
+        description:
+          'Evaluates an arithmetic expression (+ - * / % ^, parentheses, sqrt, abs, min, max, round, log, exp).',
         parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] },
       },
       async run(args) {
@@ -62,7 +63,10 @@ export function createTools(deps: ToolDeps): Map<string, Tool> {
       },
       async run(args) {
         const v = await embedText(stringArg('embedding', args, 'text'));
-        const top = [...v].map((x, i) => [i, x] as const).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, 3);
+        const top = [...v]
+          .map((x, i) => [i, x] as const)
+          .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+          .slice(0, 3);
         return `vector[${v.length}] strongest dims ${top.map(([i, x]) => `${i}:${x.toFixed(3)}`).join(', ')}`;
       },
     },

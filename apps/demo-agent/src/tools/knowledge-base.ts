@@ -15,7 +15,10 @@ export interface KnowledgeBase {
 }
 
 function terms(text: string): string[] {
-  return text.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t.length > 2);
+  return text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((t) => t.length > 2);
 }
 
 /** Term-overlap scoring over the generated corpus: no database needed. */

@@ -38,7 +38,10 @@ export async function setUpSchema(pool: DbPool): Promise<{ documents: number }> 
       values.push(d.id, d.title, d.body);
       return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`;
     });
-    await tx.query(`INSERT INTO ${KB_TABLE} (id, title, body) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`, values);
+    await tx.query(
+      `INSERT INTO ${KB_TABLE} (id, title, body) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      values,
+    );
   });
   const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${KB_TABLE}`);
   return { documents: Number(rows[0].n) };
@@ -50,7 +53,11 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
 
   async search(query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
     // Any of the words may match (ranked by how many and how well): OR the lexemes.
-    const words = query.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 2).slice(0, 16);
+    const words = query
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 2)
+      .slice(0, 16);
     if (words.length === 0) return [];
     const { rows } = await this.pool.query<{ id: number; title: string; snippet: string; score: number }>(
       `SELECT id, title, left(body, 120) AS snippet, ts_rank(tsv, q) AS score
@@ -70,6 +77,15 @@ export async function rememberTask(pool: DbPool, task: TaskResult): Promise<void
   await pool.query(
     `INSERT INTO ${MEMORY_TABLE} (task_id, prompt, answer, status, input_tokens, output_tokens, duration_ms, tools)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (task_id) DO NOTHING`,
-    [task.id, task.prompt, task.answer || task.error || null, task.status, task.usage.inputTokens, task.usage.outputTokens, Math.round(task.durationMs), task.toolCalls.map((t) => t.name)],
+    [
+      task.id,
+      task.prompt,
+      task.answer || task.error || null,
+      task.status,
+      task.usage.inputTokens,
+      task.usage.outputTokens,
+      Math.round(task.durationMs),
+      task.toolCalls.map((t) => t.name),
+    ],
   );
 }

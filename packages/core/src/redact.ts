@@ -1,24 +1,60 @@
-// Redaction of secrets in log records (and, later, span attributes and /status output).
+// Redaction of secrets in log records, span attributes, /status output and error messages.
 // It runs on every log call, so the hot path is kept cheap: key checks hit a cache keyed by the
 // raw key, and strings are scanned by the individual patterns only when one cheap trigger regex
 // says a secret could be in them.
-import { LoggingConfigError } from './errors';
+import { ConfigError } from './errors';
+
+const configError = (option: string, accepted: string, got?: unknown) =>
+  new ConfigError(`redact.${option}`, accepted, got, { code: 'ERR_CORE_CONFIG' });
 
 export const REDACTED = '[REDACTED]';
 export const CIRCULAR = '[Circular]';
 
 /** Secret keys matched case-insensitively, ignoring `-` and `_` (so api_key = apiKey = api-key). */
 export const DEFAULT_REDACT_KEYS: readonly string[] = [
-  'password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'token', 'api_key', 'apikey', 'x-api-key',
-  'authorization', 'proxy-authorization', 'auth', 'cookie', 'set-cookie', 'private_key', 'client_secret',
-  'access_key', 'access_key_id', 'secret_access_key', 'session_token', 'refresh_token', 'access_token',
-  'id_token', 'credentials', 'credential', 'connection_string', 'dsn',
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'secret',
+  'token',
+  'api_key',
+  'apikey',
+  'x-api-key',
+  'authorization',
+  'proxy-authorization',
+  'auth',
+  'cookie',
+  'set-cookie',
+  'private_key',
+  'client_secret',
+  'access_key',
+  'access_key_id',
+  'secret_access_key',
+  'session_token',
+  'refresh_token',
+  'access_token',
+  'id_token',
+  'credentials',
+  'credential',
+  'connection_string',
+  'dsn',
 ];
 
 /** A key ending in one of these (after normalization) is secret too: db_password, githubToken, stripeSecret. */
 export const DEFAULT_REDACT_KEY_SUFFIXES: readonly string[] = [
-  'password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'credentials',
-  'sessionid', 'subscriptionkey',
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'apikey',
+  'privatekey',
+  'accesskey',
+  'secretkey',
+  'credentials',
+  'sessionid',
+  'subscriptionkey',
 ];
 
 export interface RedactPattern {
@@ -39,43 +75,93 @@ export interface RedactPattern {
 type FastCheck = (text: string, lower: string) => boolean;
 const BUILTIN: { pattern: RedactPattern; check: FastCheck }[] = [
   // scheme://user:password@host → scheme://user:[REDACTED]@host
-  { pattern: { name: 'url_password', regex: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]*):([^\s@/]+)@/gi, replacement: `$1$2:${REDACTED}@`, trigger: /:\/\// },
-    check: (t) => t.includes('://') },
+  {
+    pattern: {
+      name: 'url_password',
+      regex: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]*):([^\s@/]+)@/gi,
+      replacement: `$1$2:${REDACTED}@`,
+      trigger: /:\/\//,
+    },
+    check: (t) => t.includes('://'),
+  },
   // Authorization header values.
-  { pattern: { name: 'bearer', regex: /\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi, replacement: `$1$2${REDACTED}`, trigger: /bearer/i },
-    check: (_t, l) => l.includes('bearer') },
+  {
+    pattern: {
+      name: 'bearer',
+      regex: /\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi,
+      replacement: `$1$2${REDACTED}`,
+      trigger: /bearer/i,
+    },
+    check: (_t, l) => l.includes('bearer'),
+  },
   // Basic credentials: base64 with a digit, +/= or a capital after its first letter, so prose like
   // "basic configuration" or "Basic Configuration" is left alone.
-  { pattern: { name: 'basic', regex: /\b([Bb][Aa][Ss][Ii][Cc])(\s+)(?=[A-Za-z0-9+/][A-Za-z0-9+/]*[0-9+/=A-Z])[A-Za-z0-9+/]{8,}={0,2}/g, replacement: `$1$2${REDACTED}`, trigger: /basic/i },
-    check: (_t, l) => l.includes('basic') },
+  {
+    pattern: {
+      name: 'basic',
+      regex: /\b([Bb][Aa][Ss][Ii][Cc])(\s+)(?=[A-Za-z0-9+/][A-Za-z0-9+/]*[0-9+/=A-Z])[A-Za-z0-9+/]{8,}={0,2}/g,
+      replacement: `$1$2${REDACTED}`,
+      trigger: /basic/i,
+    },
+    check: (_t, l) => l.includes('basic'),
+  },
   // key=value and "key": "value" pairs inside free text (query strings, config dumps, JSON).
   // The stem may end any key (db_password, x-api-key, libpq's sslpassword); the prefix stays as it is.
-  { pattern: {
-    name: 'key_value',
-    regex: /((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth))(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi,
-    replacement: `$1$2${REDACTED}`,
-    trigger: /[=:]/,
-  }, check: (t, l) => (t.includes('=') || t.includes(':'))
-    && (l.includes('pass') || l.includes('pwd') || l.includes('secret') || l.includes('token') || l.includes('key') || l.includes('auth')) },
+  {
+    pattern: {
+      name: 'key_value',
+      regex:
+        /((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth))(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi,
+      replacement: `$1$2${REDACTED}`,
+      trigger: /[=:]/,
+    },
+    check: (t, l) =>
+      (t.includes('=') || t.includes(':')) &&
+      (l.includes('pass') ||
+        l.includes('pwd') ||
+        l.includes('secret') ||
+        l.includes('token') ||
+        l.includes('key') ||
+        l.includes('auth')),
+  },
   // PEM private keys (multi-line blocks in config dumps and errors).
-  { pattern: { name: 'private_key_block', regex: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, trigger: /PRIVATE KEY-----/ },
-    check: (t) => t.includes('PRIVATE KEY-----') },
+  {
+    pattern: {
+      name: 'private_key_block',
+      regex: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+      trigger: /PRIVATE KEY-----/,
+    },
+    check: (t) => t.includes('PRIVATE KEY-----'),
+  },
   // JSON Web Tokens (header.payload.signature, header and payload start with '{"' in base64url).
-  { pattern: { name: 'jwt', regex: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, trigger: /eyJ/ },
-    check: (t) => t.includes('eyJ') },
+  {
+    pattern: { name: 'jwt', regex: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, trigger: /eyJ/ },
+    check: (t) => t.includes('eyJ'),
+  },
   // OpenAI / Anthropic style secret keys: sk-..., sk-proj-..., sk-ant-...
-  { pattern: { name: 'api_key', regex: /\bsk-[A-Za-z0-9_-]{16,}/g, trigger: /sk-/ },
-    check: (t) => t.includes('sk-') },
+  { pattern: { name: 'api_key', regex: /\bsk-[A-Za-z0-9_-]{16,}/g, trigger: /sk-/ }, check: (t) => t.includes('sk-') },
   // Cloud and SaaS access key ids and tokens: AWS, Google API keys, GitHub, Slack.
-  { pattern: { name: 'cloud_key', regex: /\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/g, trigger: /A(?:KIA|SIA|GPA|IDA|ROA|Iza)|gh[pousr]_|xox/ },
-    check: (t) => (t.includes('A') && /A(?:KIA|SIA|GPA|IDA|ROA|Iza)/.test(t)) || (t.includes('_') && /gh[pousr]_/.test(t)) || t.includes('xox') },
+  {
+    pattern: {
+      name: 'cloud_key',
+      regex:
+        /\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/g,
+      trigger: /A(?:KIA|SIA|GPA|IDA|ROA|Iza)|gh[pousr]_|xox/,
+    },
+    check: (t) =>
+      (t.includes('A') && /A(?:KIA|SIA|GPA|IDA|ROA|Iza)/.test(t)) ||
+      (t.includes('_') && /gh[pousr]_/.test(t)) ||
+      t.includes('xox'),
+  },
 ];
 
 /**
  * Built-in patterns. Order matters: URL credentials first (so `user:pass@host` keeps the host),
  * then bearer/basic credentials, then bare token shapes.
  */
-export const DEFAULT_REDACT_PATTERNS: readonly RedactPattern[] = Object.freeze(BUILTIN.map((b) => Object.freeze(b.pattern)));
+export const DEFAULT_REDACT_PATTERNS: readonly RedactPattern[] = Object.freeze(
+  BUILTIN.map((b) => Object.freeze(b.pattern)),
+);
 const FAST_CHECKS = new Map<RedactPattern, FastCheck>(BUILTIN.map((b, i) => [DEFAULT_REDACT_PATTERNS[i], b.check]));
 
 export interface RedactorOptions {
@@ -114,7 +200,12 @@ export interface Redactor {
   isSecretKey(key: string): boolean;
 }
 
-interface CompiledPattern { name: string; regex: RegExp; replacement: string; check: FastCheck }
+interface CompiledPattern {
+  name: string;
+  regex: RegExp;
+  replacement: string;
+  check: FastCheck;
+}
 
 function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_\s.]/g, '');
@@ -122,15 +213,16 @@ function normalizeKey(key: string): string {
 
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new LoggingConfigError(option, `expected a positive integer, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 1) throw configError(option, 'a positive integer', value);
   return value;
 }
 
 function compilePattern(p: RedactPattern, defaultReplacement: string): CompiledPattern {
   if (!p || typeof p.name !== 'string' || !(p.regex instanceof RegExp)) {
-    throw new LoggingConfigError('patterns', 'each pattern must be { name: string, regex: RegExp, replacement?: string, trigger?: RegExp }');
+    throw configError('patterns', '{ name: string, regex: RegExp, replacement?: string, trigger?: RegExp }', p);
   }
-  if (p.trigger !== undefined && !(p.trigger instanceof RegExp)) throw new LoggingConfigError('patterns', `pattern "${p.name}": trigger must be a RegExp`);
+  if (p.trigger !== undefined && !(p.trigger instanceof RegExp))
+    throw configError(`patterns.${p.name}.trigger`, 'a RegExp', p.trigger);
   const flags = p.regex.flags.includes('g') ? p.regex.flags : p.regex.flags + 'g';
   // Triggers are only tested, never iterated: drop g/y so lastIndex never carries state.
   const trigger = p.trigger ?? p.regex;
@@ -144,22 +236,29 @@ function compilePattern(p: RedactPattern, defaultReplacement: string): CompiledP
 }
 
 /** Per-call state: the path of containers being copied (cycle detection) and the node budget. */
-interface Walk { path: Set<object>; nodes: number }
+interface Walk {
+  path: Set<object>;
+  nodes: number;
+}
 // Never touched: copy() only uses the walk for objects, and primitives are passed with this.
 const NO_WALK: Walk = { path: new Set(), nodes: 0 };
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
-  if (options === null || typeof options !== 'object') throw new LoggingConfigError('redact', 'expected an options object');
+  if (options === null || typeof options !== 'object') throw configError('options', 'an options object', options);
   const replacement = options.replacement ?? REDACTED;
-  if (typeof replacement !== 'string') throw new LoggingConfigError('replacement', 'expected a string');
+  if (typeof replacement !== 'string') throw configError('replacement', 'a string', replacement);
   const maxDepth = positiveInt('maxDepth', options.maxDepth, 10);
   const maxStringLength = positiveInt('maxStringLength', options.maxStringLength, 16384);
   const maxItems = positiveInt('maxItems', options.maxItems, 500);
   const maxNodes = positiveInt('maxNodes', options.maxNodes, 5000);
-  if (options.keys !== undefined && (!Array.isArray(options.keys) || options.keys.some((k) => typeof k !== 'string' || k === ''))) {
-    throw new LoggingConfigError('keys', 'expected an array of non-empty strings');
+  if (
+    options.keys !== undefined &&
+    (!Array.isArray(options.keys) || options.keys.some((k) => typeof k !== 'string' || k === ''))
+  ) {
+    throw configError('keys', 'an array of non-empty strings', options.keys);
   }
-  if (options.patterns !== undefined && !Array.isArray(options.patterns)) throw new LoggingConfigError('patterns', 'expected an array of patterns');
+  if (options.patterns !== undefined && !Array.isArray(options.patterns))
+    throw configError('patterns', 'an array of patterns', options.patterns);
   const onRedaction = options.onRedaction;
 
   const keySet = new Set<string>();
@@ -167,16 +266,25 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   for (const k of options.keys ?? []) keySet.add(normalizeKey(k));
   const suffixes = options.keySuffixes === false ? [] : DEFAULT_REDACT_KEY_SUFFIXES;
 
-  const sources: RedactPattern[] = [...(options.defaultPatterns === false ? [] : DEFAULT_REDACT_PATTERNS), ...(options.patterns ?? [])];
+  const sources: RedactPattern[] = [
+    ...(options.defaultPatterns === false ? [] : DEFAULT_REDACT_PATTERNS),
+    ...(options.patterns ?? []),
+  ];
   const patterns: CompiledPattern[] = sources.map((p) => compilePattern(p, replacement));
   // One combined trigger: most log strings ('task done', 'gpt-4o', ids) fail it in one scan. The
   // built-in triggers are case-sensitive literals and classes, which V8 scans much faster than /i.
   // Flags i/m/s only widen what matches, so their union keeps it a superset; u changes parsing.
   const triggers = sources.map((p) => p.trigger ?? p.regex);
   const unionFlags = [...new Set(triggers.flatMap((t) => [...t.flags]))];
-  const anyTrigger = patterns.length === 0 ? null
-    : unionFlags.some((f) => f === 'u' || f === 'v') ? /[^]/
-    : new RegExp(triggers.map((t) => `(?:${t.source})`).join('|'), unionFlags.filter((f) => 'ims'.includes(f)).join(''));
+  const anyTrigger =
+    patterns.length === 0
+      ? null
+      : unionFlags.some((f) => f === 'u' || f === 'v')
+        ? /[^]/
+        : new RegExp(
+            triggers.map((t) => `(?:${t.source})`).join('|'),
+            unionFlags.filter((f) => 'ims'.includes(f)).join(''),
+          );
 
   // Keys repeat endlessly in logs; remember the verdict per raw key (bounded).
   const keyCache = new Map<string, boolean>();
@@ -227,7 +335,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   }
 
   function copyError(err: Error, depth: number, walk: Walk): Record<string, unknown> {
-    const out: Record<string, unknown> = { type: err.name || err.constructor?.name || 'Error', message: redactString(String(err.message ?? '')) };
+    const out: Record<string, unknown> = {
+      type: err.name || err.constructor?.name || 'Error',
+      message: redactString(String(err.message ?? '')),
+    };
     if (typeof err.stack === 'string') out.stack = redactString(err.stack);
     for (const key of Object.keys(err)) {
       if (key === 'stack' || key === 'message' || key === 'cause') continue;
@@ -242,7 +353,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     let n = 0;
     let extra = 0;
     for (const [k, v] of entries) {
-      if (n >= maxItems) { extra++; continue; }
+      if (n >= maxItems) {
+        extra++;
+        continue;
+      }
       const key = typeof k === 'string' ? k : String(k);
       out[key] = redactKeyed(key, v, depth + 1, walk);
       n++;
@@ -253,11 +367,18 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
   function copy(value: unknown, depth: number, walk: Walk): unknown {
     switch (typeof value) {
-      case 'string': return redactString(value);
-      case 'number': case 'boolean': case 'undefined': return value;
-      case 'bigint': return value.toString();
-      case 'symbol': return value.toString();
-      case 'function': return `[Function${value.name ? `: ${value.name}` : ''}]`;
+      case 'string':
+        return redactString(value);
+      case 'number':
+      case 'boolean':
+      case 'undefined':
+        return value;
+      case 'bigint':
+        return value.toString();
+      case 'symbol':
+        return value.toString();
+      case 'function':
+        return `[Function${value.name ? `: ${value.name}` : ''}]`;
     }
     if (value === null) return null;
     const obj = value as object;
@@ -272,7 +393,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         for (let i = 0; i < len; i++) {
           const item: unknown = obj[i];
           // Raw header lists (['Authorization', 'Bearer x', ...]): a secret name redacts the next value.
-          if (i > 0 && typeof item === 'string' && typeof obj[i - 1] === 'string' && isSecretKey(obj[i - 1] as string)) {
+          if (
+            i > 0 &&
+            typeof item === 'string' &&
+            typeof obj[i - 1] === 'string' &&
+            isSecretKey(obj[i - 1] as string)
+          ) {
             onRedaction?.('key', obj[i - 1] as string);
             out[i] = replacement;
           } else {
@@ -286,22 +412,31 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
       if (obj instanceof URL) return redactString(obj.href);
       if (obj instanceof RegExp) return obj.toString();
-      if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) return `[${obj.constructor.name} ${obj.byteLength} bytes]`;
+      if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer)
+        return `[${obj.constructor.name} ${obj.byteLength} bytes]`;
       if (obj instanceof Map) return copyEntries(obj.entries(), depth, walk);
       if (obj instanceof Set) return copy(Array.from(obj), depth, walk);
       if (typeof Headers !== 'undefined' && obj instanceof Headers) return copyEntries(obj.entries(), depth, walk);
-      if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet) return `[${obj.constructor.name}]`;
+      if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet)
+        return `[${obj.constructor.name}]`;
       const toJSON = (obj as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') {
         walk.path.delete(obj);
-        try { return copy(toJSON.call(obj), depth, walk); } catch { return '[Unserializable]'; }
+        try {
+          return copy(toJSON.call(obj), depth, walk);
+        } catch {
+          return '[Unserializable]';
+        }
       }
       const out: Record<string, unknown> = {};
       let n = 0;
       let extra = 0;
       for (const key in obj) {
         if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-        if (n >= maxItems) { extra++; continue; }
+        if (n >= maxItems) {
+          extra++;
+          continue;
+        }
         out[key] = redactKeyed(key, readProp(obj, key), depth + 1, walk);
         n++;
       }

@@ -1,0 +1,30 @@
+// Public surface of @periscope/core: errors, the option/environment reader, redaction and the
+// structural interfaces every package accepts. Nothing else belongs here.
+export { PeriscopeError, ConfigError, describeValue } from './errors';
+export type { PeriscopeErrorOptions, ConfigErrorOptions } from './errors';
+export { ConfigReader, createConfigReader, parseBoolean, parseDuration, nearest } from './config';
+export type { Env, ReaderOptions, ConfigErrorFactory, NumberSpec } from './config';
+export {
+  createRedactor,
+  redact,
+  redactString,
+  REDACTED,
+  CIRCULAR,
+  DEFAULT_REDACT_KEYS,
+  DEFAULT_REDACT_KEY_SUFFIXES,
+  DEFAULT_REDACT_PATTERNS,
+} from './redact';
+export type { Redactor, RedactorOptions, RedactPattern } from './redact';
+export { redactUrl } from './url';
+export type { RedactUrlOptions, UrlForm } from './url';
+export { NOOP_LOGGER } from './interfaces';
+export type {
+  Logger,
+  LogFields,
+  MetricsSink,
+  MetricLabels,
+  MetricConfig,
+  CounterSink,
+  GaugeSink,
+  HistogramSink,
+} from './interfaces';
