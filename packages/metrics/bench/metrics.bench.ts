@@ -5,7 +5,10 @@ import { Counter as PCounter, Gauge as PGauge, Histogram as PHistogram, Registry
 import { compare, machineLine } from '@periscope-tools/bench';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { Buckets, createMetrics } from '../src';
+import { createRequire } from 'node:module';
+
+// The shipped build, not the sources under tsx: what users run is what is measured.
+const { Buckets, createMetrics } = createRequire(__filename)('../dist/index.js') as typeof import('../src');
 
 async function main(): Promise<void> {
   console.log(`# @periscope/metrics vs prom-client\n\n${machineLine()}\n`);

@@ -1,7 +1,8 @@
 // Options resolution: explicit options win, then PERISCOPE_* environment variables, then
 // defaults — except the off switch, where PERISCOPE_METRICS_ENABLED=false always wins so an
 // operator can silence metrics without a code change. Every invalid value fails here, once.
-import { InvalidConfigError } from './errors';
+import { ConfigReader, type Env } from '@periscope/core';
+import { MetricsConfigError } from './errors';
 import type { MetricsOptions } from './types';
 
 export interface ResolvedConfig {
@@ -19,78 +20,76 @@ export const DEFAULT_MAX_SERIES = 2000;
 export const DEFAULT_HOST_INTERVAL_MS = 15_000;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new InvalidConfigError(name, raw, 'true, false, 1 or 0');
-}
+/** Every option createMetrics() knows; anything else fails (a typo must not be silently ignored). */
+const KNOWN_OPTIONS: readonly (keyof MetricsOptions)[] = [
+  'prefix',
+  'registry',
+  'defaultLabels',
+  'collectDefaultMetrics',
+  'maxSeriesPerMetric',
+  'exemplars',
+  'hostMetrics',
+  'enabled',
+  'onWarning',
+  'env',
+];
 
-function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n)) throw new InvalidConfigError(name, raw, 'an integer');
-  return n;
-}
-
-function optBool(name: string, v: unknown): boolean | undefined {
-  if (v === undefined || typeof v === 'boolean') return v;
-  throw new InvalidConfigError(name, v, 'true or false');
-}
-
-export function resolveConfig(options: MetricsOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
-  const prefix = options.prefix ?? env.PERISCOPE_METRICS_PREFIX ?? '';
-  if (typeof prefix !== 'string' || (prefix !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))) {
-    throw new InvalidConfigError(
+export function resolveConfig(options: MetricsOptions, env: Env = process.env): ResolvedConfig {
+  const read = new ConfigReader({ env, error: (o, a, g, s) => new MetricsConfigError(o, a, g, s) });
+  read.rejectUnknown(options, KNOWN_OPTIONS, 'createMetrics()');
+  const prefix = read.string('prefix', options.prefix === '' ? undefined : options.prefix, {
+    env: 'PERISCOPE_METRICS_PREFIX',
+    default: '',
+  });
+  if (prefix !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
+    read.fail(
       options.prefix !== undefined ? 'prefix' : 'PERISCOPE_METRICS_PREFIX',
-      prefix,
       "'' or a string matching [a-zA-Z_:][a-zA-Z0-9_:]*",
+      prefix,
     );
   }
-
-  const maxSeries = options.maxSeriesPerMetric ?? envInt(env, 'PERISCOPE_METRICS_MAX_SERIES') ?? DEFAULT_MAX_SERIES;
-  if (!Number.isInteger(maxSeries) || maxSeries < 1) {
-    throw new InvalidConfigError(
-      options.maxSeriesPerMetric !== undefined ? 'maxSeriesPerMetric' : 'PERISCOPE_METRICS_MAX_SERIES',
-      maxSeries,
-      'an integer >= 1',
-    );
-  }
-
-  const exemplars = optBool('exemplars', options.exemplars) ?? envBool(env, 'PERISCOPE_METRICS_EXEMPLARS') ?? true;
-  const collectDefaultMetrics =
-    optBool('collectDefaultMetrics', options.collectDefaultMetrics) ??
-    envBool(env, 'PERISCOPE_METRICS_DEFAULT_METRICS') ??
-    false;
-  const envEnabled = envBool(env, 'PERISCOPE_METRICS_ENABLED');
-  const enabled = envEnabled === false ? false : (optBool('enabled', options.enabled) ?? true);
+  const maxSeries = read.integer('maxSeriesPerMetric', options.maxSeriesPerMetric, {
+    env: 'PERISCOPE_METRICS_MAX_SERIES',
+    default: DEFAULT_MAX_SERIES,
+    min: 1,
+  });
+  const exemplars = read.boolean('exemplars', options.exemplars, { env: 'PERISCOPE_METRICS_EXEMPLARS', default: true });
+  const collectDefaultMetrics = read.boolean('collectDefaultMetrics', options.collectDefaultMetrics, {
+    env: 'PERISCOPE_METRICS_DEFAULT_METRICS',
+    default: false,
+  });
+  // The off switch: PERISCOPE_METRICS_ENABLED=false wins even over an explicit option.
+  const envEnabled = read.boolean('enabled', undefined, { env: 'PERISCOPE_METRICS_ENABLED', default: true });
+  const enabled = envEnabled && read.boolean('enabled', options.enabled, { default: true });
 
   let hostIntervalMs = 0;
   const host = options.hostMetrics;
   if (host === true) hostIntervalMs = DEFAULT_HOST_INTERVAL_MS;
-  else if (typeof host === 'object' && host !== null) hostIntervalMs = host.intervalMs ?? DEFAULT_HOST_INTERVAL_MS;
-  else if (host === undefined) hostIntervalMs = envInt(env, 'PERISCOPE_METRICS_HOST_INTERVAL_MS') ?? 0;
-  else if (host !== false) throw new InvalidConfigError('hostMetrics', host, 'true, false or { intervalMs }');
+  else if (typeof host === 'object' && host !== null)
+    hostIntervalMs = read.duration('hostMetrics.intervalMs', host.intervalMs, {
+      default: DEFAULT_HOST_INTERVAL_MS,
+      min: 100,
+    });
+  else if (host === undefined)
+    hostIntervalMs = read.duration('hostMetrics', undefined, { env: 'PERISCOPE_METRICS_HOST_INTERVAL_MS', default: 0 });
+  else if (host !== false) read.fail('hostMetrics', 'true, false or { intervalMs }', host);
   if (!Number.isInteger(hostIntervalMs) || (hostIntervalMs !== 0 && hostIntervalMs < 100)) {
-    throw new InvalidConfigError(
+    read.fail(
       host === undefined ? 'PERISCOPE_METRICS_HOST_INTERVAL_MS' : 'hostMetrics.intervalMs',
-      hostIntervalMs,
       'an integer >= 100 (milliseconds), or 0 for off',
+      hostIntervalMs,
     );
   }
 
   const defaultLabels = options.defaultLabels ?? {};
   for (const [k, v] of Object.entries(defaultLabels)) {
     if (!LABEL_NAME.test(k) || k.startsWith('__'))
-      throw new InvalidConfigError(
+      throw new MetricsConfigError(
         `defaultLabels.${k}`,
-        k,
         'label names matching [a-zA-Z_][a-zA-Z0-9_]* not starting with __',
+        k,
       );
-    if (typeof v !== 'string') throw new InvalidConfigError(`defaultLabels.${k}`, v, 'a string value');
+    if (typeof v !== 'string') throw new MetricsConfigError(`defaultLabels.${k}`, 'a string value', v);
   }
 
   return {

@@ -1,12 +1,22 @@
 // Typed errors: every failure carries a stable `code` and names the metric/label/option involved,
 // so callers can branch on it and operators can read it without a stack trace.
+import { ConfigError, PeriscopeError, type PeriscopeErrorOptions } from '@periscope/core';
 
-export class MetricsError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
+export type MetricsErrorCode =
+  | 'ERR_METRICS_INVALID_NAME'
+  | 'ERR_METRICS_INVALID_LABEL_NAME'
+  | 'ERR_METRICS_MISSING_LABEL'
+  | 'ERR_METRICS_UNKNOWN_LABEL'
+  | 'ERR_METRICS_INVALID_LABEL_VALUE'
+  | 'ERR_METRICS_INVALID_VALUE'
+  | 'ERR_METRICS_CONFLICT'
+  | 'ERR_METRICS_CONFIG'
+  | 'ERR_METRICS_PUSH'
+  | 'ERR_METRICS_UNTRACKED';
+
+export class MetricsError extends PeriscopeError<MetricsErrorCode> {
+  constructor(code: MetricsErrorCode, message: string, options?: PeriscopeErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -87,14 +97,10 @@ export class MetricConflictError extends MetricsError {
   }
 }
 
-/** Invalid configuration (an option or its environment variable). */
-export class InvalidConfigError extends MetricsError {
-  constructor(
-    readonly option: string,
-    got: unknown,
-    accepted: string,
-  ) {
-    super('ERR_METRICS_CONFIG', `invalid ${option}: got ${JSON.stringify(got) ?? String(got)}; accepted: ${accepted}`);
+/** Invalid configuration (an option or its environment variable), thrown by createMetrics(). */
+export class MetricsConfigError extends ConfigError<'ERR_METRICS_CONFIG'> {
+  constructor(option: string, accepted: string, got: unknown, suggestion?: string) {
+    super(option, accepted, got, { code: 'ERR_METRICS_CONFIG', suggestion });
   }
 }
 
@@ -103,8 +109,9 @@ export class PushgatewayError extends MetricsError {
   constructor(
     message: string,
     readonly status?: number,
+    options?: PeriscopeErrorOptions,
   ) {
-    super('ERR_METRICS_PUSH', message);
+    super('ERR_METRICS_PUSH', message, options);
   }
 }
 

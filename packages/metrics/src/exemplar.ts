@@ -11,17 +11,29 @@ export interface Exemplar {
   timestampMs: number;
 }
 
-// Where @opentelemetry/api 1.x keeps its registered globals. The holder object appears when an
-// SDK registers its first global and stays; until then no span can be active. Looking it up on
-// globalThis costs ~10-15 ns (a miss walks the global object's prototype chain), too much for a
-// hot path whose whole budget is a few ns, so it is cached and looked up again only off the hot
-// path: when a Metrics object, a metric or a series is created, and on every exposition.
-const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
-const globals = globalThis as unknown as Record<symbol, { context?: unknown } | undefined>;
-let otelApi: { context?: unknown } | undefined;
+// The active span is read through the public API (`trace.getActiveSpan()`). That lookup costs
+// ~30 ns even when no SDK is started, too much for a bound inc() whose whole budget is ~5 ns, so
+// it is skipped while no context manager is registered: without one no span can be active.
+// Whether one is registered is checked the way @opentelemetry/api keys its own globals —
+// `Symbol.for('opentelemetry.js.api.<major>')`, major 1 being what our peer range (^1.9.0) admits —
+// and only off the hot path (when a Metrics object, a metric or a series is created, and on every
+// exposition). A holder whose version is not 1.x means an API copy we do not know: every call
+// then takes the public path (correct, only slower).
+const API_MAJOR = '1';
+const OTEL_API_GLOBAL = Symbol.for(`opentelemetry.js.api.${API_MAJOR}`);
+const globals = globalThis as unknown as Record<symbol, { version?: unknown; context?: unknown } | undefined>;
+let tracingRegistered = false;
 
 export function refreshTracingGlobals(): void {
-  if (otelApi === undefined) otelApi = globals[OTEL_API_GLOBAL];
+  if (tracingRegistered) return;
+  const holder = globals[OTEL_API_GLOBAL];
+  if (holder !== undefined && !(typeof holder.version === 'string' && holder.version.startsWith(`${API_MAJOR}.`))) {
+    tracingRegistered = true;
+    return;
+  }
+  // Only a registered context manager makes a span active (other globals such as `diag` may be
+  // there without one); from then on every recording asks the public API.
+  tracingRegistered = holder?.context !== undefined;
 }
 
 /**
@@ -29,8 +41,7 @@ export function refreshTracingGlobals(): void {
  * series' previous exemplar) is updated in place, so traced hot paths do not allocate.
  */
 export function captureExemplar(value: number, reuse?: Exemplar): Exemplar | undefined {
-  const api = otelApi;
-  if (api === undefined || api.context === undefined) return undefined;
+  if (!tracingRegistered) return undefined;
   const span = trace.getActiveSpan();
   if (span === undefined) return undefined;
   const ctx = span.spanContext();

@@ -10,7 +10,7 @@ import {
   SeriesBase,
   Shared,
 } from './base';
-import { InvalidConfigError } from './errors';
+import { MetricsConfigError } from './errors';
 import { captureExemplar, Exemplar, formatExemplar } from './exemplar';
 import { formatValue } from './labels';
 import type { BoundHistogram, Histogram } from './types';
@@ -82,17 +82,17 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
 export function checkBuckets(metric: string, buckets: readonly number[]): Float64Array {
   const list = buckets.length && buckets[buckets.length - 1] === Infinity ? buckets.slice(0, -1) : buckets;
   if (!Array.isArray(list) || list.length === 0)
-    throw new InvalidConfigError(
+    throw new MetricsConfigError(
       `buckets of ${metric}`,
-      buckets,
       'a non-empty array of finite, strictly increasing numbers',
+      buckets,
     );
   for (let i = 0; i < list.length; i++) {
     if (typeof list[i] !== 'number' || !Number.isFinite(list[i]) || (i > 0 && list[i] <= list[i - 1])) {
-      throw new InvalidConfigError(
+      throw new MetricsConfigError(
         `buckets of ${metric}`,
-        buckets,
         'a non-empty array of finite, strictly increasing numbers',
+        buckets,
       );
     }
   }

@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import { BaseMetric, MetricKind, SeriesBase } from './base';
 import { CounterSeries } from './counter';
-import { InvalidConfigError, UntrackedMetricError } from './errors';
+import { MetricsConfigError, UntrackedMetricError } from './errors';
 import { GaugeSeries } from './gauge';
 import { HistogramMetric, HistogramSeries } from './histogram';
 import { SummarySeries } from './summary';
@@ -26,6 +26,21 @@ export interface HistoryOptions {
 }
 
 type Labels = Record<string, string | number>;
+
+/** The raw samples of one tracked series (see `History.raw`). */
+export interface RawSeries {
+  /** The series' own labels (no metric name). */
+  labels: Readonly<Record<string, string>>;
+  kind: MetricKind;
+  /** Histograms: bucket upper bounds (+Inf implied). */
+  bounds: Float64Array | undefined;
+  /** Values per sample: 1 for counters/gauges; per-bucket (non-cumulative) counts, +Inf, sum, count for histograms; sum, count for summaries. */
+  width: number;
+  /** Sample times (ms), oldest first. */
+  times: Float64Array;
+  /** `times.length × width` values, row per sample; NaN where the series was absent. */
+  values: Float64Array;
+}
 
 interface Track {
   labels: Readonly<Record<string, string>>;
@@ -68,29 +83,29 @@ export class History {
       !Array.isArray(options.series) ||
       options.series.length === 0
     ) {
-      throw new InvalidConfigError(
+      throw new MetricsConfigError(
         'history series',
-        options?.series,
         'a non-empty array of metric names or { name, labels }',
+        options?.series,
       );
     }
     this.intervalMs = options.intervalMs ?? 10_000;
     this.retentionMs = options.retentionMs ?? 900_000;
     if (!Number.isInteger(this.intervalMs) || this.intervalMs < 10)
-      throw new InvalidConfigError('history intervalMs', this.intervalMs, 'an integer >= 10 (milliseconds)');
+      throw new MetricsConfigError('history intervalMs', 'an integer >= 10 (milliseconds)', this.intervalMs);
     if (!Number.isInteger(this.retentionMs) || this.retentionMs < this.intervalMs)
-      throw new InvalidConfigError('history retentionMs', this.retentionMs, 'an integer >= intervalMs (milliseconds)');
+      throw new MetricsConfigError('history retentionMs', 'an integer >= intervalMs (milliseconds)', this.retentionMs);
     this.capacity = Math.ceil(this.retentionMs / this.intervalMs) + 1;
     if (this.capacity > MAX_SAMPLES)
-      throw new InvalidConfigError(
+      throw new MetricsConfigError(
         'history retentionMs / intervalMs',
-        this.capacity,
         `at most ${MAX_SAMPLES} samples per series`,
+        this.capacity,
       );
     this.selectors = options.series.map((s) => {
       const sel = typeof s === 'string' ? { name: s } : s;
       if (sel === null || typeof sel !== 'object' || typeof sel.name !== 'string' || sel.name === '')
-        throw new InvalidConfigError('history series', s, 'metric names or { name, labels }');
+        throw new MetricsConfigError('history series', 'metric names or { name, labels }', s);
       return { name: sel.name, labels: sel.labels };
     });
     this.names = new Set(this.selectors.map((s) => s.name));
@@ -116,7 +131,7 @@ export class History {
         if (!matches(s.labels, sel.labels)) continue;
         let track = this.tracks.get(s);
         if (track === undefined) {
-          track = this.track(sel.name, metric, s);
+          track = this.newTrack(sel.name, metric, s);
           // A series first seen after the first sample did not exist at the previous one: its
           // counts were 0 then, so what it recorded since then counts as an increase.
           if (tick > 1 && metric.type !== 'gauge' && this.size > 1) {
@@ -135,7 +150,40 @@ export class History {
     }
   }
 
-  private track(name: string, metric: BaseMetric<SeriesBase>, s: SeriesBase): Track {
+  /** Starts sampling another metric (or selector) too, from the next sample on. Idempotent per name. */
+  track(series: string | SeriesSelector): void {
+    const sel = typeof series === 'string' ? { name: series } : series;
+    if (sel === null || typeof sel !== 'object' || typeof sel.name !== 'string' || sel.name === '')
+      throw new MetricsConfigError('history series', 'a metric name or { name, labels }', series);
+    if (this.names.has(sel.name) && sel.labels === undefined) return;
+    this.selectors.push({ name: sel.name, labels: sel.labels });
+    this.names.add(sel.name);
+  }
+
+  /** Whether `name` is sampled. */
+  isTracked(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  /** Raw samples of every tracked series of `name` with times in [fromMs, toMs], oldest first. */
+  raw(name: string, fromMs = -Infinity, toMs = Infinity): RawSeries[] {
+    const slots: number[] = [];
+    for (let k = 0; k < this.size; k++) {
+      const slot = (this.head - k + this.capacity) % this.capacity;
+      const t = this.times[slot];
+      if (t < fromMs) break;
+      if (t <= toMs) slots.push(slot);
+    }
+    slots.reverse();
+    const times = Float64Array.from(slots, (slot) => this.times[slot]);
+    return (this.byName.get(name) ?? []).map((t) => {
+      const values = new Float64Array(slots.length * t.width);
+      slots.forEach((slot, i) => values.set(t.data.subarray(slot * t.width, (slot + 1) * t.width), i * t.width));
+      return { labels: t.labels, kind: t.kind, bounds: t.bounds, width: t.width, times, values };
+    });
+  }
+
+  private newTrack(name: string, metric: BaseMetric<SeriesBase>, s: SeriesBase): Track {
     const bounds = metric instanceof HistogramMetric ? (metric.bounds as Float64Array) : undefined;
     const width = bounds ? bounds.length + 3 : metric.type === 'summary' ? 2 : 1;
     const track: Track = {
@@ -169,7 +217,7 @@ export class History {
 
   /** Ring slots of the samples in (latest - windowMs, latest], oldest first. */
   private window(windowMs: number): number[] {
-    if (!(windowMs > 0)) throw new InvalidConfigError('windowMs', windowMs, 'a number of milliseconds > 0');
+    if (!(windowMs > 0)) throw new MetricsConfigError('windowMs', 'a number of milliseconds > 0', windowMs);
     const slots: number[] = [];
     if (this.size === 0) return slots;
     const end = this.times[this.head];
@@ -250,10 +298,10 @@ export class History {
    */
   quantile(name: string, labels: Labels | undefined, q: number, windowMs: number): number | undefined {
     if (typeof q !== 'number' || !(q >= 0 && q <= 1))
-      throw new InvalidConfigError('quantile q', q, 'a number between 0 and 1');
+      throw new MetricsConfigError('quantile q', 'a number between 0 and 1', q);
     const tracks = this.matching(name, labels);
     if (tracks.some((t) => t.kind !== 'histogram'))
-      throw new InvalidConfigError(`quantile metric ${name}`, tracks[0]?.kind, 'a histogram');
+      throw new MetricsConfigError(`quantile metric ${name}`, 'a histogram', tracks[0]?.kind);
     const slots = this.window(windowMs);
     if (tracks.length === 0 || slots.length < 2) return undefined;
     const bounds = tracks[0].bounds as Float64Array;

@@ -1,11 +1,20 @@
 // Host metrics via systeminformation. Each call takes milliseconds (some spawn `df` or sample
 // /proc over time), so they run on a background, unref'ed interval and the gauges just hold the
 // last values: a scrape never waits for them.
-import * as si from 'systeminformation';
 import type { Metrics } from './metrics';
 import type { Counter, Gauge } from './types';
 
 const SETTLE_MS = 100;
+
+// Loaded on first collection, not at import: host metrics are opt-in, and systeminformation is a
+// large module tree every user of @periscope/metrics would otherwise pay for at startup.
+type SystemInformation = typeof import('systeminformation');
+let siModule: SystemInformation | undefined;
+function si(): SystemInformation {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, synchronous load (Jest's VM refuses import())
+  siModule ??= require('systeminformation') as SystemInformation;
+  return siModule;
+}
 
 export class HostMetricsCollector {
   readonly intervalMs: number;
@@ -78,22 +87,22 @@ export class HostMetricsCollector {
   private async collect(): Promise<void> {
     await Promise.all([
       this.source('cpu', async () => {
-        this.cpu.set((await si.currentLoad()).currentLoad / 100);
+        this.cpu.set((await si().currentLoad()).currentLoad / 100);
       }),
       this.source('memory', async () => {
-        const m = await si.mem();
+        const m = await si().mem();
         this.memTotal.set(m.total);
         this.memUsed.set(m.active);
         this.memAvailable.set(m.available);
       }),
       this.source('disk', async () => {
-        for (const fs of await si.fsSize()) {
+        for (const fs of await si().fsSize()) {
           this.diskSize.set({ mount: fs.mount }, fs.size);
           this.diskUsed.set({ mount: fs.mount }, fs.used);
         }
       }),
       this.source('network', async () => {
-        for (const n of await si.networkStats('*')) {
+        for (const n of await si().networkStats('*')) {
           // The first reading has no rate yet (null).
           if (typeof n.rx_sec === 'number') this.netRx.set({ interface: n.iface }, n.rx_sec);
           if (typeof n.tx_sec === 'number') this.netTx.set({ interface: n.iface }, n.tx_sec);

@@ -2,7 +2,7 @@
 export { createMetrics, Metrics, OVERFLOW_METRIC } from './metrics';
 export { Buckets } from './buckets';
 export { History } from './history';
-export type { HistoryOptions, SeriesSelector } from './history';
+export type { HistoryOptions, SeriesSelector, RawSeries } from './history';
 export { HostMetricsCollector } from './host';
 export type { PushOptions } from './pushgateway';
 export type { CacheLookup, GpuStats, ModelThroughput } from './genai';
@@ -17,7 +17,7 @@ export {
   InvalidLabelValueError,
   InvalidValueError,
   MetricConflictError,
-  InvalidConfigError,
+  MetricsConfigError,
   PushgatewayError,
   UntrackedMetricError,
 } from './errors';

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BaseMetric, MetricKind, SeriesBase, Shared } from './base';
 import { resolveConfig } from './config';
 import { CounterMetric } from './counter';
-import { InvalidConfigError, MetricConflictError } from './errors';
+import { MetricsConfigError, MetricConflictError } from './errors';
 import { refreshTracingGlobals } from './exemplar';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, prefersOpenMetrics, render } from './exposition';
 import { GaugeMetric } from './gauge';
@@ -52,11 +52,11 @@ export class Metrics {
 
   constructor(options: MetricsOptions = {}) {
     if (options === null || typeof options !== 'object')
-      throw new InvalidConfigError('options', options, 'an options object');
-    const config = resolveConfig(options);
+      throw new MetricsConfigError('options', 'an options object', options);
+    const config = resolveConfig(options, options.env);
     refreshTracingGlobals();
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
-      throw new InvalidConfigError('onWarning', typeof options.onWarning, 'a function');
+      throw new MetricsConfigError('onWarning', 'a function', typeof options.onWarning);
     this.registry = options.registry ?? new Registry();
     this.prefix = config.prefix;
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, { code: 'PERISCOPE_METRICS' }));
@@ -124,7 +124,7 @@ export class Metrics {
     const { name, labelNames } = this.check(config, 'summary');
     for (const p of config.percentiles ?? []) {
       if (typeof p !== 'number' || !(p >= 0 && p <= 1))
-        throw new InvalidConfigError(`percentiles of ${name}`, config.percentiles, 'numbers between 0 and 1');
+        throw new MetricsConfigError(`percentiles of ${name}`, 'numbers between 0 and 1', config.percentiles);
     }
     return this.register(
       'summary',
@@ -202,7 +202,7 @@ export class Metrics {
   collectHostMetrics(options: HostMetricsOptions = {}): HostMetricsCollector {
     const interval = options.intervalMs ?? 15_000;
     if (!Number.isInteger(interval) || interval < 100)
-      throw new InvalidConfigError('intervalMs', interval, 'an integer >= 100 (milliseconds)');
+      throw new MetricsConfigError('intervalMs', 'an integer >= 100 (milliseconds)', interval);
     return (this.host ??= new HostMetricsCollector(this, interval, this.warn));
   }
 
@@ -225,14 +225,14 @@ export class Metrics {
     kind: MetricKind,
   ): { name: string; labelNames: readonly L[] } {
     if (config === null || typeof config !== 'object')
-      throw new InvalidConfigError(`${kind} config`, config, 'an object { name, help, labelNames? }');
+      throw new MetricsConfigError(`${kind} config`, 'an object { name, help, labelNames? }', config);
     const name = this.prefix + config.name;
     checkMetricName(typeof config.name === 'string' ? name : (config.name as unknown as string));
     if (typeof config.help !== 'string' || config.help === '')
-      throw new InvalidConfigError(`help of ${name}`, config.help, 'a non-empty string');
+      throw new MetricsConfigError(`help of ${name}`, 'a non-empty string', config.help);
     const labelNames = config.labelNames ?? [];
     if (!Array.isArray(labelNames))
-      throw new InvalidConfigError(`labelNames of ${name}`, labelNames, 'an array of label names');
+      throw new MetricsConfigError(`labelNames of ${name}`, 'an array of label names', labelNames);
     checkLabelNames(name, labelNames, kind === 'histogram' ? 'le' : kind === 'summary' ? 'quantile' : undefined);
     return { name, labelNames };
   }

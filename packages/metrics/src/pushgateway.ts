@@ -3,7 +3,8 @@
 // appear in error messages.
 import http from 'node:http';
 import https from 'node:https';
-import { InvalidConfigError, PushgatewayError } from './errors';
+import { redactUrl } from '@periscope/core';
+import { MetricsConfigError, PushgatewayError } from './errors';
 
 export interface PushOptions {
   /** Pushgateway base URL. Env `PERISCOPE_PUSHGATEWAY_URL`. */
@@ -26,10 +27,6 @@ function segment(name: string, value: string): string {
   return `/${name}/${encodeURIComponent(value)}`;
 }
 
-function redact(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
-}
-
 export function pushPath(job: string, groupings: Record<string, string> = {}): string {
   let path = segment('job', job);
   for (const [k, v] of Object.entries(groupings)) path += segment(k, v);
@@ -43,25 +40,25 @@ export async function pushToGateway(options: PushOptions, body: string): Promise
     base = new URL(raw ?? '');
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error('protocol');
   } catch {
-    throw new InvalidConfigError(
+    throw new MetricsConfigError(
       options.url !== undefined ? 'url' : 'PERISCOPE_PUSHGATEWAY_URL',
-      raw === undefined ? raw : '<redacted>',
       'an http:// or https:// Pushgateway URL',
+      raw, // described through core's redactor: a password in it never reaches the message
     );
   }
   if (typeof options.job !== 'string' || options.job === '')
-    throw new InvalidConfigError('job', options.job, 'a non-empty string');
+    throw new MetricsConfigError('job', 'a non-empty string', options.job);
   for (const [k, v] of Object.entries(options.groupings ?? {})) {
     if (!LABEL_NAME.test(k) || k === 'job')
-      throw new InvalidConfigError(`groupings.${k}`, k, 'label names matching [a-zA-Z_][a-zA-Z0-9_]* other than "job"');
-    if (typeof v !== 'string') throw new InvalidConfigError(`groupings.${k}`, v, 'a string value');
+      throw new MetricsConfigError(`groupings.${k}`, 'label names matching [a-zA-Z_][a-zA-Z0-9_]* other than "job"', k);
+    if (typeof v !== 'string') throw new MetricsConfigError(`groupings.${k}`, 'a string value', v);
   }
   const method = options.method ?? 'PUT';
   if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE')
-    throw new InvalidConfigError('method', method, 'PUT, POST or DELETE');
+    throw new MetricsConfigError('method', 'PUT, POST or DELETE', method);
   const timeoutMs = options.timeoutMs ?? 5000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
-    throw new InvalidConfigError('timeoutMs', timeoutMs, 'an integer >= 1');
+    throw new MetricsConfigError('timeoutMs', 'an integer >= 1', timeoutMs);
 
   const path = base.pathname.replace(/\/$/, '') + '/metrics' + pushPath(options.job, options.groupings);
   const headers: Record<string, string | number> = {
@@ -72,7 +69,7 @@ export async function pushToGateway(options: PushOptions, body: string): Promise
     headers.Authorization =
       'Basic ' +
       Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
-  const where = redact(base);
+  const where = redactUrl(base.href, { form: 'no-credentials' }).replace(/\/$/, '');
   const client = base.protocol === 'https:' ? https : http;
 
   await new Promise<void>((resolve, reject) => {

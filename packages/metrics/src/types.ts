@@ -82,6 +82,8 @@ export interface MetricsOptions {
   enabled?: boolean;
   /** Receives one-time warnings (cardinality overflow, failed host collection). Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
+  /** Read instead of `process.env` (tests, or a config source of your own). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface HostMetricsOptions {

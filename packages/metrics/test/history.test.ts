@@ -1,6 +1,6 @@
 // History is driven with explicit sample timestamps so the arithmetic is exact; one test lets
 // the real interval run to show the background sampling works and is stopped by close().
-import { createMetrics, InvalidConfigError, UntrackedMetricError } from '../src';
+import { createMetrics, MetricsConfigError, UntrackedMetricError } from '../src';
 
 function setup() {
   const m = createMetrics();
@@ -75,7 +75,7 @@ describe('history', () => {
     expect(history.avg('h_latency_seconds', undefined, 60_000)).toBeCloseTo((100 * 0.15 + 100 * 0.7) / 200, 9);
     expect(history.rate('h_latency_seconds', undefined, 60_000)).toBeCloseTo(100, 9);
     expect(history.max('h_latency_seconds', undefined, 60_000)).toBe(1);
-    expect(() => history.quantile('h_inflight', undefined, 0.5, 1000)).toThrow(InvalidConfigError);
+    expect(() => history.quantile('h_inflight', undefined, 0.5, 1000)).toThrow(MetricsConfigError);
     expect(() => history.quantile('h_latency_seconds', undefined, 1.5, 1000)).toThrow(/quantile q/);
     await m.close();
   });
@@ -97,7 +97,7 @@ describe('history', () => {
   test('queries for metrics not in the history and bad options throw typed errors', async () => {
     const { m, history } = setup();
     expect(() => history.rate('nope_total', undefined, 1000)).toThrow(UntrackedMetricError);
-    expect(() => m.history({ series: [] })).toThrow(InvalidConfigError);
+    expect(() => m.history({ series: [] })).toThrow(MetricsConfigError);
     expect(() => m.history({ series: ['x'], intervalMs: 1000, retentionMs: 10 })).toThrow(/retentionMs/);
     expect(() => history.rate('h_inflight', undefined, 0)).toThrow(/windowMs/);
     await m.close();

@@ -2,7 +2,7 @@ import { Counter as PromCounter, Registry } from 'prom-client';
 import {
   Buckets,
   createMetrics,
-  InvalidConfigError,
+  MetricsConfigError,
   InvalidLabelNameError,
   InvalidMetricNameError,
   InvalidValueError,
@@ -127,9 +127,9 @@ describe('histograms', () => {
     for (const b of snap.buckets) expect(b.count).toBe(values.filter((v) => v <= b.le).length);
   });
 
-  test('invalid buckets fail at registration with InvalidConfigError', () => {
+  test('invalid buckets fail at registration with MetricsConfigError', () => {
     const m = createMetrics();
-    expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', buckets: [1, 0.5] })).toThrow(InvalidConfigError);
+    expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', buckets: [1, 0.5] })).toThrow(MetricsConfigError);
     expect(() => m.histogram({ name: 'app_bad_seconds', help: 'x', buckets: [] })).toThrow(
       /buckets of app_bad_seconds/,
     );
@@ -254,13 +254,15 @@ describe('configuration', () => {
 
   test('invalid options fail at construction naming the option and accepted values', () => {
     expect(() => createMetrics({ maxSeriesPerMetric: 0 })).toThrow(
-      new InvalidConfigError('maxSeriesPerMetric', 0, 'an integer >= 1'),
+      new MetricsConfigError('maxSeriesPerMetric', 'an integer >= 1', 0),
     );
     expect(() => createMetrics({ prefix: 'bad-' })).toThrow(/invalid prefix/);
     expect(() => createMetrics({ hostMetrics: { intervalMs: 5 } })).toThrow(/hostMetrics.intervalMs.*>= 100/);
-    expect(() => createMetrics({ defaultLabels: { 'bad-name': 'x' } })).toThrow(InvalidConfigError);
+    expect(() => createMetrics({ defaultLabels: { 'bad-name': 'x' } })).toThrow(MetricsConfigError);
     process.env.PERISCOPE_METRICS_ENABLED = 'maybe';
-    expect(() => createMetrics()).toThrow(/PERISCOPE_METRICS_ENABLED.*true, false, 1 or 0/);
+    expect(() => createMetrics()).toThrow(
+      /PERISCOPE_METRICS_ENABLED: expected a boolean \(true\/false, 1\/0, yes\/no, on\/off\)/,
+    );
     process.env.PERISCOPE_METRICS_ENABLED = 'true';
     process.env.PERISCOPE_METRICS_MAX_SERIES = 'lots';
     expect(() => createMetrics()).toThrow(/PERISCOPE_METRICS_MAX_SERIES/);

@@ -1,7 +1,7 @@
 // Pushgateway against a real local HTTP server that records what it receives.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetrics, InvalidConfigError, PushgatewayError } from '../src';
+import { createMetrics, MetricsConfigError, PushgatewayError } from '../src';
 
 interface Received {
   method: string;
@@ -85,7 +85,7 @@ describe('Pushgateway', () => {
     expect(received[0].headers.authorization).toBe(`Basic ${Buffer.from('user:s3cr3t').toString('base64')}`);
   });
 
-  test('an unreachable gateway fails with PushgatewayError; bad options with InvalidConfigError', async () => {
+  test('an unreachable gateway fails with PushgatewayError; bad options with MetricsConfigError', async () => {
     const m = createMetrics();
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -94,7 +94,7 @@ describe('Pushgateway', () => {
     await expect(m.push({ url: `http://127.0.0.1:${port}`, job: 'j', timeoutMs: 500 })).rejects.toThrow(
       PushgatewayError,
     );
-    await expect(m.push({ url: 'ftp://x', job: 'j' })).rejects.toThrow(InvalidConfigError);
+    await expect(m.push({ url: 'ftp://x', job: 'j' })).rejects.toThrow(MetricsConfigError);
     await expect(m.push({ url: base, job: '' })).rejects.toThrow(/invalid job/);
     await expect(m.push({ url: base, job: 'j', groupings: { job: 'x' } })).rejects.toThrow(/groupings.job/);
     expect(received).toHaveLength(0);
