@@ -3,7 +3,12 @@
 // interleaved in one process. Run: npx nx bench tracing
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { compare, machineLine, type BenchResult } from '@periscope-tools/bench';
-import { currentSpan, startTracing, trace, traceAgent, traceLlmCall, traceTool, Traced } from '../src';
+import { createRequire } from 'node:module';
+
+// The shipped build, not the sources under tsx: what users run is what is measured.
+const { currentSpan, startTracing, trace, traceAgent, traceLlmCall, traceTool, Traced } = createRequire(__filename)(
+  '../dist/index.js',
+) as typeof import('../src');
 import { resolveConfig } from '../src/config';
 import { buildProvider } from '../src/tracing';
 
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
   );
 
   await tail.provider.shutdown();
-  await tracing.shutdown();
+  await tracing.close();
 }
 
 void main();

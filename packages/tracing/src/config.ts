@@ -1,8 +1,9 @@
 // Options of startTracing(), their defaults and the environment variables that fill them in.
 // Explicit options win over the environment; every value is validated here, once, so a bad
 // setting fails at start with one message naming the option and what it accepts.
+import { ConfigReader, redactUrl } from '@periscope/core';
 import { TracingConfigError } from './errors';
-import type { MetricsLike } from './metrics';
+import type { MetricsLike } from './instrumentation';
 
 export const EXPORTERS = ['otlp', 'zipkin', 'console', 'file', 'memory', 'none'] as const;
 export type ExporterName = (typeof EXPORTERS)[number];
@@ -150,84 +151,49 @@ export interface ResolvedConfig {
   resourceUsage: boolean;
 }
 
-/** Userinfo and query strings can hold credentials: never echo them in an error. */
+/** URLs in the resolved config and in error messages: credentials and secret query values masked. */
 export function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    u.search = '';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
+  return redactUrl(raw, { form: 'masked' });
 }
 
-function list(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
+/** Every option startTracing() knows; anything else fails with the nearest known name. */
+const KNOWN_OPTIONS: readonly (keyof TracingOptions)[] = [
+  'serviceName',
+  'serviceVersion',
+  'resourceAttributes',
+  'exporter',
+  'otlp',
+  'zipkin',
+  'file',
+  'batch',
+  'sampler',
+  'samplerRatio',
+  'maxSpansPerSecond',
+  'dropRules',
+  'minDurationMs',
+  'tailSampling',
+  'metrics',
+  'spanMetrics',
+  'captureContent',
+  'contentMaxLength',
+  'redact',
+  'propagators',
+  'store',
+  'resourceUsage',
+  'env',
+];
 
-function oneOf<T extends string>(option: string, allowed: readonly T[], value: string): T {
-  const v = value.trim().toLowerCase();
-  if (!(allowed as readonly string[]).includes(v))
-    throw new TracingConfigError(option, allowed.join(', '), JSON.stringify(value));
-  return v as T;
-}
-
-function num(
-  option: string,
-  value: number | string | undefined,
-  fallback: number,
-  check: { min: number; max?: number; integer?: boolean },
-): number {
-  if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  const range = `a${check.integer ? 'n integer' : ' number'} >= ${check.min}${check.max !== undefined ? ` and <= ${check.max}` : ''}`;
-  if (
-    !Number.isFinite(n) ||
-    n < check.min ||
-    (check.max !== undefined && n > check.max) ||
-    (check.integer && !Number.isInteger(n))
-  ) {
-    throw new TracingConfigError(option, range, JSON.stringify(value));
-  }
-  return n;
-}
-
-function bool(option: string, value: boolean | string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  if (typeof value === 'boolean') return value;
-  const v = value.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new TracingConfigError(option, 'true, false', JSON.stringify(value));
-}
-
-function httpUrl(option: string, value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new TracingConfigError(option, 'an http:// or https:// URL', JSON.stringify(safeUrl(value)));
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw new TracingConfigError(option, 'an http:// or https:// URL', JSON.stringify(safeUrl(value)));
-  return value;
-}
+const HTTP = ['http:', 'https:'] as const;
 
 /** OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs, comma separated, values percent-encoded. */
-function parseResourceAttributes(raw: string | undefined): Record<string, string> {
+function parseResourceAttributes(read: ConfigReader): Record<string, string> {
   const out: Record<string, string> = {};
-  if (!raw) return out;
-  for (const pair of list(raw)) {
+  for (const pair of read.list<string>('resourceAttributes', undefined, {
+    env: 'OTEL_RESOURCE_ATTRIBUTES',
+    default: [],
+  })) {
     const eq = pair.indexOf('=');
-    if (eq <= 0)
-      throw new TracingConfigError('OTEL_RESOURCE_ATTRIBUTES', 'comma-separated key=value pairs', JSON.stringify(pair));
+    if (eq <= 0) read.fail('OTEL_RESOURCE_ATTRIBUTES', 'comma-separated key=value pairs', pair);
     let value = pair.slice(eq + 1).trim();
     try {
       value = decodeURIComponent(value);
@@ -239,133 +205,144 @@ function parseResourceAttributes(raw: string | undefined): Record<string, string
   return out;
 }
 
-export function resolveConfig(options: TracingOptions): ResolvedConfig {
-  const env = options.env ?? process.env;
-
-  const exporterRaw = options.exporter ?? (env.OTEL_TRACES_EXPORTER ? list(env.OTEL_TRACES_EXPORTER) : ['memory']);
-  const exporterList = typeof exporterRaw === 'string' ? [exporterRaw] : [...exporterRaw];
-  const option = options.exporter !== undefined ? 'exporter' : 'OTEL_TRACES_EXPORTER';
-  if (exporterList.length === 0) throw new TracingConfigError(option, EXPORTERS.join(', '), 'an empty list');
-  const exporters = [...new Set(exporterList.map((e) => oneOf(option, EXPORTERS, e)))];
-
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (protocol !== undefined && protocol !== '' && exporters.includes('otlp'))
-    oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', ['http/protobuf'], protocol);
-
+function resolveEndpoints(options: TracingOptions, read: ConfigReader, exporters: readonly ExporterName[]) {
+  const protocolVar = read.raw('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  if (exporters.includes('otlp'))
+    read.oneOf('otlp.protocol', undefined, ['http/protobuf'], { env: protocolVar, default: 'http/protobuf' });
+  const base = (url: string) => `${url.replace(/\/+$/, '')}/v1/traces`;
   const otlpUrl =
     options.otlp?.endpoint !== undefined
-      ? `${httpUrl('otlp.endpoint', options.otlp.endpoint).replace(/\/+$/, '')}/v1/traces`
-      : env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-        ? httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
-        : `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`;
+      ? base(read.url('otlp.endpoint', options.otlp.endpoint, { default: '', protocols: HTTP }))
+      : read.raw('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined
+        ? read.url('otlp.endpoint', undefined, {
+            env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+            default: '',
+            protocols: HTTP,
+          })
+        : base(
+            read.url('otlp.endpoint', undefined, {
+              env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+              default: 'http://localhost:4318',
+              protocols: HTTP,
+            }),
+          );
+  const zipkinUrl = read.url('zipkin.endpoint', options.zipkin?.endpoint, {
+    env: 'OTEL_EXPORTER_ZIPKIN_ENDPOINT',
+    default: 'http://localhost:9411/api/v2/spans',
+    protocols: HTTP,
+  });
+  return { otlpUrl, zipkinUrl };
+}
 
-  const zipkinUrl =
-    options.zipkin?.endpoint !== undefined
-      ? httpUrl('zipkin.endpoint', options.zipkin.endpoint)
-      : httpUrl(
-          'OTEL_EXPORTER_ZIPKIN_ENDPOINT',
-          env.OTEL_EXPORTER_ZIPKIN_ENDPOINT || 'http://localhost:9411/api/v2/spans',
-        );
-
-  const sampler =
-    options.sampler !== undefined
-      ? oneOf('sampler', SAMPLERS, options.sampler)
-      : env.OTEL_TRACES_SAMPLER
-        ? oneOf('OTEL_TRACES_SAMPLER', SAMPLERS, env.OTEL_TRACES_SAMPLER)
-        : 'parentbased_always_on';
-  const samplerRatio =
-    options.samplerRatio !== undefined
-      ? num('samplerRatio', options.samplerRatio, 1, { min: 0, max: 1 })
-      : num('OTEL_TRACES_SAMPLER_ARG', sampler.endsWith('traceidratio') ? env.OTEL_TRACES_SAMPLER_ARG : undefined, 1, {
-          min: 0,
-          max: 1,
-        });
-
-  const maxSpansPerSecond =
-    options.maxSpansPerSecond !== undefined || env.PERISCOPE_TRACING_MAX_SPANS_PER_SECOND
-      ? num(
-          options.maxSpansPerSecond !== undefined ? 'maxSpansPerSecond' : 'PERISCOPE_TRACING_MAX_SPANS_PER_SECOND',
-          options.maxSpansPerSecond ?? env.PERISCOPE_TRACING_MAX_SPANS_PER_SECOND,
-          0,
-          { min: 0 },
-        )
-      : undefined;
-
-  const minDurationMs =
-    options.minDurationMs !== undefined
-      ? num('minDurationMs', options.minDurationMs, 0, { min: 0 })
-      : num('PERISCOPE_TRACING_MIN_DURATION_MS', env.PERISCOPE_TRACING_MIN_DURATION_MS, 0, { min: 0 });
-
+function resolveTail(options: TracingOptions, read: ConfigReader, sampler: SamplerName, samplerRatio: number) {
   const tailOn =
     options.tailSampling !== undefined
       ? options.tailSampling !== false
-      : bool('PERISCOPE_TRACING_TAIL_SAMPLING', env.PERISCOPE_TRACING_TAIL_SAMPLING, false);
-  let tailSampling: ResolvedTailSampling | undefined;
-  if (tailOn) {
-    const t: TailSamplingOptions = typeof options.tailSampling === 'object' ? options.tailSampling : {};
-    tailSampling = {
-      slowerThanMs:
-        t.slowerThanMs !== undefined
-          ? num('tailSampling.slowerThanMs', t.slowerThanMs, 1000, { min: 0 })
-          : num('PERISCOPE_TRACING_SLOWER_THAN_MS', env.PERISCOPE_TRACING_SLOWER_THAN_MS, 1000, { min: 0 }),
-      ratio: num('tailSampling.ratio', t.ratio, sampler.endsWith('traceidratio') ? samplerRatio : 0, {
-        min: 0,
-        max: 1,
-      }),
-      graceMs: num('tailSampling.graceMs', t.graceMs, 1000, { min: 0 }),
-      maxTraces: num('tailSampling.maxTraces', t.maxTraces, 1000, { min: 1, integer: true }),
-      maxSpans: num('tailSampling.maxSpans', t.maxSpans, 20000, { min: 1, integer: true }),
-      traceTimeoutMs: num('tailSampling.traceTimeoutMs', t.traceTimeoutMs, 60000, { min: 1 }),
-    };
-  }
+      : read.boolean('tailSampling', undefined, { env: 'PERISCOPE_TRACING_TAIL_SAMPLING', default: false });
+  if (!tailOn) return undefined;
+  const t: TailSamplingOptions = typeof options.tailSampling === 'object' ? options.tailSampling : {};
+  return {
+    slowerThanMs: read.duration('tailSampling.slowerThanMs', t.slowerThanMs, {
+      env: 'PERISCOPE_TRACING_SLOWER_THAN_MS',
+      default: 1000,
+      min: 0,
+    }),
+    ratio: read.number('tailSampling.ratio', t.ratio, {
+      default: sampler.endsWith('traceidratio') ? samplerRatio : 0,
+      min: 0,
+      max: 1,
+    }),
+    graceMs: read.duration('tailSampling.graceMs', t.graceMs, { default: 1000, min: 0 }),
+    maxTraces: read.integer('tailSampling.maxTraces', t.maxTraces, { default: 1000, min: 1 }),
+    maxSpans: read.integer('tailSampling.maxSpans', t.maxSpans, { default: 20000, min: 1 }),
+    traceTimeoutMs: read.duration('tailSampling.traceTimeoutMs', t.traceTimeoutMs, { default: 60000, min: 1 }),
+  };
+}
 
-  const propagatorsRaw =
-    options.propagators ?? (env.OTEL_PROPAGATORS ? list(env.OTEL_PROPAGATORS) : ['tracecontext', 'baggage']);
-  const propOption = options.propagators !== undefined ? 'propagators' : 'OTEL_PROPAGATORS';
-  const propagators = [...new Set(propagatorsRaw.map((p) => oneOf(propOption, PROPAGATORS, p)))];
-
-  const store =
-    options.store === false
-      ? undefined
-      : {
-          maxTraces: num('store.maxTraces', options.store?.maxTraces ?? env.PERISCOPE_TRACING_STORE_MAX_TRACES, 200, {
-            min: 1,
-            integer: true,
-          }),
-          maxSpansPerTrace: num('store.maxSpansPerTrace', options.store?.maxSpansPerTrace, 1000, {
-            min: 1,
-            integer: true,
-          }),
-        };
-
+function checkShapes(options: TracingOptions, read: ConfigReader): void {
   if (options.redact !== undefined && typeof options.redact !== 'function')
-    throw new TracingConfigError('redact', 'a function (text: string) => string', typeof options.redact);
+    read.fail('redact', 'a function (text: string) => string', options.redact);
   if (
     options.metrics !== undefined &&
     (typeof options.metrics?.histogram !== 'function' || typeof options.metrics?.counter !== 'function')
   ) {
-    throw new TracingConfigError(
-      'metrics',
-      'an object with histogram() and counter() (a @periscope/metrics Metrics)',
-      typeof options.metrics,
-    );
+    read.fail('metrics', 'an object with histogram() and counter() (a @periscope/metrics Metrics)', options.metrics);
   }
   if (options.dropRules !== undefined && !Array.isArray(options.dropRules))
-    throw new TracingConfigError('dropRules', 'an array of { name?, attributes? }', typeof options.dropRules);
+    read.fail('dropRules', 'an array of { name?, attributes? }', options.dropRules);
+}
 
-  const serviceName = options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'unknown_service:node';
-  if (typeof serviceName !== 'string' || serviceName.trim() === '')
-    throw new TracingConfigError(
-      options.serviceName !== undefined ? 'serviceName' : 'OTEL_SERVICE_NAME',
-      'a non-empty string',
-      JSON.stringify(serviceName),
-    );
+export function resolveConfig(options: TracingOptions): ResolvedConfig {
+  const read = new ConfigReader({ env: options.env, error: (o, a, g, s) => new TracingConfigError(o, a, g, s) });
+  read.rejectUnknown(options, KNOWN_OPTIONS, 'startTracing()');
+  checkShapes(options, read);
 
+  const exporterList = read.list<ExporterName>('exporter', options.exporter, {
+    env: 'OTEL_TRACES_EXPORTER',
+    default: ['memory'],
+    accepted: EXPORTERS,
+  });
+  if (exporterList.length === 0) read.fail('exporter', EXPORTERS.join(', '), 'an empty list');
+  const exporters = [...new Set(exporterList)];
+  const { otlpUrl, zipkinUrl } = resolveEndpoints(options, read, exporters);
+
+  const sampler = read.oneOf('sampler', options.sampler, SAMPLERS, {
+    env: 'OTEL_TRACES_SAMPLER',
+    default: 'parentbased_always_on',
+  });
+  const samplerRatio = read.number('samplerRatio', options.samplerRatio, {
+    env: sampler.endsWith('traceidratio') ? 'OTEL_TRACES_SAMPLER_ARG' : undefined,
+    default: 1,
+    min: 0,
+    max: 1,
+  });
+  const maxSpansPerSecond = read.number('maxSpansPerSecond', options.maxSpansPerSecond, {
+    env: 'PERISCOPE_TRACING_MAX_SPANS_PER_SECOND',
+    default: undefined,
+    min: 0,
+  });
+  const minDurationMs = read.duration('minDurationMs', options.minDurationMs, {
+    env: 'PERISCOPE_TRACING_MIN_DURATION_MS',
+    default: 0,
+    min: 0,
+  });
+  const propagators = [
+    ...new Set(
+      read.list<PropagatorName>('propagators', options.propagators, {
+        env: 'OTEL_PROPAGATORS',
+        default: ['tracecontext', 'baggage'],
+        accepted: PROPAGATORS,
+      }),
+    ),
+  ];
+  const store =
+    options.store === false
+      ? undefined
+      : {
+          maxTraces: read.integer('store.maxTraces', options.store?.maxTraces, {
+            env: 'PERISCOPE_TRACING_STORE_MAX_TRACES',
+            default: 200,
+            min: 1,
+          }),
+          maxSpansPerTrace: read.integer('store.maxSpansPerTrace', options.store?.maxSpansPerTrace, {
+            default: 1000,
+            min: 1,
+          }),
+        };
+
+  const serviceName = read.string('serviceName', options.serviceName, {
+    env: 'OTEL_SERVICE_NAME',
+    default: 'unknown_service:node',
+  });
+  if (serviceName.trim() === '') read.fail('serviceName', 'a non-empty string', serviceName);
   const resourceAttributes: Record<string, string | number | boolean> = {
-    ...parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES),
+    ...parseResourceAttributes(read),
     ...options.resourceAttributes,
   };
   if (options.serviceVersion) resourceAttributes['service.version'] = options.serviceVersion;
+  const maxQueueSize = read.integer('batch.maxQueueSize', options.batch?.maxQueueSize, { default: 4096, min: 1 });
 
   return {
     serviceName,
@@ -374,21 +351,24 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     otlp: {
       url: otlpUrl,
       headers: { ...options.otlp?.headers },
-      timeoutMs: num('otlp.timeoutMs', options.otlp?.timeoutMs, 10000, { min: 1 }),
+      timeoutMs: read.duration('otlp.timeoutMs', options.otlp?.timeoutMs, { default: 10000, min: 1 }),
     },
     zipkinUrl,
     file: {
-      path: options.file?.path ?? env.PERISCOPE_TRACING_FILE ?? 'traces.jsonl',
-      maxBytes: num('file.maxBytes', options.file?.maxBytes, 10 * 1024 * 1024, { min: 1024, integer: true }),
-      maxFiles: num('file.maxFiles', options.file?.maxFiles, 3, { min: 0, integer: true }),
+      path: read.string('file.path', options.file?.path, { env: 'PERISCOPE_TRACING_FILE', default: 'traces.jsonl' }),
+      maxBytes: read.integer('file.maxBytes', options.file?.maxBytes, { default: 10 * 1024 * 1024, min: 1024 }),
+      maxFiles: read.integer('file.maxFiles', options.file?.maxFiles, { default: 3, min: 0 }),
     },
     batch: {
-      scheduledDelayMs: num('batch.scheduledDelayMs', options.batch?.scheduledDelayMs, 2000, { min: 0 }),
-      maxQueueSize: num('batch.maxQueueSize', options.batch?.maxQueueSize, 4096, { min: 1, integer: true }),
-      maxExportBatchSize: num('batch.maxExportBatchSize', options.batch?.maxExportBatchSize, 512, {
+      scheduledDelayMs: read.duration('batch.scheduledDelayMs', options.batch?.scheduledDelayMs, {
+        default: 2000,
+        min: 0,
+      }),
+      maxQueueSize,
+      maxExportBatchSize: read.integer('batch.maxExportBatchSize', options.batch?.maxExportBatchSize, {
+        default: Math.min(512, maxQueueSize),
         min: 1,
-        max: options.batch?.maxQueueSize ?? 4096,
-        integer: true,
+        max: maxQueueSize,
       }),
     },
     sampler,
@@ -396,19 +376,18 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     maxSpansPerSecond,
     dropRules: options.dropRules ?? DEFAULT_DROP_RULES,
     minDurationMs,
-    tailSampling,
+    tailSampling: resolveTail(options, read, sampler, samplerRatio),
     spanMetrics: options.metrics !== undefined && (options.spanMetrics ?? true),
-    captureContent:
-      options.captureContent ??
-      bool(
-        'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
-        env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
-        false,
-      ),
-    contentMaxLength: num('contentMaxLength', options.contentMaxLength, 2000, { min: 1, integer: true }),
+    captureContent: read.boolean('captureContent', options.captureContent, {
+      env: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+      default: false,
+    }),
+    contentMaxLength: read.integer('contentMaxLength', options.contentMaxLength, { default: 2000, min: 1 }),
     propagators,
     store,
-    resourceUsage:
-      options.resourceUsage ?? bool('PERISCOPE_TRACING_RESOURCE_USAGE', env.PERISCOPE_TRACING_RESOURCE_USAGE, false),
+    resourceUsage: read.boolean('resourceUsage', options.resourceUsage, {
+      env: 'PERISCOPE_TRACING_RESOURCE_USAGE',
+      default: false,
+    }),
   };
 }

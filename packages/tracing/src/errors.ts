@@ -1,24 +1,19 @@
 // Typed errors of @periscope/tracing: callers branch on `code`, never on message text.
+import { ConfigError, PeriscopeError, type PeriscopeErrorOptions } from '@periscope/core';
 
-/** Base class: every error this package throws is a TracingError with a stable `code`. */
-export class TracingError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
+export type TracingErrorCode = 'ERR_TRACING_CONFIG' | 'ERR_TRACING_STATE' | 'ERR_TRACING_INPUT' | 'ERR_TRACING_EXPORT';
+
+/** Base class: every error this package throws (but the config error) is a TracingError with a stable `code`. */
+export class TracingError extends PeriscopeError<TracingErrorCode> {
+  constructor(code: TracingErrorCode, message: string, options?: PeriscopeErrorOptions) {
+    super(code, message, options);
   }
 }
 
 /** An option or environment variable has a value we cannot use. Thrown by startTracing(). */
-export class TracingConfigError extends TracingError {
-  constructor(
-    readonly option: string,
-    readonly accepted: string,
-    received: string,
-  ) {
-    super('ERR_TRACING_CONFIG', `invalid tracing option ${option}: got ${received}; accepted: ${accepted}`);
+export class TracingConfigError extends ConfigError<'ERR_TRACING_CONFIG'> {
+  constructor(option: string, accepted: string, got: unknown, suggestion?: string) {
+    super(option, accepted, got, { code: 'ERR_TRACING_CONFIG', suggestion });
   }
 }
 
@@ -41,8 +36,7 @@ export class TracingInputError extends TracingError {
 
 /** forceFlush() could not deliver spans to an exporter (the failure is also counted in a metric). */
 export class TracingExportError extends TracingError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_TRACING_EXPORT', message);
-    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
+  constructor(message: string, options?: PeriscopeErrorOptions) {
+    super('ERR_TRACING_EXPORT', message, options);
   }
 }

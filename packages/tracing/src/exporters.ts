@@ -11,7 +11,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedConfig } from './config';
-import type { TracingMetrics } from './metrics';
+import type { TracingMetrics } from './instrumentation';
 import type { SpanSink } from './pipeline';
 import { toSpanRecord } from './record';
 import type { TraceStore } from './store';

@@ -16,7 +16,7 @@ export {
   type PropagatorName,
 } from './config';
 export { TracingError, TracingConfigError, TracingStateError, TracingInputError, TracingExportError } from './errors';
-export type { MetricsLike, MetricLabels, DropReason } from './metrics';
+export type { MetricsLike, MetricLabels, DropReason } from './instrumentation';
 export {
   trace,
   Traced,

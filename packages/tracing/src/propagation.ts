@@ -1,5 +1,6 @@
 // inject()/extract() with the configured propagators (W3C trace context + baggage by default,
 // B3 on request), and wrappers for node:http handlers and outgoing fetch/http requests.
+import { redactUrl } from '@periscope/core';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
   context,
@@ -129,18 +130,6 @@ export function wrapHttpHandler<H extends Handler>(
   return wrapped as (req: IncomingMessage, res: ServerResponse) => ReturnType<H>;
 }
 
-/** Removes userinfo from a URL before it goes on a span. */
-function spanUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return raw;
-  }
-}
-
 type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /**
@@ -154,7 +143,7 @@ export function tracedFetch(fetchImpl: FetchLike = globalThis.fetch): FetchLike 
     const url = request ? request.url : String(input);
     const span = getTracer().startSpan(method, {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': method, 'url.full': spanUrl(url) },
+      attributes: { 'http.request.method': method, 'url.full': redactUrl(url, { form: 'semconv' }) },
     });
     const headers = new Headers(init?.headers ?? request?.headers);
     getPropagator().inject(otelTrace.setSpan(context.active(), span), headers, { set: (h, k, v) => h.set(k, v) });

@@ -66,3 +66,8 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     ...(typeof service === 'string' ? { serviceName: service } : {}),
   };
 }
+
+/** A span whose parent is not in this process: the root of this process's part of the trace. */
+export function isLocalRoot(span: ReadableSpan): boolean {
+  return !span.parentSpanContext || span.parentSpanContext.isRemote === true;
+}

@@ -3,7 +3,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { TracingInputError } from './errors';
 import { Fifo } from './fifo';
-import type { TracingMetrics } from './metrics';
+import type { TracingMetrics } from './instrumentation';
 import { toSpanRecord, type SpanRecord } from './record';
 
 export interface TraceSummary {

@@ -1,6 +1,6 @@
 // startTracing(): composes the OpenTelemetry SDK 2.x pieces (BasicTracerProvider,
 // AsyncLocalStorage context, propagators) with our sampler, pipeline and sinks, and registers
-// them globally until shutdown().
+// them globally until close().
 import { context, propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -10,7 +10,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
 import { TracingExportError, TracingStateError } from './errors';
 import { buildSinks } from './exporters';
-import { TracingMetrics } from './metrics';
+import { TracingMetrics } from './instrumentation';
 import { PipelineProcessor } from './pipeline';
 import { baseSampler, HeadSampler } from './sampling';
 import { getActive, INSTRUMENTATION_NAME, setActive } from './state';
@@ -28,6 +28,8 @@ export interface Tracing {
   /** Exports everything ended so far (decides tail-sampled traces whose root has ended). Rejects with TracingExportError when an exporter fails. */
   forceFlush(): Promise<void>;
   /** Flushes, stops the exporters and unregisters the global provider, context manager and propagator. Idempotent. */
+  close(): Promise<void>;
+  /** @deprecated The same as close(): `close()` is the shutdown verb of every Periscope package. */
   shutdown(): Promise<void>;
 }
 
@@ -74,7 +76,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
   const cfg = resolveConfig(options);
   if (getActive())
     throw new TracingStateError(
-      'tracing is already started in this process; call shutdown() on the running instance first',
+      'tracing is already started in this process; call close() on the running instance first',
     );
   const { provider, pipeline, store, sampler } = buildProvider(cfg, options);
   const propagator = buildPropagator(cfg.propagators);
@@ -130,7 +132,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
         throw new TracingExportError(`span export failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
     },
-    shutdown() {
+    close() {
       shutdownPromise ??= (async () => {
         try {
           await provider.shutdown();
@@ -142,6 +144,9 @@ export function startTracing(options: TracingOptions = {}): Tracing {
         }
       })();
       return shutdownPromise;
+    },
+    shutdown() {
+      return this.close();
     },
   };
 }

@@ -13,7 +13,7 @@ describe('exporters against real receivers', () => {
   let receiver: Receiver | undefined;
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
-    await tracing?.shutdown();
+    await tracing?.close();
     await receiver?.close();
     for (const c of cleanup.splice(0)) await c();
     tracing = receiver = undefined;
@@ -112,7 +112,7 @@ describe('exporters against real receivers', () => {
     const { body } = await metrics.expose();
     expect(body).toMatch(/periscope_tracing_export_failures_total\{exporter="zipkin"\} 1/);
     trace('lost again', () => undefined);
-    await tracing.shutdown(); // an export failure at shutdown is counted, not thrown
+    await tracing.close(); // an export failure at shutdown is counted, not thrown
     expect((await metrics.expose()).body).toMatch(/periscope_tracing_export_failures_total\{exporter="zipkin"\} 2/);
   });
 
@@ -146,7 +146,7 @@ describe('exporters against real receivers', () => {
         env: {},
       });
       for (let i = 0; i < 40; i++) trace(`span-${i}`, () => undefined, { attributes: { i, pad: 'x'.repeat(40) } });
-      await tracing.shutdown(); // flushes
+      await tracing.close(); // flushes
       const names = (await fs.readdir(dir)).sort();
       expect(names).toEqual(['spans.jsonl', 'spans.jsonl.1', 'spans.jsonl.2']);
       for (const n of names) expect((await fs.stat(path.join(dir, n))).size).toBeLessThanOrEqual(2048);
@@ -176,12 +176,12 @@ describe('exporters against real receivers', () => {
     });
     trace('queued', () => undefined);
     expect(receiver.requests).toHaveLength(0);
-    await Promise.all([tracing.shutdown(), tracing.shutdown()]);
+    await Promise.all([tracing.close(), tracing.close()]);
     expect(receiver.requests).toHaveLength(1);
     expect((JSON.parse(receiver.requests[0].body.toString()) as { name: string }[]).map((s) => s.name)).toEqual([
       'queued',
     ]);
-    await tracing.shutdown();
+    await tracing.close();
     expect(receiver.requests).toHaveLength(1);
   });
 });

@@ -44,7 +44,7 @@ async function runTask(): Promise<string> {
 
 describe('GenAI spans', () => {
   let tracing: Tracing;
-  afterEach(() => tracing.shutdown());
+  afterEach(() => tracing.close());
 
   it('follows the GenAI conventions: names, kinds, attributes, usage from the result, error.type on failure', async () => {
     tracing = startMemory();
@@ -161,7 +161,7 @@ describe('GenAI spans', () => {
 
 describe('trace store', () => {
   let tracing: Tracing;
-  afterEach(() => tracing.shutdown());
+  afterEach(() => tracing.close());
 
   it('renders the tree of a trace with durations and status', async () => {
     tracing = startMemory();

@@ -31,7 +31,7 @@ describe('propagation across two HTTP servers', () => {
   const servers: Server[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
-    await tracing.shutdown();
+    await tracing.close();
   });
 
   async function startPair() {
@@ -229,7 +229,7 @@ describe('propagation across two HTTP servers', () => {
 
 describe('inject/extract', () => {
   let tracing: Tracing;
-  afterEach(() => tracing.shutdown());
+  afterEach(() => tracing.close());
 
   it('round-trips W3C trace context; injects nothing without an active span', () => {
     tracing = startMemory();
@@ -246,7 +246,7 @@ describe('inject/extract', () => {
     const multi = trace('x', (s) => ({ h: inject({} as Record<string, string>), id: s.spanContext().traceId }));
     expect(multi.h['x-b3-traceid']).toBe(multi.id);
     expect(multi.h.traceparent).toBeUndefined();
-    await tracing.shutdown();
+    await tracing.close();
     tracing = startMemory({ env: { OTEL_PROPAGATORS: 'b3,tracecontext' } });
     const ctx = extract({ b3: `${TRACE_ID}-${PARENT_ID}-1` }, ROOT_CONTEXT);
     expect(otelTrace.getSpanContext(ctx)?.traceId).toBe(TRACE_ID);

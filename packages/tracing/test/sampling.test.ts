@@ -32,7 +32,7 @@ function expectNoOrphans(tracing: Tracing): void {
 
 describe('head sampling', () => {
   let tracing: Tracing;
-  afterEach(() => tracing.shutdown());
+  afterEach(() => tracing.close());
 
   it('never records probe routes by default, and drop rules take the subtree with them', () => {
     tracing = startMemory({ dropRules: [{ name: /^cache\./ }, { attributes: { 'url.path': '/livez' } }] });
@@ -111,7 +111,7 @@ describe('head sampling', () => {
   });
 
   it('default rules drop /livez /readyz /metrics by url.path or http.route', async () => {
-    await (tracing = startMemory()).shutdown();
+    await (tracing = startMemory()).close();
     tracing = startMemory();
     for (const p of ['/livez', '/readyz', '/metrics', '/healthz'])
       trace(`GET ${p}`, () => undefined, { attributes: { 'url.path': p } });
@@ -126,14 +126,14 @@ describe('head sampling', () => {
     context.with(remoteParent(true), () => trace('child-of-sampled-remote', () => undefined));
     context.with(remoteParent(false), () => trace('child-of-unsampled-remote', () => undefined));
     expect(tracing.store!.recentTraces().map((t) => t.rootName)).toEqual(['child-of-sampled-remote']);
-    await tracing.shutdown();
+    await tracing.close();
 
     tracing = startMemory({ env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' } });
     for (let i = 0; i < 400; i++) trace(`r${i}`, () => undefined);
     const kept = tracing.store!.size;
     expect(kept).toBeGreaterThan(140);
     expect(kept).toBeLessThan(260);
-    await tracing.shutdown();
+    await tracing.close();
 
     tracing = startMemory({ env: { OTEL_TRACES_SAMPLER: 'always_off' } });
     trace('off', () => undefined);
@@ -211,7 +211,7 @@ describe('head sampling', () => {
 
 describe('tail sampling', () => {
   let tracing: Tracing;
-  afterEach(() => tracing.shutdown());
+  afterEach(() => tracing.close());
 
   const tail = { slowerThanMs: 40, graceMs: 30, ratio: 0 };
 
@@ -271,7 +271,7 @@ describe('tail sampling', () => {
     tracing = startMemory({ tailSampling: { ...tail, ratio: 1 } });
     const id = trace('fast', (s) => s.spanContext().traceId);
     expect(tracing.store!.getTrace(id)).toBeDefined();
-    await tracing.shutdown();
+    await tracing.close();
     tracing = startMemory({ tailSampling: { ...tail, ratio: 0.5 }, store: { maxTraces: 1000 } });
     for (let i = 0; i < 400; i++) trace('fast', () => undefined);
     expect(tracing.store!.size).toBeGreaterThan(140);
@@ -336,7 +336,7 @@ describe('tail sampling', () => {
     expect(tracing.store!.getTrace(id)).toBeDefined();
     expect(tracing.tailBuffer.spans).toBe(1);
     const openId = open.spanContext().traceId;
-    await tracing.shutdown();
+    await tracing.close();
     expect(tracing.store!.getTrace(openId)!.spans.map((s) => s.name)).toEqual(['child-error']);
   });
 });

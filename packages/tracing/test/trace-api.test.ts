@@ -8,7 +8,7 @@ describe('trace() and @Traced()', () => {
   beforeEach(() => {
     tracing = startMemory();
   });
-  afterEach(() => tracing.shutdown());
+  afterEach(() => tracing.close());
 
   const spansOf = (traceId: string) => tracing.store!.getTrace(traceId)!.spans;
 
@@ -148,7 +148,7 @@ describe('trace() and @Traced()', () => {
   });
 
   it('refuses to start over another context manager, leaving no provider registered', async () => {
-    await tracing.shutdown();
+    await tracing.close();
     const foreign = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(foreign);
     try {
@@ -163,15 +163,15 @@ describe('trace() and @Traced()', () => {
 
   it('a span ending after shutdown goes nowhere and does not throw', async () => {
     const span = tracing.tracer.startSpan('in flight');
-    await tracing.shutdown();
+    await tracing.close();
     expect(() => span.end()).not.toThrow();
     expect(tracing.store!.size).toBe(0);
   });
 
   it('refuses a second start while running, and can start again after shutdown', async () => {
     expect(() => startTracing({ exporter: 'memory', env: {} })).toThrow(TracingStateError);
-    await tracing.shutdown();
-    await tracing.shutdown(); // idempotent
+    await tracing.close();
+    await tracing.close(); // idempotent
     expect(otelTrace.getActiveSpan()).toBeUndefined();
     tracing = startMemory();
     const id = trace('again', (s) => s.spanContext().traceId);

@@ -1,18 +1,13 @@
-// Tracing sits on floor 1 and may not import @periscope/metrics, so it takes the registry
-// through this structural interface; a @periscope/metrics Metrics object satisfies it.
+// The package's own metrics. Tracing sits on floor 1 and may not import @periscope/metrics, so it
+// takes the registry as core's structural MetricsSink; a @periscope/metrics Metrics satisfies it.
 import { context, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { MetricLabels, MetricsSink } from '@periscope/core';
 
-export type MetricLabels = Record<string, string | number>;
+export type { MetricLabels };
 
-export interface MetricsLike {
-  histogram(config: { name: string; help: string; labelNames?: readonly string[]; buckets?: readonly number[] }): {
-    observe(labels: MetricLabels, value: number): void;
-  };
-  counter(config: { name: string; help: string; labelNames?: readonly string[] }): {
-    inc(labels: MetricLabels, value?: number): void;
-  };
-}
+/** What tracing needs of a registry: counters and histograms (a subset of core's MetricsSink). */
+export type MetricsLike = Pick<MetricsSink, 'counter' | 'histogram'>;
 
 /** Why a span never reached the exporters; the `reason` label of periscope_tracing_dropped_spans_total. */
 export type DropReason = 'rate_limit' | 'min_duration' | 'tail_sampled' | 'tail_buffer_full' | 'store_trace_full';
