@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: everything a change must pass, in one command that works right after `npm ci`.
 //   1. build every project (Nx, cached) — the apps' end-to-end tests run the built apps;
-//   2. lint (eslint) and type-check (one tsc program over every project);
+//   2. lint (eslint with Nx's module boundaries = the floors), format (Prettier), the file/function
+//      size rule (tools/check-size.mjs) and type-check (one tsc program over every project);
 //   3. every project's Jest tests in one run, against real PostgreSQL and Redis found or started
 //      by the Jest global setup (tools/testing/services.js);
 // then prints `tests: N passed, N failed` summed over every project. Exit code 0 only if all passed
@@ -49,6 +50,8 @@ function run(label, cmd, args, { capture = false, timeoutMs = 0 } = {}) {
 
 await run('build', bin('nx'), ['run-many', '-t', 'build', '--output-style=static']);
 await run('lint', bin('eslint'), ['.', '--max-warnings=0']);
+await run('format', bin('prettier'), ['--check', '--log-level=warn', '**/*.{ts,js,mjs,cjs}']);
+await run('size', process.execPath, [path.join(root, 'tools/check-size.mjs')]);
 await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 
 const resultsDir = path.join(root, '.jest-results');

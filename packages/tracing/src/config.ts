@@ -274,6 +274,60 @@ function checkShapes(options: TracingOptions, read: ConfigReader): void {
     read.fail('dropRules', 'an array of { name?, attributes? }', options.dropRules);
 }
 
+function resolveStore(options: TracingOptions, read: ConfigReader): Required<StoreOptions> | undefined {
+  if (options.store === false) return undefined;
+  return {
+    maxTraces: read.integer('store.maxTraces', options.store?.maxTraces, {
+      env: 'PERISCOPE_TRACING_STORE_MAX_TRACES',
+      default: 200,
+      min: 1,
+    }),
+    maxSpansPerTrace: read.integer('store.maxSpansPerTrace', options.store?.maxSpansPerTrace, {
+      default: 1000,
+      min: 1,
+    }),
+  };
+}
+
+function resolveFile(options: TracingOptions, read: ConfigReader): ResolvedConfig['file'] {
+  return {
+    path: read.string('file.path', options.file?.path, { env: 'PERISCOPE_TRACING_FILE', default: 'traces.jsonl' }),
+    maxBytes: read.integer('file.maxBytes', options.file?.maxBytes, { default: 10 * 1024 * 1024, min: 1024 }),
+    maxFiles: read.integer('file.maxFiles', options.file?.maxFiles, { default: 3, min: 0 }),
+  };
+}
+
+function resolveBatch(options: TracingOptions, read: ConfigReader): ResolvedConfig['batch'] {
+  const maxQueueSize = read.integer('batch.maxQueueSize', options.batch?.maxQueueSize, { default: 4096, min: 1 });
+  return {
+    scheduledDelayMs: read.duration('batch.scheduledDelayMs', options.batch?.scheduledDelayMs, {
+      default: 2000,
+      min: 0,
+    }),
+    maxQueueSize,
+    maxExportBatchSize: read.integer('batch.maxExportBatchSize', options.batch?.maxExportBatchSize, {
+      default: Math.min(512, maxQueueSize),
+      min: 1,
+      max: maxQueueSize,
+    }),
+  };
+}
+
+function resolveResource(options: TracingOptions, read: ConfigReader) {
+  const serviceName = read.string('serviceName', options.serviceName, {
+    env: 'OTEL_SERVICE_NAME',
+    default: 'unknown_service:node',
+  });
+  if (serviceName.trim() === '') read.fail('serviceName', 'a non-empty string', serviceName);
+  const resourceAttributes: Record<string, string | number | boolean> = {
+    ...parseResourceAttributes(read),
+    ...options.resourceAttributes,
+  };
+  if (options.serviceVersion) resourceAttributes['service.version'] = options.serviceVersion;
+
+  return { serviceName, resourceAttributes };
+}
+
 export function resolveConfig(options: TracingOptions): ResolvedConfig {
   const read = new ConfigReader({ env: options.env, error: (o, a, g, s) => new TracingConfigError(o, a, g, s) });
   read.rejectUnknown(options, KNOWN_OPTIONS, 'startTracing()');
@@ -317,33 +371,7 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
       }),
     ),
   ];
-  const store =
-    options.store === false
-      ? undefined
-      : {
-          maxTraces: read.integer('store.maxTraces', options.store?.maxTraces, {
-            env: 'PERISCOPE_TRACING_STORE_MAX_TRACES',
-            default: 200,
-            min: 1,
-          }),
-          maxSpansPerTrace: read.integer('store.maxSpansPerTrace', options.store?.maxSpansPerTrace, {
-            default: 1000,
-            min: 1,
-          }),
-        };
-
-  const serviceName = read.string('serviceName', options.serviceName, {
-    env: 'OTEL_SERVICE_NAME',
-    default: 'unknown_service:node',
-  });
-  if (serviceName.trim() === '') read.fail('serviceName', 'a non-empty string', serviceName);
-  const resourceAttributes: Record<string, string | number | boolean> = {
-    ...parseResourceAttributes(read),
-    ...options.resourceAttributes,
-  };
-  if (options.serviceVersion) resourceAttributes['service.version'] = options.serviceVersion;
-  const maxQueueSize = read.integer('batch.maxQueueSize', options.batch?.maxQueueSize, { default: 4096, min: 1 });
-
+  const { serviceName, resourceAttributes } = resolveResource(options, read);
   return {
     serviceName,
     resourceAttributes,
@@ -354,23 +382,8 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
       timeoutMs: read.duration('otlp.timeoutMs', options.otlp?.timeoutMs, { default: 10000, min: 1 }),
     },
     zipkinUrl,
-    file: {
-      path: read.string('file.path', options.file?.path, { env: 'PERISCOPE_TRACING_FILE', default: 'traces.jsonl' }),
-      maxBytes: read.integer('file.maxBytes', options.file?.maxBytes, { default: 10 * 1024 * 1024, min: 1024 }),
-      maxFiles: read.integer('file.maxFiles', options.file?.maxFiles, { default: 3, min: 0 }),
-    },
-    batch: {
-      scheduledDelayMs: read.duration('batch.scheduledDelayMs', options.batch?.scheduledDelayMs, {
-        default: 2000,
-        min: 0,
-      }),
-      maxQueueSize,
-      maxExportBatchSize: read.integer('batch.maxExportBatchSize', options.batch?.maxExportBatchSize, {
-        default: Math.min(512, maxQueueSize),
-        min: 1,
-        max: maxQueueSize,
-      }),
-    },
+    file: resolveFile(options, read),
+    batch: resolveBatch(options, read),
     sampler,
     samplerRatio,
     maxSpansPerSecond,
@@ -384,7 +397,7 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     }),
     contentMaxLength: read.integer('contentMaxLength', options.contentMaxLength, { default: 2000, min: 1 }),
     propagators,
-    store,
+    store: resolveStore(options, read),
     resourceUsage: read.boolean('resourceUsage', options.resourceUsage, {
       env: 'PERISCOPE_TRACING_RESOURCE_USAGE',
       default: false,
