@@ -50,3 +50,4 @@ export { TraceStore, renderSpanTree, type TraceSummary, type StoredTrace, type R
 export type { SpanRecord, SpanEventRecord, SpanStatusName } from './record';
 export { FileSpanExporter } from './exporters';
 export { TokenBucket } from './sampling';
+export { TraceContextPropagator, W3CTraceState, parseTraceparent, parseTracestate, RANDOM_TRACE_ID_FLAG } from './w3c';

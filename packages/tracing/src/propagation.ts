@@ -70,9 +70,11 @@ export interface HttpHandlerOptions {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
 /**
  * Wraps a node:http request handler: continues an incoming traceparent, runs the handler in a
- * SERVER span `{METHOD} {route}` that ends when the response finishes (ERROR on 5xx or an
+ * SERVER span `{METHOD} {route}` (`{METHOD}` when no route is given) that ends when the response finishes (ERROR on 5xx or an
  * aborted request), and leaves probe routes untraced.
  */
 export function wrapHttpHandler<H extends Handler>(
@@ -86,15 +88,19 @@ export function wrapHttpHandler<H extends Handler>(
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (ignored(path)) return handler.call(this, req, res);
-    const method = req.method ?? 'GET';
+    const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
     const route = options.route?.(req);
     const parent = extract(req.headers);
+    // The semantic conventions forbid the raw path in the span name (unbounded cardinality):
+    // `{method} {route}` when the route template is known, else `{method}` alone.
     const span = getTracer().startSpan(
-      `${method} ${route ?? path}`,
+      route ? `${method} ${route}` : method,
       {
         kind: SpanKind.SERVER,
         attributes: {
           'http.request.method': method,
+          ...(method === '_OTHER' && req.method ? { 'http.request.method_original': req.method } : {}),
+          'url.scheme': 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
           'url.path': path,
           ...(route ? { 'http.route': route } : {}),
           ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),

@@ -3,7 +3,7 @@
 // them globally until close().
 import { context, propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -11,6 +11,7 @@ import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type 
 import { TracingExportError, TracingStateError } from './errors';
 import { buildSinks } from './exporters';
 import { TracingMetrics } from './instrumentation';
+import { OwnTraceIds, TraceContextPropagator } from './w3c';
 import { PipelineProcessor } from './pipeline';
 import { baseSampler, HeadSampler } from './sampling';
 import { getActive, INSTRUMENTATION_NAME, setActive } from './state';
@@ -33,10 +34,10 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
+function buildPropagator(names: readonly PropagatorName[], ids: OwnTraceIds): TextMapPropagator {
   const list: TextMapPropagator[] = [];
   for (const n of names) {
-    if (n === 'tracecontext') list.push(new W3CTraceContextPropagator());
+    if (n === 'tracecontext') list.push(new TraceContextPropagator(ids));
     else if (n === 'baggage') list.push(new W3CBaggagePropagator());
     else if (n === 'b3') list.push(new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }));
     else if (n === 'b3multi') list.push(new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }));
@@ -46,6 +47,7 @@ function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
 
 /** Builds the provider and its pipeline without registering anything globally (startTracing() and the benchmark). */
 export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
+  const ids = new OwnTraceIds();
   const metrics = new TracingMetrics(options.metrics, cfg.spanMetrics);
   const store = cfg.store ? new TraceStore(cfg.store.maxTraces, cfg.store.maxSpansPerTrace, metrics) : undefined;
   const pipeline = new PipelineProcessor({
@@ -67,8 +69,9 @@ export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
       resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName }),
     ),
     spanProcessors: [pipeline],
+    idGenerator: ids,
   });
-  return { provider, pipeline, store, sampler };
+  return { provider, pipeline, store, sampler, ids };
 }
 
 /** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
@@ -78,8 +81,8 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     throw new TracingStateError(
       'tracing is already started in this process; call close() on the running instance first',
     );
-  const { provider, pipeline, store, sampler } = buildProvider(cfg, options);
-  const propagator = buildPropagator(cfg.propagators);
+  const { provider, pipeline, store, sampler, ids } = buildProvider(cfg, options);
+  const propagator = buildPropagator(cfg.propagators, ids);
   const contextManager = new AsyncLocalStorageContextManager().enable();
 
   if (!trace.setGlobalTracerProvider(provider)) {

@@ -198,8 +198,10 @@ describe('resource usage', () => {
     tracing = startMemory({ resourceUsage: true });
     const id = trace('root', (s) => {
       trace('child', () => {
+        // Burn until this process has spent 5 ms of user CPU (a loop count is no CPU time on a loaded machine).
+        const start = process.cpuUsage().user;
         let x = 0;
-        for (let i = 0; i < 2e6; i++) x += i;
+        while (process.cpuUsage().user - start < 5000) for (let i = 0; i < 1e4; i++) x += i;
         return x;
       });
       return s.spanContext().traceId;
