@@ -116,6 +116,10 @@ export interface TracingOptions {
   store?: StoreOptions | false;
   /** CPU time and heap delta on local root spans. PERISCOPE_TRACING_RESOURCE_USAGE=true; default false. */
   resourceUsage?: boolean;
+  /** close() settles within this bound even when an exporter's endpoint is down or slow; spans
+   *  still queued then are counted as dropped and reported in one stderr line.
+   *  PERISCOPE_TRACING_CLOSE_TIMEOUT_MS (durations such as 2s accepted); default 3000. */
+  closeTimeoutMs?: number;
   /** Read instead of process.env (tests). */
   env?: Record<string, string | undefined>;
 }
@@ -149,6 +153,7 @@ export interface ResolvedConfig {
   propagators: PropagatorName[];
   store: Required<StoreOptions> | undefined;
   resourceUsage: boolean;
+  closeTimeoutMs: number;
 }
 
 /** URLs in the resolved config and in error messages: credentials and secret query values masked. */
@@ -176,6 +181,7 @@ const KNOWN_OPTIONS: readonly (keyof TracingOptions)[] = [
   'spanMetrics',
   'captureContent',
   'contentMaxLength',
+  'closeTimeoutMs',
   'redact',
   'propagators',
   'store',
@@ -401,6 +407,11 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     resourceUsage: read.boolean('resourceUsage', options.resourceUsage, {
       env: 'PERISCOPE_TRACING_RESOURCE_USAGE',
       default: false,
+    }),
+    closeTimeoutMs: read.duration('closeTimeoutMs', options.closeTimeoutMs, {
+      env: 'PERISCOPE_TRACING_CLOSE_TIMEOUT_MS',
+      default: 3000,
+      min: 0,
     }),
   };
 }

@@ -76,17 +76,32 @@ export class FileSpanExporter implements SpanExporter {
   }
 }
 
+/** Spans handed to an exporter's queue and what became of them, so close() can say what was lost. */
+export class ExportLedger {
+  handed = 0;
+  exported = 0;
+  failed = 0;
+  get pending(): number {
+    return Math.max(0, this.handed - this.exported - this.failed);
+  }
+}
+
 /** Counts failed batches per exporter: an export error is logged by the SDK, never silently lost. */
 class CountingExporter implements SpanExporter {
   constructor(
     private readonly name: string,
     private readonly inner: SpanExporter,
     private readonly metrics: TracingMetrics,
+    private readonly ledger: ExportLedger,
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) this.metrics.exportFailed(this.name);
+      if (result.code !== ExportResultCode.SUCCESS) {
+        this.metrics.exportFailed(this.name);
+        this.metrics.drop('export_failed', spans.length);
+        this.ledger.failed += spans.length;
+      } else this.ledger.exported += spans.length;
       resultCallback(result);
     });
   }
@@ -97,6 +112,21 @@ class CountingExporter implements SpanExporter {
 
   shutdown(): Promise<void> {
     return this.inner.shutdown();
+  }
+}
+
+/** A batch processor whose intake is counted in the exporter's ledger. */
+class CountedBatch extends BatchSpanProcessor {
+  constructor(
+    exporter: SpanExporter,
+    config: ConstructorParameters<typeof BatchSpanProcessor>[1],
+    private readonly ledger: ExportLedger,
+  ) {
+    super(exporter, config);
+  }
+  override onEnd(span: ReadableSpan): void {
+    if (span.spanContext().traceFlags & 1) this.ledger.handed++;
+    super.onEnd(span);
   }
 }
 
@@ -122,20 +152,26 @@ function makeExporter(name: 'otlp' | 'zipkin' | 'console' | 'file', cfg: Resolve
   }
 }
 
-export function buildSinks(cfg: ResolvedConfig, store: TraceStore | undefined, metrics: TracingMetrics): SpanSink[] {
+export function buildSinks(
+  cfg: ResolvedConfig,
+  store: TraceStore | undefined,
+  metrics: TracingMetrics,
+  ledgers: Map<string, ExportLedger>,
+): SpanSink[] {
   const sinks: SpanSink[] = [];
   if (store) sinks.push(new StoreSink(store));
   for (const name of cfg.exporters) {
     if (name === 'memory' || name === 'none') continue;
-    const exporter = new CountingExporter(name, makeExporter(name, cfg), metrics);
-    sinks.push(
-      new BatchSpanProcessor(exporter, {
-        scheduledDelayMillis: cfg.batch.scheduledDelayMs,
-        maxQueueSize: cfg.batch.maxQueueSize,
-        maxExportBatchSize: cfg.batch.maxExportBatchSize,
-        exportTimeoutMillis: cfg.otlp.timeoutMs,
-      }),
-    );
+    const ledger = new ExportLedger();
+    ledgers.set(name, ledger);
+    const exporter = new CountingExporter(name, makeExporter(name, cfg), metrics, ledger);
+    const batch = {
+      scheduledDelayMillis: cfg.batch.scheduledDelayMs,
+      maxQueueSize: cfg.batch.maxQueueSize,
+      maxExportBatchSize: cfg.batch.maxExportBatchSize,
+      exportTimeoutMillis: cfg.otlp.timeoutMs,
+    };
+    sinks.push(new CountedBatch(exporter, batch, ledger));
   }
   return sinks;
 }

@@ -10,7 +10,14 @@ export type { MetricLabels };
 export type MetricsLike = Pick<MetricsSink, 'counter' | 'histogram'>;
 
 /** Why a span never reached the exporters; the `reason` label of periscope_tracing_dropped_spans_total. */
-export type DropReason = 'rate_limit' | 'min_duration' | 'tail_sampled' | 'tail_buffer_full' | 'store_trace_full';
+export type DropReason =
+  | 'rate_limit'
+  | 'min_duration'
+  | 'tail_sampled'
+  | 'tail_buffer_full'
+  | 'store_trace_full'
+  | 'export_failed'
+  | 'close_timeout';
 
 const SPAN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const STATUS = ['unset', 'ok', 'error'] as const;

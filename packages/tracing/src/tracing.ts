@@ -9,7 +9,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
 import { TracingExportError, TracingStateError } from './errors';
-import { buildSinks } from './exporters';
+import { buildSinks, type ExportLedger } from './exporters';
 import { TracingMetrics } from './instrumentation';
 import { OwnTraceIds, TraceContextPropagator } from './w3c';
 import { PipelineProcessor } from './pipeline';
@@ -48,11 +48,12 @@ function buildPropagator(names: readonly PropagatorName[], ids: OwnTraceIds): Te
 /** Builds the provider and its pipeline without registering anything globally (startTracing() and the benchmark). */
 export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
   const ids = new OwnTraceIds();
+  const ledgers = new Map<string, ExportLedger>();
   const metrics = new TracingMetrics(options.metrics, cfg.spanMetrics);
   const store = cfg.store ? new TraceStore(cfg.store.maxTraces, cfg.store.maxSpansPerTrace, metrics) : undefined;
   const pipeline = new PipelineProcessor({
     metrics,
-    sinks: buildSinks(cfg, store, metrics),
+    sinks: buildSinks(cfg, store, metrics, ledgers),
     minDurationMs: cfg.minDurationMs,
     tailSampling: cfg.tailSampling,
     resourceUsage: cfg.resourceUsage,
@@ -71,7 +72,7 @@ export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
     spanProcessors: [pipeline],
     idGenerator: ids,
   });
-  return { provider, pipeline, store, sampler, ids };
+  return { provider, pipeline, store, sampler, ids, ledgers, metrics };
 }
 
 /** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
@@ -81,7 +82,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     throw new TracingStateError(
       'tracing is already started in this process; call close() on the running instance first',
     );
-  const { provider, pipeline, store, sampler, ids } = buildProvider(cfg, options);
+  const { provider, pipeline, store, sampler, ids, ledgers, metrics } = buildProvider(cfg, options);
   const propagator = buildPropagator(cfg.propagators, ids);
   const contextManager = new AsyncLocalStorageContextManager().enable();
 
@@ -138,7 +139,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     close() {
       shutdownPromise ??= (async () => {
         try {
-          await provider.shutdown();
+          await boundedShutdown(provider, cfg.closeTimeoutMs, ledgers, metrics);
         } finally {
           setActive(undefined);
           trace.disable();
@@ -152,4 +153,40 @@ export function startTracing(options: TracingOptions = {}): Tracing {
       return this.close();
     },
   };
+}
+
+/**
+ * Shuts the provider down, but never waits past `timeoutMs`: with the collector down the SDK
+ * would retry each batch for its whole export timeout, twice (flush, then shutdown). Spans not
+ * exported by then are counted as dropped and reported in one line, so the loss is visible.
+ */
+async function boundedShutdown(
+  provider: BasicTracerProvider,
+  timeoutMs: number,
+  ledgers: Map<string, ExportLedger>,
+  metrics: TracingMetrics,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const done = provider.shutdown().then(
+    () => 'done' as const,
+    () => 'done' as const,
+  );
+  const outcome = await Promise.race([done, deadline]);
+  clearTimeout(timer);
+  const lost: string[] = [];
+  for (const [name, ledger] of ledgers) {
+    const pending = outcome === 'timeout' ? ledger.pending : 0;
+    if (pending > 0) metrics.drop('close_timeout', pending);
+    if (pending + ledger.failed > 0) lost.push(`${name}: ${pending + ledger.failed}`);
+  }
+  if (lost.length > 0) {
+    process.stderr.write(
+      `periscope tracing: ${lost.join(', ')} span(s) not exported` +
+        (outcome === 'timeout' ? ` (close gave up after ${timeoutMs} ms)` : '') +
+        '\n',
+    );
+  }
 }
