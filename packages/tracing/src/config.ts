@@ -319,6 +319,16 @@ function resolveBatch(options: TracingOptions, read: ConfigReader): ResolvedConf
   };
 }
 
+function resolveContent(options: TracingOptions, read: ConfigReader) {
+  return {
+    captureContent: read.boolean('captureContent', options.captureContent, {
+      env: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+      default: false,
+    }),
+    contentMaxLength: read.integer('contentMaxLength', options.contentMaxLength, { default: 2000, min: 1 }),
+  };
+}
+
 function resolveResource(options: TracingOptions, read: ConfigReader) {
   const serviceName = read.string('serviceName', options.serviceName, {
     env: 'OTEL_SERVICE_NAME',
@@ -397,11 +407,7 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     minDurationMs,
     tailSampling: resolveTail(options, read, sampler, samplerRatio),
     spanMetrics: options.metrics !== undefined && (options.spanMetrics ?? true),
-    captureContent: read.boolean('captureContent', options.captureContent, {
-      env: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
-      default: false,
-    }),
-    contentMaxLength: read.integer('contentMaxLength', options.contentMaxLength, { default: 2000, min: 1 }),
+    ...resolveContent(options, read),
     propagators,
     store: resolveStore(options, read),
     resourceUsage: read.boolean('resourceUsage', options.resourceUsage, {
