@@ -43,22 +43,19 @@ interface ForeignMetric {
   get(): Promise<PromMetricObject> | PromMetricObject;
 }
 
-export async function render(
+/**
+ * The exposition in slices of about SLICE_MS of rendering each, yielding to the event loop
+ * between slices: a server can write each slice to the socket as it comes (exposeStream), so
+ * neither the rendering nor one huge final string blocks the loop for long.
+ */
+export async function* renderChunks(
   registry: Registry,
   defaultLabels: Readonly<Record<string, string>>,
   openMetrics: boolean,
-): Promise<string> {
-  const chunks: string[] = [];
+): AsyncGenerator<string> {
   let parts: string[] = [];
   let deadline = performance.now() + SLICE_MS;
   let n = 0;
-  // Joining each slice's lines before yielding spreads the string building over the slices.
-  const pause = async (): Promise<void> => {
-    chunks.push(parts.join(''));
-    parts = [];
-    await yieldToLoop();
-    deadline = performance.now() + SLICE_MS;
-  };
   for (const metric of registry.getMetricsAsArray() as unknown[]) {
     if (metric instanceof BaseMetric && metric.type !== 'summary') {
       parts.push(metric.renderHeader(openMetrics));
@@ -66,17 +63,37 @@ export async function render(
       for (let i = 0; i < list.length; i++) {
         parts.push(metric.renderSeries(list[i], openMetrics));
         // Checking the clock every 16 series keeps its cost negligible (a histogram series is ~16 lines).
-        if ((++n & 15) === 0 && performance.now() > deadline) await pause();
+        if ((++n & 15) === 0 && performance.now() > deadline) {
+          // Joining each slice's lines before yielding spreads the string building over the slices.
+          yield parts.join('');
+          parts = [];
+          await yieldToLoop();
+          deadline = performance.now() + SLICE_MS;
+        }
       }
     } else {
       parts.push(renderObject(await (metric as ForeignMetric).get(), defaultLabels, openMetrics));
-      if (performance.now() > deadline) await pause();
+      if (performance.now() > deadline) {
+        yield parts.join('');
+        parts = [];
+        await yieldToLoop();
+        deadline = performance.now() + SLICE_MS;
+      }
     }
   }
   if (openMetrics) parts.push('# EOF\n');
-  chunks.push(parts.join(''));
+  yield parts.join('');
+}
+
+/** The whole exposition as one string (rendered in slices; the final copy gets a slice of its own). */
+export async function render(
+  registry: Registry,
+  defaultLabels: Readonly<Record<string, string>>,
+  openMetrics: boolean,
+): Promise<string> {
+  const chunks: string[] = [];
+  for await (const chunk of renderChunks(registry, defaultLabels, openMetrics)) chunks.push(chunk);
   if (chunks.length === 1) return chunks[0];
-  // The final copy of a large body gets a slice of its own.
   await yieldToLoop();
   return chunks.join('');
 }

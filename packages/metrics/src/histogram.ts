@@ -25,6 +25,14 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
   /** One exemplar per bucket, allocated on the first one. */
   exemplars: (Exemplar | undefined)[] | undefined = undefined;
   bucketHead: string | undefined = undefined;
+  /**
+   * The last rendering and the count and format it was made for: a series that saw no
+   * observation since the last scrape (most of them, in a large registry) is not rendered again.
+   * `count` only grows between resets, so it identifies the state at no cost to observe().
+   */
+  rendered: string | undefined = undefined;
+  renderedCount = -1;
+  renderedOpenMetrics = false;
   readonly metric: HistogramMetric<string>;
   private readonly bounds: Float64Array;
 
@@ -75,6 +83,8 @@ export class HistogramSeries extends SeriesBase implements BoundHistogram {
     this.sum = 0;
     this.count = 0;
     this.exemplars = undefined;
+    this.rendered = undefined;
+    this.renderedCount = -1;
   }
 }
 
@@ -139,6 +149,16 @@ export class HistogramMetric<L extends string> extends ObservingMetric<L, Histog
   }
 
   renderSeries(s: HistogramSeries, openMetrics: boolean): string {
+    if (s.rendered !== undefined && s.renderedCount === s.count && s.renderedOpenMetrics === openMetrics)
+      return s.rendered;
+    const text = this.renderFresh(s, openMetrics);
+    s.rendered = text;
+    s.renderedCount = s.count;
+    s.renderedOpenMetrics = openMetrics;
+    return text;
+  }
+
+  private renderFresh(s: HistogramSeries, openMetrics: boolean): string {
     const head = (s.bucketHead ??= this.name + '_bucket{' + (s.labelStr ? s.labelStr + ',' : '') + 'le="');
     const les = this.les;
     const counts = s.counts;

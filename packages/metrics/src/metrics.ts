@@ -7,7 +7,13 @@ import { resolveConfig } from './config';
 import { CounterMetric } from './counter';
 import { MetricsConfigError, MetricConflictError } from './errors';
 import { refreshTracingGlobals } from './exemplar';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, prefersOpenMetrics, render } from './exposition';
+import {
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  prefersOpenMetrics,
+  render,
+  renderChunks,
+} from './exposition';
 import { GaugeMetric } from './gauge';
 import { CacheLookup, GenAiMetrics, GpuStats, ModelThroughput } from './genai';
 import { checkBuckets, HistogramMetric } from './histogram';
@@ -176,6 +182,20 @@ export class Metrics {
     const openMetrics = prefersOpenMetrics(accept);
     const body = await render(this.registry, this.shared.defaultLabels, openMetrics);
     return { contentType: openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, body };
+  }
+
+  /**
+   * The exposition as chunks to write to a response one by one (`for await (const c of chunks)
+   * res.write(c)`): with 100k series the body is megabytes, and neither rendering it nor
+   * joining it into one string then blocks the event loop for more than a few milliseconds.
+   */
+  exposeStream(accept?: string): { contentType: string; chunks: AsyncIterable<string> } {
+    refreshTracingGlobals();
+    const openMetrics = prefersOpenMetrics(accept);
+    return {
+      contentType: openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+      chunks: renderChunks(this.registry, this.shared.defaultLabels, openMetrics),
+    };
   }
 
   /** A snapshot of the metrics created through @periscope/metrics in this registry (not prom-client's own). */
