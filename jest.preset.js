@@ -13,6 +13,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   moduleNameMapper: {
+    '^@periscope/db-pool/embedded$': path.join(root, 'packages/db-pool/src/embedded.ts'),
     '^@periscope/(core|metrics|tracing|logging|profiling|gpu-pool|db-pool|cache|alerting|health)$': path.join(
       root,
       'packages/$1/src/index.ts',

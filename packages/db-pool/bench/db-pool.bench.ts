@@ -3,6 +3,7 @@
 // Run: npx nx bench db-pool (builds, then tsx bench/db-pool.bench.ts). Exits by itself.
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import { NOOP_LOGGER } from '@periscope/core';
 import { compare, machineLine } from '@periscope-tools/bench';
 import { TcpFaultProxy } from '@periscope-tools/testing';
 import type { DbPool } from '../src';
@@ -15,7 +16,7 @@ const { createPool } = load('../dist/index.js') as typeof import('../src');
 const { createMetrics } = load('@periscope/metrics') as typeof import('@periscope/metrics');
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const quiet = { warn: () => undefined, error: () => undefined };
+const quiet = NOOP_LOGGER;
 
 function fullFeatured(poolSize: number, connectionString = url): DbPool {
   return createPool({

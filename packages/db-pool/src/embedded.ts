@@ -1,4 +1,4 @@
-// startEmbeddedPostgres(): PGlite (PostgreSQL compiled to WASM) served over the wire protocol on a
+// @periscope/db-pool/embedded — startEmbeddedPostgres(): PGlite (PostgreSQL compiled to WASM) served over the wire protocol on a
 // loopback port by @electric-sql/pglite-socket, so demos and tests run where no PostgreSQL is
 // installed. For demos and tests only: PGlite is a single-connection database; pglite-socket
 // multiplexes every client connection onto it, so concurrent transactions are NOT isolated from

@@ -1,4 +1,5 @@
-// Public surface of @periscope/db-pool.
+// Public surface of @periscope/db-pool. The embedded PostgreSQL (PGlite) is not here: it is the
+// subpath export `@periscope/db-pool/embedded`, so the main entry never loads it.
 export { createPool, DbPool } from './pool';
 export type {
   AcquireOptions,
@@ -12,9 +13,9 @@ export type {
   PoolStats,
   QueryOptions,
   TransactionOptions,
-} from './pool';
-export { redactConnectionString } from './config';
-export type { PgConnectionConfig, PoolLogger, PoolOptions } from './config';
+} from './types';
+export { DEFAULT_MAX_WAITING } from './config';
+export type { PgConnectionConfig, PoolOptions } from './config';
 export { sanitizeSql, statementInfo, type StatementInfo } from './sql';
 export {
   ConnectError,
@@ -29,7 +30,7 @@ export {
   QueryAbortedError,
   QueryError,
   QueryTimeoutError,
+  UnsupportedDependencyError,
   type DbPoolErrorCode,
 } from './errors';
 export type { QueryResult, QueryResultRow } from 'pg';
-export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded';

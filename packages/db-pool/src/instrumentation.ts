@@ -35,8 +35,8 @@ const NOOP: PoolInstruments = {
   query() {},
 };
 
-export function createInstruments(metrics: Metrics | undefined, pool: string): PoolInstruments {
-  if (!metrics) return NOOP;
+/** The pool's metric families, with this pool's label bound where the label set is fixed. */
+function register(metrics: Metrics, pool: string) {
   const connections = metrics.gauge({
     name: 'periscope_db_pool_connections',
     help: 'Connections by state (total, idle, active) and callers waiting (pending)',
@@ -85,7 +85,7 @@ export function createInstruments(metrics: Metrics | undefined, pool: string): P
   });
   const errors = metrics.counter({
     name: 'periscope_db_pool_errors_total',
-    help: 'Errors by class (SQLSTATE class, or connect, connection_lost, idle_connection, query_timeout, acquire_timeout)',
+    help: 'Errors by class (SQLSTATE class, or connect, connection_lost, idle_connection, query_timeout, aborted, acquire_timeout, destroy, cancel_unanswered, client)',
     labelNames: ['pool', 'class'] as const,
   });
   const leaks = metrics
@@ -95,6 +95,26 @@ export function createInstruments(metrics: Metrics | undefined, pool: string): P
       labelNames: ['pool'] as const,
     })
     .labels({ pool });
+  return {
+    total,
+    idle,
+    active,
+    pending,
+    wait,
+    timeouts,
+    created,
+    destroyed,
+    recycled,
+    validated,
+    errors,
+    leaks,
+  };
+}
+
+export function createInstruments(metrics: Metrics | undefined, pool: string): PoolInstruments {
+  if (!metrics) return NOOP;
+  const { total, idle, active, pending, wait, timeouts, created, destroyed, recycled, validated, errors, leaks } =
+    register(metrics, pool);
   const duration = metrics.histogram({
     name: 'periscope_db_pool_query_duration_seconds',
     help: 'Query duration by operation, including the wait for a connection',

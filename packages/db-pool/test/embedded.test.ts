@@ -2,7 +2,8 @@
 // process: PGlite loads its parts with import(), which Jest's CommonJS sandbox does not allow.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { createPool, DbPool, EmbeddedPostgresError, QueryError, startEmbeddedPostgres } from '../src';
+import { createPool, DbPool, EmbeddedPostgresError, QueryError } from '../src';
+import { startEmbeddedPostgres } from '../src/embedded';
 import { captureLogger } from './helpers';
 
 let child: ChildProcessWithoutNullStreams;

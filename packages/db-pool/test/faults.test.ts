@@ -87,7 +87,16 @@ test('a black-holed server: query and acquire timeouts hold', async () => {
   await expect(pool.query('SELECT 1')).rejects.toBeInstanceOf(PoolTimeoutError);
   expect(Date.now() - started).toBeLessThan(1000);
   proxy.restore();
-  await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+  // A connection attempt still stuck in the black hole ends at connectTimeoutMs; then it recovers.
+  await waitFor(
+    () =>
+      pool.query<{ one: number }>('SELECT 1 AS one').then(
+        (r) => r.rows[0].one === 1,
+        () => false,
+      ),
+    3000,
+    'queries succeed again',
+  );
 });
 
 test('a black-holed server: validation on borrow is bounded by the acquire timeout; healthCheck fails within its bound', async () => {
@@ -110,7 +119,7 @@ test('a black-holed server: validation on borrow is bounded by the acquire timeo
   const health = await pool.healthCheck(200);
   expect(Date.now() - started).toBeLessThan(1000);
   expect(health).toMatchObject({ healthy: false, status: 'fail' });
-  await expect(pool.healthCheck(0)).rejects.toMatchObject({ code: 'DB_POOL_INVALID_ARGUMENT' });
+  await expect(pool.healthCheck(0)).rejects.toMatchObject({ code: 'ERR_DB_POOL_INVALID_ARGUMENT' });
 });
 
 test('a refusing database: attempts back off (no busy loop) and waiters time out with the connect error as cause', async () => {
@@ -227,4 +236,38 @@ test('spike: connections are created only for waiters that released connections 
   }
   // HikariCP's figure for this test is 5-6; pools that open a connection per waiter reach 40+.
   expect(peak).toBeLessThanOrEqual(7);
+});
+
+test('close() is bounded after a healthCheck() that timed out against an unreachable database', async () => {
+  proxy.blackhole();
+  const pool = poolVia({ poolSize: 1 }); // the defaults: connectTimeoutMs 10 s, destroyTimeoutMs 5 s
+  const health = await pool.healthCheck(200);
+  expect(health).toMatchObject({ healthy: false, status: 'fail', message: 'no answer within 200 ms' });
+  // The health check's request does not stay queued: nobody is left waiting…
+  expect(pool.stats().pending).toBe(0);
+  // …so close() does not wait out its 5 s drain bound for it (the connect attempt is cut).
+  const started = Date.now();
+  await pool.close();
+  expect(Date.now() - started).toBeLessThan(2000);
+  expect(pool.stats()).toMatchObject({ state: 'closed', total: 0 });
+});
+
+test('a timed-out query is cancelled the way libpq does it: the server-side query is gone within seconds, not after pg_sleep(10)', async () => {
+  const pool = poolVia({ poolSize: 1 });
+  const probe = uniqueName('cancel_probe');
+  const err = await pool.query(`SELECT pg_sleep(10) AS ${probe}`, [], { timeoutMs: 150 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(QueryTimeoutError);
+  const started = Date.now();
+  await waitFor(
+    async () => {
+      const r = await pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+        [`%AS ${probe}`],
+      );
+      return r.rows[0].n === '0';
+    },
+    5000,
+    'server-side query gone',
+  );
+  expect(Date.now() - started).toBeLessThan(3000);
 });

@@ -1,7 +1,7 @@
 // Shared by this package's tests: unique names on the shared test database, a capturing logger,
 // and polling for a condition instead of sleeping.
 import { randomBytes } from 'node:crypto';
-import type { PoolLogger } from '../src';
+import type { Logger } from '@periscope/core';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -13,7 +13,7 @@ export interface CapturedLog {
   meta?: Record<string, unknown>;
 }
 
-export function captureLogger(): PoolLogger & { records: CapturedLog[] } {
+export function captureLogger(): Logger & { records: CapturedLog[] } {
   const records: CapturedLog[] = [];
   const at = (level: string) => (message: string, meta?: Record<string, unknown>) => {
     records.push({ level, message, meta });

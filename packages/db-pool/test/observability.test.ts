@@ -4,7 +4,7 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createMetrics } from '@periscope/metrics';
 import { postgresUrl, TcpFaultProxy } from '@periscope-tools/testing';
-import { createPool, DbPool, redactConnectionString, sanitizeSql, statementInfo } from '../src';
+import { createPool, DbPool, sanitizeSql, statementInfo } from '../src';
 import { captureLogger, uniqueName, waitFor } from './helpers';
 
 const exporter = new InMemorySpanExporter();
@@ -199,6 +199,4 @@ test('the password never appears in logs, errors, stats, spans, metrics or inspe
   expect(logger.records.length).toBeGreaterThan(0);
   expect(everything).toContain(`127.0.0.1:${proxy.port}`); // the scan does cover the errors and stats
   expect(everything).not.toContain(password);
-  expect(redactConnectionString(u.toString())).not.toContain(password);
-  expect(redactConnectionString(u.toString())).toContain('***');
 });

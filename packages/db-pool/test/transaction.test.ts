@@ -151,7 +151,7 @@ test('a client-side timeoutMs fails the query with QueryTimeoutError, cancels it
   const probe = uniqueName('probe');
   const err = await pool.query(`SELECT pg_sleep(5) AS ${probe}`, [], { timeoutMs: 100 }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(QueryTimeoutError);
-  expect(pool.stats().destroyed).toBe(before + 1);
+  await waitFor(() => pool.stats().destroyed === before + 1, 2000, 'timed-out connection discarded');
   expect((await pool.query('SELECT 3 AS three')).rows[0].three).toBe(3);
   // The server stopped running it (cancel request), rather than sleeping on for 5 s.
   await waitFor(
@@ -172,4 +172,34 @@ test('an AbortSignal cancels a running query', async () => {
   const q = pool.query('SELECT pg_sleep(5)', [], { signal: ac.signal });
   setTimeout(() => ac.abort(), 50);
   await expect(q).rejects.toBeInstanceOf(QueryAbortedError);
+});
+
+test('a failed transaction sends its own ROLLBACK: no safety-net warning, the connection is kept and clean', async () => {
+  const log = captureLogger();
+  const p = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    applicationName: uniqueName('dbpool_rb'),
+    logger: log,
+  });
+  try {
+    const boom = new Error('boom');
+    await expect(
+      p.transaction(async (tx) => {
+        await tx.query(`INSERT INTO ${table} VALUES (7, 7)`);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    // A statement that failed inside (the transaction is in the aborted state 'E').
+    await expect(p.transaction((tx) => tx.query('SELECT 1 / 0'))).rejects.toMatchObject({ sqlState: '22012' });
+    // The release-time safety net (which warns) was never needed: transaction() rolled back itself.
+    expect(log.records.filter((r) => /inside a transaction/.test(r.message))).toEqual([]);
+    expect(p.stats()).toMatchObject({ created: 1, destroyed: 0 });
+    expect(await count()).toBe(0);
+    // The same connection runs the next transaction normally.
+    await p.transaction((tx) => tx.query(`INSERT INTO ${table} VALUES (8, 8)`));
+    expect(await count()).toBe(1);
+  } finally {
+    await p.close();
+  }
 });
