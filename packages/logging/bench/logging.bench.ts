@@ -2,7 +2,9 @@
 // Baseline (first): raw winston with format.json(). Ours: json layout + trace correlation (run
 // inside an active span, so trace_id/span_id really are looked up and written) + default
 // redaction. Also: ours with redaction off (to show its cost), and pino.
-// Run: npx nx bench logging   (or: cd packages/logging && npx tsx bench/logging.bench.ts)
+// Runs on the package as shipped: the tsc output in dist/ (the bench target depends on build).
+// Run: npx nx bench logging   (or: npx tsc -p packages/logging/tsconfig.build.json && cd packages/logging && npx tsx bench/logging.bench.ts)
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import pino from 'pino';
@@ -10,7 +12,9 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { compare, machineLine } from '@periscope-tools/bench';
-import { createLogger, redact } from '../src';
+
+const load = createRequire(__filename);
+const { createLogger, redact } = load('../dist/index.js') as typeof import('../src');
 
 function sink(onLine?: (line: string) => void): Writable {
   return new Writable({
@@ -34,96 +38,104 @@ async function sample(log: (dest: Writable) => () => void): Promise<string> {
   return line.trim();
 }
 
+const winstonLogger = (dest: Writable) =>
+  winston.createLogger({
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream: dest })],
+  });
+const ours = (dest: Writable, redactOn = true) =>
+  createLogger({ service: 'bench', format: 'json', destination: dest, redact: redactOn });
+const pinoLogger = (dest: Writable) => pino({ base: undefined }, dest);
+const meta = { a: 1, b: 'x' };
+
+async function printSamples(): Promise<void> {
+  console.log('Sample lines (same call, each logger):\n');
+  const logs = [
+    await sample((d) => {
+      const l = winstonLogger(d);
+      return () => l.info('msg', { a: 1, b: 'x' });
+    }),
+    await sample((d) => {
+      const l = ours(d);
+      return () => l.info('msg', { a: 1, b: 'x' });
+    }),
+    await sample((d) => {
+      const l = pinoLogger(d);
+      return () => l.info({ a: 1, b: 'x' }, 'msg');
+    }),
+  ];
+  for (const l of logs) console.log(`    ${l}`);
+}
+
+async function loggingCase(): Promise<void> {
+  const rawW = winstonLogger(sink());
+  const oursL = ours(sink());
+  const oursNoRedact = ours(sink(), false);
+  const p = pinoLogger(sink());
+  // Each call logs BATCH records, then yields one event-loop turn so the stream work every logger
+  // defers (nextTick / setImmediate) is done and counted, instead of piling up across the run.
+  const BATCH = 200;
+  const batch = (log: () => unknown) => async () => {
+    for (let i = 0; i < BATCH; i++) log();
+    await new Promise((r) => setImmediate(r));
+  };
+  await compare(
+    "logger.info('msg', { a: 1, b: 'x' }) to a discarding stream",
+    [
+      { name: 'winston 3 format.json() (baseline)', fn: batch(() => rawW.info('msg', meta)), opsPerCall: BATCH },
+      {
+        name: 'ours: json + correlation + default redaction',
+        fn: batch(() => oursL.info('msg', meta)),
+        opsPerCall: BATCH,
+      },
+      {
+        name: 'ours: json + correlation, redaction off',
+        fn: batch(() => oursNoRedact.info('msg', meta)),
+        opsPerCall: BATCH,
+      },
+      { name: 'pino 9 (no correlation, no redaction)', fn: batch(() => p.info(meta, 'msg')), opsPerCall: BATCH },
+    ],
+    { rounds: 9, sliceMs: 300 },
+  );
+  await Promise.all([oursL.shutdown(), oursNoRedact.shutdown()]);
+  rawW.close();
+}
+
+async function redactCase(): Promise<void> {
+  const nested = {
+    user: { id: 7, email: 'ada@example.com', password: 'p' },
+    headers: { authorization: 'Bearer abcdefgh12345678', accept: 'text/html' },
+    url: 'postgres://app:pw@db/app',
+    tags: ['a', 'b', 'c'],
+  };
+  await compare(
+    'redact() alone',
+    [
+      { name: "redact({ a: 1, b: 'x' })", fn: () => redact(meta) },
+      { name: 'redact(nested request with 3 secrets)', fn: () => redact(nested) },
+      {
+        name: 'JSON.parse(JSON.stringify(nested)) (a plain deep copy, for scale)',
+        fn: () => JSON.parse(JSON.stringify(nested)),
+      },
+    ],
+    { rounds: 5, sliceMs: 200 },
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`# @periscope/logging vs winston and pino\n\n${machineLine()}\n`);
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   const provider = new BasicTracerProvider();
   trace.setGlobalTracerProvider(provider);
+  // Inside an active span: trace_id/span_id really are looked up and written.
   const span = trace.getTracer('bench').startSpan('bench');
-
-  const winstonLogger = (dest: Writable) =>
-    winston.createLogger({
-      format: winston.format.json(),
-      transports: [new winston.transports.Stream({ stream: dest })],
-    });
-  const ours = (dest: Writable, redactOn = true) =>
-    createLogger({ service: 'bench', format: 'json', destination: dest, redact: redactOn });
-  const pinoLogger = (dest: Writable) => pino({ base: undefined }, dest);
-
-  const rawW = winstonLogger(sink());
-  const oursL = ours(sink());
-  const oursNoRedact = ours(sink(), false);
-  const p = pinoLogger(sink());
-  const meta = { a: 1, b: 'x' };
-
   await context.with(trace.setSpan(context.active(), span), async () => {
-    console.log('Sample lines (same call, each logger):\n');
-    const logs = [
-      await sample((d) => {
-        const l = winstonLogger(d);
-        return () => l.info('msg', { a: 1, b: 'x' });
-      }),
-      await sample((d) => {
-        const l = ours(d);
-        return () => l.info('msg', { a: 1, b: 'x' });
-      }),
-      await sample((d) => {
-        const l = pinoLogger(d);
-        return () => l.info({ a: 1, b: 'x' }, 'msg');
-      }),
-    ];
-    for (const l of logs) console.log(`    ${l}`);
-
-    // Each call logs BATCH records, then yields one event-loop turn so the stream work every logger
-    // defers (nextTick / setImmediate) is done and counted, instead of piling up across the run.
-    const BATCH = 200;
-    const batch = (log: () => unknown) => async () => {
-      for (let i = 0; i < BATCH; i++) log();
-      await new Promise((r) => setImmediate(r));
-    };
-    await compare(
-      "logger.info('msg', { a: 1, b: 'x' }) to a discarding stream",
-      [
-        { name: 'winston 3 format.json() (baseline)', fn: batch(() => rawW.info('msg', meta)), opsPerCall: BATCH },
-        {
-          name: 'ours: json + correlation + default redaction',
-          fn: batch(() => oursL.info('msg', meta)),
-          opsPerCall: BATCH,
-        },
-        {
-          name: 'ours: json + correlation, redaction off',
-          fn: batch(() => oursNoRedact.info('msg', meta)),
-          opsPerCall: BATCH,
-        },
-        { name: 'pino 9 (no correlation, no redaction)', fn: batch(() => p.info(meta, 'msg')), opsPerCall: BATCH },
-      ],
-      { rounds: 9, sliceMs: 300 },
-    );
-
-    const nested = {
-      user: { id: 7, email: 'ada@example.com', password: 'p' },
-      headers: { authorization: 'Bearer abcdefgh12345678', accept: 'text/html' },
-      url: 'postgres://app:pw@db/app',
-      tags: ['a', 'b', 'c'],
-    };
-    await compare(
-      'redact() alone',
-      [
-        { name: "redact({ a: 1, b: 'x' })", fn: () => redact(meta) },
-        { name: 'redact(nested request with 3 secrets)', fn: () => redact(nested) },
-        {
-          name: 'JSON.parse(JSON.stringify(nested)) (a plain deep copy, for scale)',
-          fn: () => JSON.parse(JSON.stringify(nested)),
-        },
-      ],
-      { rounds: 5, sliceMs: 200 },
-    );
+    await printSamples();
+    await loggingCase();
+    await redactCase();
   });
-
   span.end();
-  await Promise.all([oursL.shutdown(), oursNoRedact.shutdown()]);
-  rawW.close();
   await provider.shutdown();
   context.disable();
 }

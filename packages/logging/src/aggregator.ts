@@ -3,147 +3,27 @@
 // regexes), raises deduplicated alerts through `onAlert`, and keeps cheap analytics (counts,
 // per-minute trend, top message templates, an error-rate anomaly flag).
 import TransportStream from 'winston-transport';
-import { LoggingConfigError } from './errors';
-import { LEVELS, isLogLevel } from './levels';
-import { recordOf, type LogRecord, type SerializedError, type WinstonInfo } from './record';
+import { createConfigReader } from '@periscope/core';
+import { configError } from './errors';
+import { LEVEL_NAMES, LEVEL_VALUES } from './levels';
+import { recordOf, type LogRecord, type WinstonInfo } from './record';
 import { messageTemplate } from './template';
-import type { CounterLike, MetricsLike } from './metrics';
+import { aggregatorInstruments, type AggregatorInstruments } from './instrumentation';
+import { builtinPatterns, compilePattern, textOf, type CompiledPattern } from './patterns';
+import type {
+  AlertSeverity,
+  AnomalyState,
+  LogAggregatorOptions,
+  LogAlert,
+  LogQuery,
+  LogSummary,
+  OnAlert,
+  StoredRecord,
+  TopMessage,
+  TrendPoint,
+} from './aggregator-types';
 
-export type AlertSeverity = 'critical' | 'warning' | 'info';
-
-/** An alert raised from logs. The alerting package implements the receiving side. */
-export interface LogAlert {
-  /** Deduplication key: `log:<pattern>`. */
-  id: string;
-  pattern: string;
-  severity: AlertSeverity;
-  description: string;
-  /** Redacted message of the record that raised it. */
-  message: string;
-  level: string;
-  service: string;
-  logger?: string;
-  traceId?: string;
-  /** Matches folded into this alert: this one plus those suppressed by the cooldown before it. */
-  count: number;
-  /** Time (ms) of the first folded match and of this one. */
-  firstSeen: number;
-  lastSeen: number;
-}
-
-/** What the alerting package implements; a plain function works too. */
-export type OnAlert = (alert: LogAlert) => void | Promise<void>;
-export interface LogAlertSink {
-  onAlert: OnAlert;
-}
-
-export interface LogPattern {
-  name: string;
-  /** Matched against the message and the error type/message/code. */
-  regex: RegExp | string;
-  severity?: AlertSeverity;
-  description?: string;
-  /** Only records at these levels match. Default: every level. */
-  levels?: readonly string[];
-}
-
-export interface AnomalyOptions {
-  /** Robust z-score at or above which the error rate is anomalous. Default 3.5. */
-  threshold?: number;
-  /** Completed minutes of history needed before flagging. Default 5. */
-  minBaselineMinutes?: number;
-  /** Errors per minute above the baseline median needed too (ignores 0 → 1 blips). Default 5. */
-  minExcess?: number;
-}
-
-export interface LogAggregatorOptions {
-  /** Records kept in the ring buffer. Env PERISCOPE_LOG_AGGREGATOR_CAPACITY; default 1000. */
-  capacity?: number;
-  /** Span of the per-minute trend and anomaly baseline. Default 3_600_000 (1 h). */
-  windowMs?: number;
-  /** Custom patterns, checked after the built-in ones. */
-  patterns?: readonly LogPattern[];
-  /** Use the built-in patterns (fatal, auth_failure, out_of_memory, connection_error, slow_operation). Default true. */
-  builtinPatterns?: boolean;
-  /** `duration_ms` (or winston's `durationMs`) at or above this is a slow operation. Default 1000. */
-  slowThresholdMs?: number;
-  /** Per pattern: after an alert, further matches only count until this has passed. Default 60_000. */
-  cooldownMs?: number;
-  onAlert?: OnAlert | LogAlertSink;
-  anomaly?: AnomalyOptions;
-  /** Distinct message templates tracked. Default 1000. */
-  maxTemplates?: number;
-  metrics?: MetricsLike;
-  /** winston transport level. Default: every level. */
-  level?: string;
-  /** Clock for `summary()`/`trend()` (tests). Default Date.now. */
-  now?: () => number;
-}
-
-export interface LogQuery {
-  /** Exactly these levels. */
-  level?: string | readonly string[];
-  /** This level or more severe (`warn` → warn, error, fatal). */
-  minLevel?: string;
-  logger?: string;
-  pattern?: string;
-  /** Substring of the message (case-insensitive). */
-  text?: string;
-  since?: number | Date;
-  until?: number | Date;
-  /** Newest N matches. Default 100. */
-  limit?: number;
-}
-
-export interface StoredRecord extends LogRecord {
-  /** Names of the patterns this record matched. */
-  patterns: string[];
-}
-
-export interface TrendPoint {
-  minute: string;
-  total: number;
-  errors: number;
-  byLevel: Record<string, number>;
-}
-export interface TopMessage {
-  template: string;
-  count: number;
-  level: string;
-  example: string;
-  lastSeen: string;
-}
-export interface AnomalyState {
-  anomalous: boolean;
-  /** Robust z-score of the current minute's error count (null without enough baseline). */
-  zScore: number | null;
-  currentErrorsPerMinute: number;
-  baselineMedian: number | null;
-  baselineMad: number | null;
-  baselineMinutes: number;
-}
-
-export interface LogSummary {
-  capacity: number;
-  buffered: number;
-  total: number;
-  byLevel: Record<string, number>;
-  byLogger: Record<string, number>;
-  byPattern: Record<string, number>;
-  trend: TrendPoint[];
-  topMessages: TopMessage[];
-  anomaly: AnomalyState;
-  alerts: { raised: number; suppressed: number; failed: number; recent: LogAlert[] };
-}
-
-interface CompiledPattern {
-  name: string;
-  regex: RegExp | null;
-  severity: AlertSeverity;
-  description: string;
-  levels: Set<string> | null;
-  test?: (r: LogRecord) => boolean;
-}
+export type * from './aggregator-types';
 
 interface Bucket {
   minute: number;
@@ -163,118 +43,27 @@ interface TemplateStat {
   lastSeen: number;
 }
 
-const SEVERE = new Set(['fatal', 'error', 'warn']);
 const MINUTE = 60_000;
 const MAX_LOGGERS = 1000;
-
-function compile(p: LogPattern): CompiledPattern {
-  if (!p || typeof p.name !== 'string' || p.name === '')
-    throw new LoggingConfigError('patterns', 'each pattern needs a non-empty name');
-  let regex: RegExp;
-  try {
-    regex =
-      p.regex instanceof RegExp
-        ? new RegExp(p.regex.source, p.regex.flags.replace(/[gy]/g, ''))
-        : new RegExp(String(p.regex), 'i');
-  } catch (err) {
-    throw new LoggingConfigError(
-      'patterns',
-      `pattern "${p.name}": invalid regex (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-  const severity = p.severity ?? 'warning';
-  if (!['critical', 'warning', 'info'].includes(severity))
-    throw new LoggingConfigError(
-      'patterns',
-      `pattern "${p.name}": severity must be critical, warning or info, got "${String(severity)}"`,
-    );
-  if (p.levels !== undefined && (!Array.isArray(p.levels) || p.levels.some((l) => !isLogLevel(l))))
-    throw new LoggingConfigError(
-      'patterns',
-      `pattern "${p.name}": levels must be log levels (${Object.keys(LEVELS).join(', ')})`,
-    );
-  return {
-    name: p.name,
-    regex,
-    severity,
-    description: p.description ?? p.name,
-    levels: p.levels ? new Set(p.levels) : null,
-  };
-}
-
-function builtins(slowMs: number): CompiledPattern[] {
-  const severe = SEVERE;
-  return [
-    {
-      name: 'fatal',
-      regex: null,
-      severity: 'critical',
-      description: 'fatal error or panic',
-      levels: null,
-      test: (r) =>
-        r.level === 'fatal' || (severe.has(r.level) && /(?<!non-)\b(?:fatal|panic(?:ked)?)\b/i.test(textOf(r))),
-    },
-    {
-      name: 'auth_failure',
-      severity: 'warning',
-      description: 'authentication or authorization failure',
-      levels: severe,
-      regex:
-        /\b(?:auth(?:entication)? failed|authentication failure|unauthori[sz]ed|forbidden|invalid (?:credentials|password|token|api[ _-]?key|signature)|login failed|permission denied|access denied|(?:status|http) 40[13])\b/i,
-    },
-    {
-      name: 'out_of_memory',
-      severity: 'critical',
-      description: 'out of memory',
-      levels: severe,
-      regex: /\b(?:out of memory|OOM(?:Killed)?|ENOMEM|heap limit|allocation failed|cannot allocate memory)\b/i,
-    },
-    {
-      name: 'connection_error',
-      severity: 'warning',
-      description: 'connection refused, reset or timed out',
-      levels: severe,
-      regex:
-        /\b(?:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|connection (?:refused|reset|timed? ?out|terminated|closed unexpectedly)|connect(?:ion)? timeout)\b/i,
-    },
-    {
-      name: 'slow_operation',
-      regex: null,
-      severity: 'warning',
-      description: `operation slower than ${slowMs} ms`,
-      levels: null,
-      test: (r) => durationOf(r) >= slowMs,
-    },
-  ];
-}
-
-function durationOf(r: LogRecord): number {
-  const d = r.attributes.duration_ms ?? r.attributes.durationMs;
-  return typeof d === 'number' ? d : -1;
-}
-
-/** The text patterns look at: the message, then the error and its causes (type, message, code). */
-function textOf(r: LogRecord): string {
-  let text = r.message;
-  let e: unknown = r.error;
-  for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++) {
-    const err = e as SerializedError;
-    text += ` ${String(err.type)}: ${String(err.message)}${typeof err.code === 'string' ? ` ${err.code}` : ''}`;
-    e = err.cause;
-  }
-  return text;
-}
+const KNOWN: readonly (keyof LogAggregatorOptions)[] = [
+  'capacity',
+  'windowMs',
+  'patterns',
+  'builtinPatterns',
+  'slowThresholdMs',
+  'cooldownMs',
+  'onAlert',
+  'anomaly',
+  'maxTemplates',
+  'metrics',
+  'level',
+  'now',
+  'env',
+];
 
 function median(sorted: number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function positive(option: string, v: number | undefined, fallback: number, integer = true): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v > 0) || (integer && !Number.isInteger(v)))
-    throw new LoggingConfigError(option, `expected a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
-  return v;
 }
 
 export class LogAggregator extends TransportStream {
@@ -308,71 +97,41 @@ export class LogAggregator extends TransportStream {
   private baselineCache: { minute: number; values: number[]; median: number; scale: number; mad: number } | undefined;
   private stopped = false;
 
-  private readonly mAlerts?: CounterLike;
-  private readonly mSuppressed?: CounterLike;
-  private readonly mAlertErrors?: CounterLike;
-  private readonly mMatches?: CounterLike;
+  private readonly m: AggregatorInstruments;
 
   constructor(options: LogAggregatorOptions = {}) {
     super({ level: options.level });
-    if (options.level !== undefined && !isLogLevel(options.level))
-      throw new LoggingConfigError(
-        'level',
-        `expected one of ${Object.keys(LEVELS).join(', ')}, got "${String(options.level)}"`,
-      );
-    const envCap = process.env.PERISCOPE_LOG_AGGREGATOR_CAPACITY;
-    this.capacity = positive(
-      options.capacity !== undefined || !envCap ? 'capacity' : 'PERISCOPE_LOG_AGGREGATOR_CAPACITY',
-      options.capacity ?? (envCap ? Number(envCap) : undefined),
-      1000,
-    );
-    this.windowMs = positive('windowMs', options.windowMs, 3_600_000);
-    if (this.windowMs < MINUTE)
-      throw new LoggingConfigError('windowMs', `expected at least 60000 (one trend minute), got ${this.windowMs}`);
-    this.cooldownMs = options.cooldownMs === 0 ? 0 : positive('cooldownMs', options.cooldownMs, 60_000);
-    this.maxTemplates = positive('maxTemplates', options.maxTemplates, 1000);
-    const slowMs = positive('slowThresholdMs', options.slowThresholdMs, 1000, false);
+    const r = createConfigReader({ env: options.env, error: configError });
+    r.rejectUnknown(options, KNOWN, 'createLogAggregator options');
+    r.oneOf('level', options.level as never, LEVEL_NAMES, { default: undefined });
+    this.capacity = r.integer('capacity', options.capacity, {
+      env: 'PERISCOPE_LOG_AGGREGATOR_CAPACITY',
+      default: 1000,
+      min: 1,
+      max: 10_000_000,
+    });
+    this.windowMs = r.integer('windowMs', options.windowMs, { default: 3_600_000, min: MINUTE });
+    this.cooldownMs = r.number('cooldownMs', options.cooldownMs, { default: 60_000, min: 0 });
+    this.maxTemplates = r.integer('maxTemplates', options.maxTemplates, { default: 1000, min: 1 });
+    const slowMs = r.number('slowThresholdMs', options.slowThresholdMs, { default: 1000, min: 0 });
     if (options.patterns !== undefined && !Array.isArray(options.patterns))
-      throw new LoggingConfigError(
-        'patterns',
-        'expected an array of { name, regex, severity?, description?, levels? }',
-      );
+      r.fail('patterns', 'an array of { name, regex, severity?, description?, levels? }', options.patterns);
     this.patterns = [
-      ...(options.builtinPatterns === false ? [] : builtins(slowMs)),
-      ...(options.patterns ?? []).map(compile),
+      ...(options.builtinPatterns === false ? [] : builtinPatterns(slowMs)),
+      ...(options.patterns ?? []).map(compilePattern),
     ];
     const onAlert = options.onAlert;
     if (onAlert !== undefined && typeof onAlert !== 'function' && typeof onAlert?.onAlert !== 'function')
-      throw new LoggingConfigError('onAlert', 'expected a function or an object with onAlert(alert)');
+      r.fail('onAlert', 'a function or an object with onAlert(alert)', onAlert);
     this.sink = typeof onAlert === 'function' ? onAlert : onAlert ? (a) => onAlert.onAlert(a) : undefined;
     this.clock = options.now ?? Date.now;
     const a = options.anomaly ?? {};
-    this.anomalyThreshold = positive('anomaly.threshold', a.threshold, 3.5, false);
-    this.minBaseline = positive('anomaly.minBaselineMinutes', a.minBaselineMinutes, 5);
-    this.minExcess = a.minExcess === 0 ? 0 : positive('anomaly.minExcess', a.minExcess, 5, false);
+    r.rejectUnknown(a, ['threshold', 'minBaselineMinutes', 'minExcess'], 'anomaly');
+    this.anomalyThreshold = r.number('anomaly.threshold', a.threshold, { default: 3.5, min: 0 });
+    this.minBaseline = r.integer('anomaly.minBaselineMinutes', a.minBaselineMinutes, { default: 5, min: 1 });
+    this.minExcess = r.number('anomaly.minExcess', a.minExcess, { default: 5, min: 0 });
     this.ring = new Array(this.capacity);
-
-    const m = options.metrics;
-    this.mAlerts = m?.counter({
-      name: 'periscope_logging_alerts_total',
-      help: 'Alerts raised from log patterns.',
-      labelNames: ['pattern', 'severity'],
-    });
-    this.mSuppressed = m?.counter({
-      name: 'periscope_logging_alerts_suppressed_total',
-      help: 'Pattern matches folded into an earlier alert by the cooldown.',
-      labelNames: ['pattern'],
-    });
-    this.mAlertErrors = m?.counter({
-      name: 'periscope_logging_alert_errors_total',
-      help: 'onAlert calls that threw or rejected.',
-      labelNames: [],
-    });
-    this.mMatches = m?.counter({
-      name: 'periscope_logging_pattern_matches_total',
-      help: 'Log records matching a pattern.',
-      labelNames: ['pattern'],
-    });
+    this.m = aggregatorInstruments(options.metrics);
   }
 
   /** winston transport entry point. */
@@ -408,7 +167,7 @@ export class LogAggregator extends TransportStream {
     this.track(record);
     for (const name of matched) {
       inc(this.byPattern, name);
-      this.mMatches?.inc({ pattern: name });
+      this.m.match(name);
       const p = this.patterns.find((x) => x.name === name)!;
       this.maybeAlert(name, p.severity, p.description, record);
     }
@@ -475,7 +234,7 @@ export class LogAggregator extends TransportStream {
       if (cd.suppressed === 0) cd.firstSuppressed = now;
       cd.suppressed++;
       this.suppressed++;
-      this.mSuppressed?.inc({ pattern });
+      this.m.suppressed(pattern);
       return;
     }
     const folded = cd?.suppressed ?? 0;
@@ -495,7 +254,7 @@ export class LogAggregator extends TransportStream {
     };
     this.cooldowns.set(pattern, { lastAlert: now, suppressed: 0, firstSuppressed: 0 });
     this.raised++;
-    this.mAlerts?.inc({ pattern, severity });
+    this.m.alert(pattern, severity);
     this.recentAlerts.push(alert);
     if (this.recentAlerts.length > 50) this.recentAlerts.shift();
     this.deliver(alert);
@@ -509,14 +268,14 @@ export class LogAggregator extends TransportStream {
       result = this.sink(alert);
     } catch {
       this.failed++;
-      this.mAlertErrors?.inc({});
+      this.m.alertError();
       return;
     }
     if (result instanceof Promise) {
       const p: Promise<void> = result
         .catch(() => {
           this.failed++;
-          this.mAlertErrors?.inc({});
+          this.m.alertError();
         })
         .finally(() => this.pending.delete(p));
       this.pending.add(p);
@@ -526,9 +285,9 @@ export class LogAggregator extends TransportStream {
   /** Newest matching records (oldest first), at most `limit` (default 100). */
   query(q: LogQuery = {}): StoredRecord[] {
     const levels = q.level === undefined ? null : new Set(typeof q.level === 'string' ? [q.level] : q.level);
-    const minLevel = q.minLevel === undefined ? undefined : (LEVELS as Record<string, number>)[q.minLevel];
+    const minLevel = q.minLevel === undefined ? undefined : LEVEL_VALUES[q.minLevel];
     if (q.minLevel !== undefined && minLevel === undefined)
-      throw new LoggingConfigError('minLevel', `expected one of ${Object.keys(LEVELS).join(', ')}`);
+      throw configError('minLevel', `one of ${LEVEL_NAMES.join(', ')}`, q.minLevel);
     const since = q.since === undefined ? -Infinity : +q.since;
     const until = q.until === undefined ? Infinity : +q.until;
     const text = q.text?.toLowerCase();
@@ -538,7 +297,7 @@ export class LogAggregator extends TransportStream {
       const r = this.ring[(this.head - i + this.capacity) % this.capacity]!;
       if (r.time < since || r.time > until) continue;
       if (levels && !levels.has(r.level)) continue;
-      if (minLevel !== undefined && !((LEVELS as Record<string, number>)[r.level] <= minLevel)) continue;
+      if (minLevel !== undefined && !(LEVEL_VALUES[r.level] <= minLevel)) continue;
       if (q.logger !== undefined && r.logger !== q.logger) continue;
       if (q.pattern !== undefined && !r.patterns.includes(q.pattern)) continue;
       if (text !== undefined && !r.message.toLowerCase().includes(text)) continue;
@@ -629,7 +388,10 @@ export class LogAggregator extends TransportStream {
     return this.baselineCache;
   }
 
-  /** Everything at a glance (for /status): counts, the last `trendMinutes` of the trend (15), top messages (10), anomaly, alerts. */
+  /**
+   * Everything at a glance (for /status): counts, the minutes with records among the last
+   * `trendMinutes` (15; empty minutes are left out), top messages (10), anomaly, alerts.
+   */
   summary(options: { trendMinutes?: number; topMessages?: number } = {}): LogSummary {
     return {
       capacity: this.capacity,
@@ -638,7 +400,9 @@ export class LogAggregator extends TransportStream {
       byLevel: Object.fromEntries(this.byLevel),
       byLogger: Object.fromEntries(this.byLogger),
       byPattern: Object.fromEntries(this.byPattern),
-      trend: this.trend().slice(-(options.trendMinutes ?? 15)),
+      trend: this.trend()
+        .slice(-(options.trendMinutes ?? 15))
+        .filter((p) => p.total > 0),
       topMessages: this.topMessages(options.topMessages ?? 10),
       anomaly: this.anomaly(),
       alerts: {

@@ -84,9 +84,40 @@ function readLastLine(file: string): string | undefined {
   }
 }
 
+/** Where an existing file's chain ends (sequence and hash of its last record), or the genesis. */
+function continueChain(file: string): { seq: number; prevHash: string } {
+  try {
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      return { seq: 0, prevHash: AUDIT_GENESIS_HASH };
+    }
+    const last = readLastLine(file);
+    if (last === undefined) return { seq: 0, prevHash: AUDIT_GENESIS_HASH };
+    const parsed = JSON.parse(last) as Partial<AuditRecord>;
+    if (typeof parsed.seq !== 'number' || typeof parsed.hash !== 'string')
+      throw new Error('last record has no seq/hash');
+    return { seq: parsed.seq, prevHash: parsed.hash };
+  } catch (err) {
+    throw new AuditLogError(
+      `cannot continue audit log ${file}: ${err instanceof Error ? err.message : String(err)} (run verifyAuditLog)`,
+      { cause: err },
+    );
+  }
+}
+
+function openForAppend(file: string): number {
+  try {
+    return fs.openSync(file, 'a', 0o600);
+  } catch (err) {
+    throw new AuditLogError(`cannot open audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
 export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
   if (!options || typeof options.file !== 'string' || options.file === '')
-    throw new LoggingConfigError('file', 'auditLogger needs { file: string } (a path to a JSON-lines file)');
+    throw new LoggingConfigError('file', 'a path to a JSON-lines file ({ file: string })', options?.file);
   const file = path.resolve(options.file);
   if (openFiles.has(file))
     throw new AuditLogError(
@@ -94,35 +125,8 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     );
   const redactor = options.redactor ?? createRedactor();
 
-  let seq = 0;
-  let prevHash = AUDIT_GENESIS_HASH;
-  try {
-    if (fs.existsSync(file)) {
-      const last = readLastLine(file);
-      if (last !== undefined) {
-        const parsed = JSON.parse(last) as Partial<AuditRecord>;
-        if (typeof parsed.seq !== 'number' || typeof parsed.hash !== 'string')
-          throw new Error('last record has no seq/hash');
-        seq = parsed.seq;
-        prevHash = parsed.hash;
-      }
-    } else {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-    }
-  } catch (err) {
-    throw new AuditLogError(
-      `cannot continue audit log ${file}: ${err instanceof Error ? err.message : String(err)} (run verifyAuditLog)`,
-      { cause: err },
-    );
-  }
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'a', 0o600);
-  } catch (err) {
-    throw new AuditLogError(`cannot open audit log ${file}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
-  }
+  let { seq, prevHash } = continueChain(file);
+  let fd: number | undefined = openForAppend(file);
   openFiles.add(file);
 
   return {

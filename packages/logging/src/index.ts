@@ -1,5 +1,6 @@
 // Public surface of @periscope/logging.
 export { LoggingError, LoggingConfigError, AuditLogError, ShippingError } from './errors';
+export type { LoggingErrorCode } from './errors';
 export {
   createRedactor,
   redact,
@@ -19,7 +20,7 @@ export { LOG_FORMATS, toOtelJson, toEcs, toPretty } from './layouts';
 export type { LogFormat } from './layouts';
 export { LOG_RECORD, recordOf } from './record';
 export type { LogRecord, SerializedError, WinstonInfo } from './record';
-export type { MetricsLike, CounterLike } from './metrics';
+export type { MetricsLike, CounterLike } from './instrumentation';
 export type { SamplingOptions, DropReason } from './sampling';
 export { createPerfLogger } from './perf';
 export type { PerfLogger, PerfLoggerOptions, PerfTimer } from './perf';

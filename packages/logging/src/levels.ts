@@ -5,7 +5,16 @@ export const LEVELS = { fatal: 0, error: 1, warn: 2, info: 3, http: 4, verbose: 
 export type LogLevel = keyof typeof LEVELS;
 export const LEVEL_NAMES = Object.keys(LEVELS) as LogLevel[];
 
-const SEVERITY: Record<string, number> = {
+/** A lookup table without a prototype (no inherited keys). */
+export function nullProto<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+/** Level → numeric value (lower is more severe), without inherited keys. */
+export const LEVEL_VALUES: Record<string, number> = nullProto<number>(LEVELS);
+
+// Null-prototype tables: a level named "valueOf" or "constructor" finds nothing, not an Object method.
+const SEVERITY: Record<string, number> = nullProto({
   fatal: 21,
   error: 17,
   warn: 13,
@@ -14,8 +23,8 @@ const SEVERITY: Record<string, number> = {
   verbose: 6,
   debug: 5,
   silly: 1,
-};
-const SEVERITY_TEXT: Record<string, string> = {
+});
+const SEVERITY_TEXT: Record<string, string> = nullProto({
   fatal: 'FATAL',
   error: 'ERROR',
   warn: 'WARN',
@@ -24,7 +33,7 @@ const SEVERITY_TEXT: Record<string, string> = {
   verbose: 'DEBUG',
   debug: 'DEBUG',
   silly: 'TRACE',
-};
+});
 
 /** OpenTelemetry SeverityNumber of a level (custom levels count as INFO). */
 export function severityNumber(level: string): number {

@@ -1,6 +1,7 @@
 // perfLogger: timers that log how long an operation took. Slow operations are logged at `warn`
 // with `duration_ms`, which the aggregator's slow-operation pattern picks up.
-import { LoggingConfigError } from './errors';
+import { createConfigReader, type Env } from '@periscope/core';
+import { configError } from './errors';
 
 export interface PerfLoggerOptions {
   /** Operations at least this slow are logged at `warn` with `slow: true`. Env PERISCOPE_LOG_SLOW_MS; default 1000. */
@@ -24,15 +25,11 @@ interface LogTarget {
   log(level: string, message: string, meta: Record<string, unknown>): unknown;
 }
 
-export function createPerfLogger(target: LogTarget, options: PerfLoggerOptions = {}): PerfLogger {
-  const envSlow = process.env.PERISCOPE_LOG_SLOW_MS;
-  const slowMs = options.slowMs ?? (envSlow ? Number(envSlow) : 1000);
-  if (!Number.isFinite(slowMs) || slowMs < 0)
-    throw new LoggingConfigError(
-      options.slowMs !== undefined ? 'perf.slowMs' : 'PERISCOPE_LOG_SLOW_MS',
-      `expected a non-negative number of milliseconds, got ${String(options.slowMs ?? envSlow)}`,
-    );
-  const level = options.level ?? 'info';
+export function createPerfLogger(target: LogTarget, options: PerfLoggerOptions = {}, env?: Env): PerfLogger {
+  const reader = createConfigReader({ env, error: configError, scope: 'perf' });
+  reader.rejectUnknown(options, ['slowMs', 'level'], 'perf options');
+  const slowMs = reader.duration('slowMs', options.slowMs, { env: 'PERISCOPE_LOG_SLOW_MS', default: 1000, min: 0 });
+  const level = reader.string('level', options.level, { default: 'info' });
 
   function start(operation: string, fields?: Record<string, unknown>): PerfTimer {
     const t0 = process.hrtime.bigint();

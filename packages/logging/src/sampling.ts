@@ -8,6 +8,8 @@ export interface SamplingOptions {
   rates?: Partial<Record<string, number>>;
   /** Most records per second per level (e.g. `{ warn: 100 }`); the rest of the second is dropped. */
   maxPerSecond?: Partial<Record<string, number>>;
+  /** Clock of the one-second rate-limit windows (tests). Default Date.now. */
+  now?: () => number;
 }
 
 export type DropReason = 'sampled' | 'rate_limited';
@@ -25,10 +27,12 @@ interface LevelState {
 export class Sampler {
   private readonly levels = new Map<string, LevelState>();
   private total = 0;
+  private readonly now: () => number;
 
   constructor(options: SamplingOptions) {
     if (options === null || typeof options !== 'object')
-      throw new LoggingConfigError('sampling', 'expected { rates?, maxPerSecond? }');
+      throw new LoggingConfigError('sampling', '{ rates?, maxPerSecond?, now? }', options);
+    this.now = options.now ?? Date.now;
     for (const [option, table] of [
       ['sampling.rates', options.rates],
       ['sampling.maxPerSecond', options.maxPerSecond],
@@ -36,15 +40,16 @@ export class Sampler {
       if (table === undefined) continue;
       for (const [level, value] of Object.entries(table)) {
         if (!isLogLevel(level))
-          throw new LoggingConfigError(option, `unknown level "${level}", expected one of ${LEVEL_NAMES.join(', ')}`);
+          throw new LoggingConfigError(`${option}.${level}`, `a level (${LEVEL_NAMES.join(', ')})`, 'an unknown level');
         const ok =
           option === 'sampling.rates'
             ? typeof value === 'number' && value >= 0 && value <= 1
             : Number.isInteger(value) && (value as number) >= 0;
         if (!ok)
           throw new LoggingConfigError(
-            option,
-            `${level}: expected ${option === 'sampling.rates' ? 'a number between 0 and 1' : 'a non-negative integer'}, got ${String(value)}`,
+            `${option}.${level}`,
+            option === 'sampling.rates' ? 'a number between 0 and 1' : 'a non-negative integer',
+            value,
           );
         this.state(level)[option === 'sampling.rates' ? 'rate' : 'maxPerSecond'] = value as number;
       }
@@ -71,7 +76,7 @@ export class Sampler {
       if (Math.ceil(s.seen * s.rate) === Math.ceil((s.seen - 1) * s.rate)) reason = 'sampled';
     }
     if (reason === null && s.maxPerSecond !== Infinity) {
-      const window = Math.floor(Date.now() / 1000);
+      const window = Math.floor(this.now() / 1000);
       if (window !== s.window) {
         s.window = window;
         s.inWindow = 0;

@@ -2,44 +2,20 @@
 // transport never blocks or crashes the application: log() only appends to a bounded buffer;
 // batches go out in the background, one request at a time, retried with backoff; whatever must
 // be given up (buffer full, retries exhausted, rejected, shutdown) is counted, never thrown.
+// shutdown() settles within closeTimeoutMs whatever the receiver does, and says on stderr how
+// many records it could not deliver.
 import http from 'node:http';
 import https from 'node:https';
 import TransportStream from 'winston-transport';
-import { LoggingConfigError, ShippingError } from './errors';
-import { toEcs, renderOtelJson } from './layouts';
+import { createConfigReader, redactUrl, type ConfigReader, type Env, type MetricsSink } from '@periscope/core';
+import { ShippingError, configError } from './errors';
 import { recordOf, type LogRecord, type WinstonInfo } from './record';
-import { redactString } from '@periscope/core';
-import type { CounterLike, MetricsLike } from './metrics';
+import { shippingInstruments, type ShippingInstruments } from './instrumentation';
+import { bulkOutcome, toElasticsearchBulk, toLokiPush, type BulkOutcome } from './shipping-format';
+import { post } from './http-request';
 
-/** Elasticsearch _bulk body (NDJSON): one `create` action and one ECS document per record. */
-export function toElasticsearchBulk(records: readonly LogRecord[], index: string): string {
-  if (typeof index !== 'string' || index === '')
-    throw new LoggingConfigError('index', 'expected a non-empty Elasticsearch index or data stream name');
-  const action = JSON.stringify({ create: { _index: index } });
-  let body = '';
-  for (const r of records) body += `${action}\n${JSON.stringify(toEcs(r))}\n`;
-  return body;
-}
-
-export interface LokiPushBody {
-  streams: { stream: Record<string, string>; values: [string, string][] }[];
-}
-
-/** Loki push body: one stream per (service, level) plus static labels; lines are OTel JSON. */
-export function toLokiPush(records: readonly LogRecord[], labels: Record<string, string> = {}): LokiPushBody {
-  const streams = new Map<string, LokiPushBody['streams'][number]>();
-  for (const r of records) {
-    const key = `${r.service}\u0000${r.level}`;
-    let s = streams.get(key);
-    if (!s) {
-      s = { stream: { ...labels, service_name: r.service, level: r.level }, values: [] };
-      streams.set(key, s);
-    }
-    // Loki wants nanoseconds as a decimal string.
-    s.values.push([`${r.time}000000`, renderOtelJson(r)]);
-  }
-  return { streams: [...streams.values()] };
-}
+export { toElasticsearchBulk, toLokiPush } from './shipping-format';
+export type { LokiPushBody } from './shipping-format';
 
 export type ShippingTarget = 'elasticsearch' | 'loki';
 export type ShipDropReason = 'buffer_full' | 'retries_exhausted' | 'rejected' | 'shutdown';
@@ -66,14 +42,38 @@ export interface HttpTransportOptions {
   /** First retry delay; doubles per retry with jitter, up to retryMaxMs. Defaults 200 / 10000. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Per-request timeout. Default 5000. */
+  /** Per-request timeout (no answer, or no complete answer). Default 5000. */
   timeoutMs?: number;
-  /** How long close() keeps trying to send what is buffered. Default 5000. */
+  /** shutdown() settles within this bound, dropping and counting what is not delivered. Env PERISCOPE_LOG_SHIP_CLOSE_TIMEOUT; default 5000. */
   closeTimeoutMs?: number;
-  metrics?: MetricsLike;
+  metrics?: MetricsSink;
   /** winston transport level. */
   level?: string;
+  /** Read instead of process.env. */
+  env?: Env;
 }
+
+const KNOWN: readonly (keyof HttpTransportOptions)[] = [
+  'target',
+  'url',
+  'index',
+  'labels',
+  'headers',
+  'batchSize',
+  'flushIntervalMs',
+  'maxBufferSize',
+  'maxRetries',
+  'retryBaseMs',
+  'retryMaxMs',
+  'timeoutMs',
+  'closeTimeoutMs',
+  'metrics',
+  'level',
+  'env',
+];
+
+/** The most of a reply body kept (Elasticsearch's per-item report); the rest is read and discarded. */
+const MAX_REPLY_BYTES = 4 << 20;
 
 export interface ShippingStats {
   target: ShippingTarget;
@@ -87,29 +87,80 @@ export interface ShippingStats {
   lastError?: string;
 }
 
-function int(option: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min)
-    throw new LoggingConfigError(option, `expected an integer >= ${min}, got ${String(value)}`);
-  return value;
+interface Settings {
+  target: ShippingTarget;
+  endpoint: URL;
+  safeEndpoint: string;
+  index: string;
+  labels: Record<string, string>;
+  headers: Record<string, string>;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxBufferSize: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+  closeTimeoutMs: number;
+}
+
+function resolveSettings(options: HttpTransportOptions): Settings {
+  const r: ConfigReader = createConfigReader({ env: options.env, error: configError });
+  r.rejectUnknown(options, KNOWN, 'createHttpTransport options');
+  const target = r.oneOf('target', options.target, ['elasticsearch', 'loki'] as const, {
+    env: 'PERISCOPE_LOG_SHIP_TARGET',
+    default: undefined,
+  });
+  if (target === undefined) r.fail('target', 'elasticsearch or loki (option or PERISCOPE_LOG_SHIP_TARGET)', target);
+  const rawUrl = r.url('url', options.url, {
+    env: 'PERISCOPE_LOG_SHIP_URL',
+    default: undefined,
+    protocols: ['http:', 'https:'],
+  });
+  if (rawUrl === undefined) r.fail('url', 'an http(s) URL (option or PERISCOPE_LOG_SHIP_URL)', rawUrl);
+  const url = new URL(rawUrl);
+  const headers = { ...options.headers };
+  // Credentials move from the URL into a header so the URL can appear in errors.
+  if (url.username || url.password) {
+    const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`);
+    headers.authorization ??= `Basic ${basic.toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  const apiPath = target === 'elasticsearch' ? '/_bulk' : '/loki/api/v1/push';
+  if (!url.pathname.endsWith(apiPath)) url.pathname = url.pathname.replace(/\/$/, '') + apiPath;
+  const int = (option: keyof HttpTransportOptions, fallback: number, min = 1): number =>
+    r.integer(option, options[option] as number | undefined, { default: fallback, min });
+  return {
+    target,
+    endpoint: url,
+    safeEndpoint: redactUrl(url.toString(), { form: 'masked' }), // a token in the query string stays out of errors
+    index: r.string('index', options.index, { env: 'PERISCOPE_LOG_SHIP_INDEX', default: 'logs-periscope-default' }),
+    labels: { ...options.labels },
+    headers,
+    batchSize: int('batchSize', 500),
+    flushIntervalMs: int('flushIntervalMs', 1000),
+    maxBufferSize: int('maxBufferSize', 10_000),
+    maxRetries: int('maxRetries', 5, 0),
+    retryBaseMs: int('retryBaseMs', 200),
+    retryMaxMs: int('retryMaxMs', 10_000),
+    timeoutMs: int('timeoutMs', 5000),
+    closeTimeoutMs: r.duration('closeTimeoutMs', options.closeTimeoutMs, {
+      env: 'PERISCOPE_LOG_SHIP_CLOSE_TIMEOUT',
+      default: 5000,
+      min: 0,
+      max: 600_000,
+    }),
+  };
 }
 
 export class HttpLogTransport extends TransportStream {
   readonly target: ShippingTarget;
-  private readonly endpoint: URL;
-  private readonly safeEndpoint: string;
-  private readonly index: string;
-  private readonly labels: Record<string, string>;
-  private readonly headers: Record<string, string>;
-  private readonly batchSize: number;
-  private readonly maxBufferSize: number;
-  private readonly maxRetries: number;
-  private readonly retryBaseMs: number;
-  private retryMaxMs: number;
-  private readonly timeoutMs: number;
-  private readonly closeTimeoutMs: number;
+  private readonly s: Settings;
   private readonly agent: http.Agent;
   private readonly timer: NodeJS.Timeout;
+  private readonly m: ShippingInstruments;
+  private retryMaxMs: number;
 
   private buffer: LogRecord[] = [];
   private batch: LogRecord[] | null = null;
@@ -119,75 +170,23 @@ export class HttpLogTransport extends TransportStream {
   private request: http.ClientRequest | null = null;
   private stopping = false;
   private closing: Promise<void> | undefined;
+  private stopNow: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly counts = { sent: 0, requests: 0, retries: 0, dropped: 0 };
   private readonly droppedBy: Partial<Record<ShipDropReason, number>> = {};
   private lastError: string | undefined;
-  private readonly mShipped?: CounterLike;
-  private readonly mDropped?: CounterLike;
-  private readonly mRetries?: CounterLike;
 
   constructor(options: HttpTransportOptions = {}) {
     super({ level: options.level });
-    const target = options.target ?? process.env.PERISCOPE_LOG_SHIP_TARGET;
-    if (target !== 'elasticsearch' && target !== 'loki')
-      throw new LoggingConfigError(
-        options.target !== undefined ? 'target' : 'PERISCOPE_LOG_SHIP_TARGET',
-        `expected elasticsearch or loki, got "${String(target)}"`,
-      );
-    this.target = target;
-    const rawUrl = options.url ?? process.env.PERISCOPE_LOG_SHIP_URL;
-    let url: URL;
-    try {
-      url = new URL(String(rawUrl));
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-    } catch {
-      throw new LoggingConfigError(
-        options.url !== undefined ? 'url' : 'PERISCOPE_LOG_SHIP_URL',
-        `expected an http(s) URL, got "${rawUrl === undefined ? 'nothing' : redactString(String(rawUrl))}"`,
-      );
-    }
-    this.headers = { ...options.headers };
-    // Credentials move from the URL into a header so the URL can appear in errors.
-    if (url.username || url.password) {
-      this.headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-      url.username = '';
-      url.password = '';
-    }
-    const apiPath = target === 'elasticsearch' ? '/_bulk' : '/loki/api/v1/push';
-    if (!url.pathname.endsWith(apiPath)) url.pathname = url.pathname.replace(/\/$/, '') + apiPath;
-    this.endpoint = url;
-    this.safeEndpoint = redactString(url.toString()); // a token in the query string stays out of errors
-    this.index = options.index ?? process.env.PERISCOPE_LOG_SHIP_INDEX ?? 'logs-periscope-default';
-    if (typeof this.index !== 'string' || this.index === '')
-      throw new LoggingConfigError('index', 'expected a non-empty index name');
-    this.labels = { ...options.labels };
-    this.batchSize = int('batchSize', options.batchSize, 500);
-    this.maxBufferSize = int('maxBufferSize', options.maxBufferSize, 10_000);
-    this.maxRetries = int('maxRetries', options.maxRetries, 5, 0);
-    this.retryBaseMs = int('retryBaseMs', options.retryBaseMs, 200);
-    this.retryMaxMs = int('retryMaxMs', options.retryMaxMs, 10_000);
-    this.timeoutMs = int('timeoutMs', options.timeoutMs, 5000);
-    this.closeTimeoutMs = int('closeTimeoutMs', options.closeTimeoutMs, 5000, 0);
-    const flushIntervalMs = int('flushIntervalMs', options.flushIntervalMs, 1000);
-    const m = options.metrics;
-    this.mShipped = m?.counter({
-      name: 'periscope_logging_shipped_total',
-      help: 'Log records accepted by the receiver.',
-      labelNames: ['target'],
+    this.s = resolveSettings(options);
+    this.target = this.s.target;
+    this.retryMaxMs = this.s.retryMaxMs;
+    this.m = shippingInstruments(options.metrics, this.target);
+    this.agent = new (this.s.endpoint.protocol === 'https:' ? https.Agent : http.Agent)({
+      keepAlive: true,
+      maxSockets: 1,
     });
-    this.mDropped = m?.counter({
-      name: 'periscope_logging_ship_dropped_total',
-      help: 'Log records given up by the shipper, by reason.',
-      labelNames: ['target', 'reason'],
-    });
-    this.mRetries = m?.counter({
-      name: 'periscope_logging_ship_retries_total',
-      help: 'Shipping requests retried.',
-      labelNames: ['target'],
-    });
-    this.agent = new (url.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 });
-    this.timer = setInterval(() => this.pump(), flushIntervalMs);
+    this.timer = setInterval(() => this.pump(), this.s.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -203,12 +202,12 @@ export class HttpLogTransport extends TransportStream {
       return;
     }
     this.buffer.push(record);
-    if (this.buffer.length > this.maxBufferSize) {
-      const over = this.buffer.length - this.maxBufferSize;
+    if (this.buffer.length > this.s.maxBufferSize) {
+      const over = this.buffer.length - this.s.maxBufferSize;
       this.buffer.splice(0, over);
       this.drop(over, 'buffer_full');
     }
-    if (this.buffer.length >= this.batchSize) this.pump();
+    if (this.buffer.length >= this.s.batchSize) this.pump();
   }
 
   stats(): ShippingStats {
@@ -239,7 +238,7 @@ export class HttpLogTransport extends TransportStream {
     if (n <= 0) return;
     this.counts.dropped += n;
     this.droppedBy[reason] = (this.droppedBy[reason] ?? 0) + n;
-    this.mDropped?.inc({ target: this.target, reason }, n);
+    this.m.dropped(reason, n);
   }
 
   private pump(): void {
@@ -249,45 +248,53 @@ export class HttpLogTransport extends TransportStream {
         this.settleIdle();
         return;
       }
-      this.batch = this.buffer.splice(0, this.batchSize);
+      this.batch = this.buffer.splice(0, this.s.batchSize);
       this.attempt = 0;
     }
     this.sending = true;
     const batch = this.batch;
-    this.send(batch).then(
-      ({ retry, rejected }) => {
-        this.sending = false;
-        if (this.batch !== batch) return; // abandoned by shutdown(), already counted
-        this.lastError = undefined;
-        const accepted = batch.length - retry.length - rejected;
-        this.counts.sent += accepted;
-        if (accepted) this.mShipped?.inc({ target: this.target }, accepted);
-        this.drop(rejected, 'rejected');
-        // Items the receiver asked us to retry (Elasticsearch 429 per item) go back to the front.
-        this.batch = null;
-        if (retry.length) this.buffer.unshift(...retry);
-        this.afterSend(retry.length > 0);
-      },
-      (err: ShippingError) => {
-        this.sending = false;
-        if (this.batch !== batch) return;
-        this.lastError = err.message;
-        if (!err.retryable) {
-          this.drop(batch.length, 'rejected');
-          this.batch = null;
-          this.afterSend(false);
-        } else if (this.attempt >= this.maxRetries || this.stopping) {
-          this.drop(batch.length, this.stopping && this.attempt < this.maxRetries ? 'shutdown' : 'retries_exhausted');
-          this.batch = null;
-          this.afterSend(true);
-        } else {
-          this.attempt++;
-          this.counts.retries++;
-          this.mRetries?.inc({ target: this.target });
-          this.scheduleRetry();
-        }
-      },
-    );
+    // Nothing that happens while sending may escape as an unhandled rejection.
+    this.send(batch)
+      .then(
+        (outcome) => this.delivered(batch, outcome),
+        (err: unknown) => this.failed(batch, err),
+      )
+      .catch((err: unknown) => this.failed(batch, err));
+  }
+
+  private delivered(batch: LogRecord[], { retry, rejected }: BulkOutcome): void {
+    this.sending = false;
+    if (this.batch !== batch) return; // abandoned by shutdown(), already counted
+    this.lastError = undefined;
+    const accepted = batch.length - retry.length - rejected;
+    this.counts.sent += accepted;
+    if (accepted) this.m.shipped(accepted);
+    this.drop(rejected, 'rejected');
+    // Items the receiver asked us to retry (Elasticsearch 429 per item) go back to the front.
+    this.batch = null;
+    if (retry.length) this.buffer.unshift(...retry);
+    this.afterSend(retry.length > 0);
+  }
+
+  private failed(batch: LogRecord[], err: unknown): void {
+    this.sending = false;
+    if (this.batch !== batch) return;
+    this.lastError = err instanceof Error ? err.message : String(err);
+    const retryable = err instanceof ShippingError && err.retryable;
+    if (!retryable) {
+      this.drop(batch.length, 'rejected');
+      this.batch = null;
+      this.afterSend(false);
+    } else if (this.attempt >= this.s.maxRetries || this.stopping) {
+      this.drop(batch.length, this.stopping && this.attempt < this.s.maxRetries ? 'shutdown' : 'retries_exhausted');
+      this.batch = null;
+      this.afterSend(true);
+    } else {
+      this.attempt++;
+      this.counts.retries++;
+      this.m.retry();
+      this.scheduleRetry();
+    }
   }
 
   private afterSend(backoff: boolean): void {
@@ -295,18 +302,19 @@ export class HttpLogTransport extends TransportStream {
       this.scheduleRetry();
       return;
     }
-    if (this.buffer.length >= this.batchSize || (this.stopping && this.buffer.length)) this.pump();
+    if (this.buffer.length >= this.s.batchSize || (this.stopping && this.buffer.length)) this.pump();
     else if (!this.batch && this.buffer.length === 0) this.settleIdle();
     else if (this.idleWaiters.length) this.pump();
   }
 
   private scheduleRetry(): void {
-    const exp = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.max(0, this.attempt - 1));
+    const exp = Math.min(this.retryMaxMs, this.s.retryBaseMs * 2 ** Math.max(0, this.attempt - 1));
     const delay = Math.round(exp / 2 + Math.random() * (exp / 2));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.pump();
     }, delay);
+    // Retries alone never keep a process alive; shutdown() holds it with its own (bounded) timer.
     this.retryTimer.unref();
   }
 
@@ -317,68 +325,30 @@ export class HttpLogTransport extends TransportStream {
   }
 
   /** Resolves with the records to retry individually and the count rejected; rejects with a ShippingError. */
-  private send(batch: LogRecord[]): Promise<{ retry: LogRecord[]; rejected: number }> {
-    const body =
-      this.target === 'elasticsearch'
-        ? toElasticsearchBulk(batch, this.index)
-        : JSON.stringify(toLokiPush(batch, this.labels));
-    const contentType = this.target === 'elasticsearch' ? 'application/x-ndjson' : 'application/json';
+  private async send(batch: LogRecord[]): Promise<BulkOutcome> {
+    const es = this.target === 'elasticsearch';
+    const body = es ? toElasticsearchBulk(batch, this.s.index) : JSON.stringify(toLokiPush(batch, this.s.labels));
     this.counts.requests++;
-    return new Promise((resolve, reject) => {
-      const lib = this.endpoint.protocol === 'https:' ? https : http;
-      const req = lib.request(
-        this.endpoint,
-        {
-          method: 'POST',
-          agent: this.agent,
-          timeout: this.timeoutMs,
-          headers: { ...this.headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => {
-            if (chunks.length < 1024) chunks.push(c);
-          });
-          res.on('error', (err) =>
-            reject(
-              new ShippingError(
-                `response from ${this.safeEndpoint} failed: ${redactString(err.message)}`,
-                true,
-                undefined,
-                { cause: err },
-              ),
-            ),
-          );
-          res.on('end', () => {
-            this.request = null;
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              resolve(
-                this.target === 'elasticsearch'
-                  ? bulkOutcome(batch, Buffer.concat(chunks).toString('utf8'))
-                  : { retry: [], rejected: 0 },
-              );
-              return;
-            }
-            const retryable = status >= 500 || status === 429 || status === 408;
-            reject(
-              new ShippingError(`${this.target} at ${this.safeEndpoint} answered HTTP ${status}`, retryable, status),
-            );
-          });
-        },
-      );
-      this.request = req;
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (err) => {
-        this.request = null;
-        reject(
-          new ShippingError(`cannot ship logs to ${this.safeEndpoint}: ${redactString(err.message)}`, true, undefined, {
-            cause: err,
-          }),
-        );
-      });
-      req.end(body);
+    const reply = await post({
+      endpoint: this.s.endpoint,
+      safeEndpoint: this.s.safeEndpoint,
+      agent: this.agent,
+      headers: this.s.headers,
+      contentType: es ? 'application/x-ndjson' : 'application/json',
+      body,
+      timeoutMs: this.s.timeoutMs,
+      wantBody: es,
+      maxReplyBytes: MAX_REPLY_BYTES,
+      onRequest: (req) => (this.request = req),
     });
+    if (reply.status >= 200 && reply.status < 300)
+      return es ? bulkOutcome(batch, reply.text) : { retry: [], rejected: 0 };
+    const retryable = reply.status >= 500 || reply.status === 429 || reply.status === 408;
+    throw new ShippingError(
+      `${this.target} at ${this.s.safeEndpoint} answered HTTP ${reply.status}`,
+      retryable,
+      reply.status,
+    );
   }
 
   // winston calls this when the logger ends: send what is left before 'finish'.
@@ -393,51 +363,54 @@ export class HttpLogTransport extends TransportStream {
     void this.shutdown();
   }
 
-  /** Stops the timer, sends what is buffered (up to closeTimeoutMs), drops and counts the rest. Idempotent. */
-  shutdown(): Promise<void> {
-    this.closing ??= (async () => {
-      clearInterval(this.timer);
-      const deadline = new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.closeTimeoutMs);
-        t.unref();
-      });
-      // While closing, retries wait only briefly so shutdown stays within closeTimeoutMs.
-      this.retryMaxMs = Math.min(this.retryMaxMs, Math.max(50, Math.floor(this.closeTimeoutMs / 4)));
-      await Promise.race([this.flush(), deadline]);
-      this.stopping = true;
-      if (this.retryTimer) {
-        clearTimeout(this.retryTimer);
-        this.retryTimer = null;
-      }
-      this.request?.destroy();
-      const left = this.buffer.length + (this.batch?.length ?? 0);
-      this.buffer = [];
-      this.batch = null;
-      this.drop(left, 'shutdown');
-      this.settleIdle();
-      this.agent.destroy();
-    })();
+  /** Stops waiting for the receiver now: what is not delivered yet is dropped and counted. */
+  abort(): void {
+    this.stopNow?.();
+    void this.shutdown(0);
+  }
+
+  /**
+   * Stops the timer, sends what is buffered for at most `timeoutMs` (default closeTimeoutMs),
+   * then drops and counts the rest (and says so on stderr). Always settles within the bound. Idempotent.
+   */
+  shutdown(timeoutMs: number = this.s.closeTimeoutMs): Promise<void> {
+    this.closing ??= this.stop(timeoutMs);
     return this.closing;
   }
-}
 
-// Elasticsearch answers 200 even when some items failed: 429 items are retried, others are rejected.
-function bulkOutcome(batch: LogRecord[], text: string): { retry: LogRecord[]; rejected: number } {
-  let parsed: { errors?: boolean; items?: Record<string, { status?: number }>[] };
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { retry: [], rejected: 0 };
+  private async stop(timeoutMs: number): Promise<void> {
+    clearInterval(this.timer);
+    const started = Date.now();
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    // A referenced timer: the process stays alive until shutdown has settled (never an unsettled await).
+    const deadline = new Promise<void>((resolve) => {
+      this.stopNow = resolve;
+      deadlineTimer = setTimeout(resolve, timeoutMs);
+    });
+    // While closing, retries wait only briefly so shutdown stays within its bound.
+    this.retryMaxMs = Math.min(this.retryMaxMs, Math.max(50, Math.floor(timeoutMs / 4)));
+    await Promise.race([this.flush(), deadline]);
+    clearTimeout(deadlineTimer);
+    this.stopping = true;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    this.request?.destroy();
+    const left = this.buffer.length + (this.batch?.length ?? 0);
+    this.buffer = [];
+    this.batch = null;
+    this.drop(left, 'shutdown');
+    this.settleIdle();
+    this.agent.destroy();
+    const lost = this.droppedBy.shutdown ?? 0;
+    if (lost > 0) {
+      const why = this.lastError === undefined ? 'not sent in time' : `last error: ${this.lastError}`;
+      process.stderr.write(
+        `@periscope/logging: shutdown could not deliver ${lost} log record(s) to ${this.target} at ${this.s.safeEndpoint} within ${Date.now() - started} ms (${why}); counted in periscope_logging_ship_dropped_total{reason="shutdown"}\n`,
+      );
+    }
   }
-  const retry: LogRecord[] = [];
-  let rejected = 0;
-  if (!parsed.errors || !Array.isArray(parsed.items)) return { retry, rejected };
-  parsed.items.forEach((item, i) => {
-    const status = Object.values(item)[0]?.status ?? 200;
-    if (status === 429 && batch[i]) retry.push(batch[i]);
-    else if (status >= 300) rejected++;
-  });
-  return { retry, rejected };
 }
 
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpLogTransport {

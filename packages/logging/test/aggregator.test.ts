@@ -260,7 +260,12 @@ describe('analytics', () => {
     agg.ingest(rec({ message: 'a', time: T0 + 1000 }));
     agg.ingest(rec({ level: 'error', message: 'b', time: T0 + 2000 }));
     agg.ingest(rec({ level: 'warn', message: 'c', time: T0 + 3 * MIN }));
-    expect(agg.summary({ trendMinutes: 2 }).trend.map((p) => p.total)).toEqual([1, 0]);
+    // summary() lists only the minutes that had records (3 records → 2 rows, not 15 mostly empty ones)
+    expect(agg.summary({ trendMinutes: 2 }).trend.map((p) => p.total)).toEqual([1]);
+    expect(agg.summary().trend.map((p) => [p.minute, p.total])).toEqual([
+      [new Date(T0).toISOString(), 2],
+      [new Date(T0 + 3 * MIN).toISOString(), 1],
+    ]);
     expect(agg.trend()).toEqual([
       { minute: new Date(T0).toISOString(), total: 2, errors: 1, byLevel: { info: 1, error: 1 } },
       { minute: new Date(T0 + MIN).toISOString(), total: 0, errors: 0, byLevel: {} },
@@ -321,12 +326,22 @@ describe('analytics', () => {
 describe('configuration', () => {
   it('rejects invalid options with a typed error naming the option', () => {
     expect(() => createLogAggregator({ capacity: 0 })).toThrow(LoggingConfigError);
-    expect(() => createLogAggregator({ capacity: 0 })).toThrow(/"capacity"/);
-    expect(() => createLogAggregator({ windowMs: 1000 })).toThrow(/"windowMs"/);
-    expect(() => createLogAggregator({ patterns: [{ name: 'x', regex: '(' }] })).toThrow(/"patterns".*invalid regex/);
+    expect(() => createLogAggregator({ capacity: 0 })).toThrow(/^invalid capacity: expected an integer in \[1, /);
+    expect(() => createLogAggregator({ windowMs: 1000 })).toThrow(/^invalid windowMs: expected an integer >= 60000/);
+    expect(() => createLogAggregator({ patterns: [{ name: 'x', regex: '(' }] })).toThrow(
+      /^invalid patterns\.x\.regex: expected a valid regular expression, got "\("/,
+    );
+    expect(() => createLogAggregator({ capacty: 5 } as never)).toThrow(/did you mean capacity\?/);
+    expect(() => createLogAggregator({ env: { PERISCOPE_LOG_AGGREGATOR_CAPACITY: 'lots' } })).toThrow(
+      /^invalid PERISCOPE_LOG_AGGREGATOR_CAPACITY/,
+    );
+    expect(createLogAggregator({ env: { PERISCOPE_LOG_AGGREGATOR_CAPACITY: '7' } }).capacity).toBe(7);
     expect(() => createLogAggregator({ patterns: [{ name: 'x', regex: /a/, severity: 'huge' as never }] })).toThrow(
       /critical, warning or info/,
     );
-    expect(() => createLogAggregator({ onAlert: 42 as never })).toThrow(/"onAlert"/);
+    expect(() => createLogAggregator({ onAlert: 42 as never })).toThrow(/^invalid onAlert/);
+    expect(() => createLogAggregator({ capacity: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_LOGGING_CONFIG', option: 'capacity', name: 'LoggingConfigError' }),
+    );
   });
 });
