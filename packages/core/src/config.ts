@@ -4,6 +4,8 @@
 // from) and what is accepted. Explicit options win over the environment; the environment wins
 // over defaults; an empty variable counts as unset.
 import { ConfigError } from './errors';
+import { REDACTED } from './redact';
+import { redactUrl } from './url';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,7 +36,7 @@ const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 const BOOLEAN_ACCEPTED = 'a boolean (true/false, 1/0, yes/no, on/off)';
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const DURATION_RE = /^(\d{1,15}(?:\.\d{1,15})?)(ms|s|m|h)?$/i;
 /** Bounds every value taken from the environment: nothing sane is longer. */
 const MAX_ENV_LENGTH = 8192;
 
@@ -42,7 +44,7 @@ const MAX_ENV_LENGTH = 8192;
 export function parseDuration(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());
   if (m === null) return undefined;
-  const ms = Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms'];
+  const ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()];
   return Number.isFinite(ms) ? ms : undefined;
 }
 
@@ -130,9 +132,10 @@ export class ConfigReader {
     }
     const text = this.raw(spec.env);
     if (text === undefined) return spec.default;
-    const t = text.trim().toLowerCase() as V;
-    if (!accepted.includes(t)) throw this.makeError(spec.env!, `one of ${list}`, text, nearest(t, accepted));
-    return t;
+    const t = text.trim().toLowerCase();
+    const match = accepted.find((a) => a.toLowerCase() === t);
+    if (match === undefined) throw this.makeError(spec.env!, `one of ${list}`, text, nearest(t, accepted));
+    return match;
   }
 
   /** A comma-separated list in the environment; each item checked against `accepted` when given. */
@@ -152,6 +155,9 @@ export class ConfigReader {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
+    }
+    for (const item of items) {
+      if (typeof item !== 'string' || item === '') throw this.makeError(from, 'a list of non-empty strings', item);
     }
     if (spec.accepted !== undefined) {
       for (const item of items) {
@@ -183,14 +189,14 @@ export class ConfigReader {
       from = spec.env!;
     }
     const accepted = spec.protocols ? `a URL (${spec.protocols.join(' or ')})` : 'an absolute URL';
-    let parsed: URL;
+    let parsed: URL | undefined;
     try {
       parsed = new URL(text);
     } catch {
-      throw this.makeError(from, accepted, text);
+      parsed = undefined;
     }
-    if (spec.protocols !== undefined && !spec.protocols.includes(parsed.protocol))
-      throw this.makeError(from, accepted, text);
+    if (parsed === undefined || (spec.protocols !== undefined && !spec.protocols.includes(parsed.protocol)))
+      throw this.makeError(from, accepted, describeUrl(text));
     return text;
   }
 
@@ -249,6 +255,15 @@ export class ConfigReader {
   }
 }
 
+/** A rejected URL for an error message: credentials masked even where the URL does not parse. */
+function describeUrl(text: string): string {
+  const masked = redactUrl(text);
+  const at = masked.lastIndexOf('@');
+  if (at < 0 || masked.includes(`${REDACTED}@`)) return masked;
+  // An '@' that was not read as the end of a userinfo: what precedes it may still be a password.
+  return `${REDACTED}@${masked.slice(at + 1)}`;
+}
+
 export function createConfigReader(options: ReaderOptions = {}): ConfigReader {
   return new ConfigReader(options);
 }
@@ -265,7 +280,10 @@ export function nearest(input: string, candidates: readonly string[]): string | 
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(a.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(a.length / 3))) return best;
+  // A shortened name (maxSeries for maxSeriesPerMetric) is a likely typo too.
+  if (a.length >= 4) return candidates.find((c) => c.toLowerCase().startsWith(a) || a.startsWith(c.toLowerCase()));
+  return undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -53,7 +53,9 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'string') {
-    const clean = redactString(value.length > 4 * MAX_SHOWN ? value.slice(0, 4 * MAX_SHOWN) : value);
+    // Redacted whole (the redactor bounds the work), then cut: a cut first could split a secret off
+    // from what marks it as one (`postgres://u:<long password>` without its '@host').
+    const clean = redactString(value);
     return JSON.stringify(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN)}…` : clean);
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);

@@ -2,6 +2,7 @@
 // endpoints) for logs, spans, /status, banners and error messages. It never throws: a string that
 // is not a URL is scrubbed as free text.
 import { REDACTED, redactString } from './redact';
+import { userinfoEnd } from './redact/url-scan';
 
 export type UrlForm =
   /** user kept, password and secret-looking query values replaced by [REDACTED] (default). */
@@ -24,23 +25,35 @@ const SECRET_QUERY =
 const MAX_URL_LENGTH = 8192;
 
 export function redactUrl(url: string | URL, options: RedactUrlOptions = {}): string {
-  const form = options.form ?? 'masked';
-  const text = typeof url === 'string' ? url : url.href;
-  if (text.length > MAX_URL_LENGTH) return redactString(text.slice(0, MAX_URL_LENGTH)) + '…';
+  let text: string;
+  try {
+    text = typeof url === 'string' ? url : url instanceof URL ? url.href : String(url);
+    // Redacted whole, then cut: a cut first could drop the '@' that marks the password.
+    const out = redactText(text, options?.form ?? 'masked');
+    return out.length > MAX_URL_LENGTH ? `${out.slice(0, MAX_URL_LENGTH)}…` : out;
+  } catch {
+    // A hostile toString or a bug here must not take a log call down; show nothing of it.
+    return '[unreadable URL]';
+  }
+}
+
+function redactText(text: string, form: UrlForm): string {
   const parsed = parse(text);
   if (parsed === undefined) return redactString(text);
   const mask = form === 'semconv' ? 'REDACTED' : REDACTED;
   const { scheme, user, password, hostPart, rest } = parsed;
   if (form === 'origin') return `${scheme}//${hostPart}`;
   const [pathPart, query, fragment] = splitRest(rest);
-  if (form === 'no-credentials') return `${scheme}//${hostPart}${pathPart}`;
+  if (form === 'no-credentials') return redactString(`${scheme}//${hostPart}${pathPart}`);
   let auth = '';
   if (form === 'semconv') auth = user !== undefined || password !== undefined ? `${mask}:${mask}@` : '';
   else if (user !== undefined || password !== undefined)
-    auth = `${user ?? ''}${password !== undefined ? `:${mask}` : ''}@`;
+    auth = `${redactString(user ?? '')}${password !== undefined ? `:${mask}` : ''}@`;
   const q = query === undefined ? '' : `?${maskQuery(query, mask)}`;
   const f = fragment === undefined ? '' : `#${redactString(fragment)}`;
-  return `${scheme}//${auth}${hostPart}${redactString(pathPart)}${q}${f}`;
+  // Scrubbed with the host, so that host-bound patterns (Slack webhook paths) see it.
+  const base = redactString(`${scheme}//${hostPart}${pathPart}`);
+  return `${base.slice(0, scheme.length + 2)}${auth}${base.slice(scheme.length + 2)}${q}${f}`;
 }
 
 interface ParsedUrl {
@@ -53,46 +66,32 @@ interface ParsedUrl {
 
 /**
  * scheme://[user[:password]@]host[,host2…][:port]rest — split by hand rather than with WHATWG URL
- * so that a password containing `@`, `/`, `?` or `#` is cut at the LAST `@` of the authority (as
- * pg and ioredis read it) and multi-host strings (redis+cluster://a,b) keep every host.
+ * so that a password containing '@' is cut at the LAST '@' (as WHATWG URL, pg and ioredis read it),
+ * one containing '/', '?' or '#' is still masked (see `userinfoEnd`), and multi-host strings
+ * (redis+cluster://a,b) keep every host.
  */
 function parse(text: string): ParsedUrl | undefined {
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:)\/\//.exec(text);
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]{0,31}:)\/\//.exec(text);
   if (m === null) return undefined;
   const scheme = m[1];
-  const afterScheme = text.slice(m[0].length);
-  // The authority ends at the last '@' (if any) and then at the first '/', '?' or '#' after it.
-  const at = afterScheme.lastIndexOf('@', firstAuthorityEnd(afterScheme, afterScheme.lastIndexOf('@')));
+  const start = m[0].length;
+  const at = userinfoEnd(text, scheme.slice(0, -1), start, text.lastIndexOf('@'));
   let user: string | undefined;
   let password: string | undefined;
-  let hostAndRest = afterScheme;
   if (at >= 0) {
-    const info = afterScheme.slice(0, at);
-    hostAndRest = afterScheme.slice(at + 1);
+    const info = text.slice(start, at);
     const colon = info.indexOf(':');
     if (colon >= 0) {
       user = info.slice(0, colon);
       password = info.slice(colon + 1);
     } else user = info;
-    if (user !== undefined && /[\s]/.test(user)) return undefined;
   }
+  const hostAndRest = at >= 0 ? text.slice(at + 1) : text.slice(start);
   const end = hostAndRest.search(/[/?#]/);
   const hostPart = end < 0 ? hostAndRest : hostAndRest.slice(0, end);
   const rest = end < 0 ? '' : hostAndRest.slice(end);
   if (/\s/.test(hostPart)) return undefined;
   return { scheme, user, password, hostPart, rest };
-}
-
-/** Where the authority would end if the last '@' belongs to the userinfo (bounded by whitespace). */
-function firstAuthorityEnd(s: string, lastAt: number): number {
-  if (lastAt < 0) return -1;
-  const after = s.slice(lastAt + 1).search(/[/?#\s]/);
-  // Only an '@' before the host part counts: an '@' after the first '/' of a URL without
-  // userinfo (https://h/a@b) is in the path — detected when the text before it has a '/' and no ':'.
-  const before = s.slice(0, lastAt);
-  const slash = before.indexOf('/');
-  if (slash >= 0 && !before.slice(0, slash).includes(':') && !before.slice(0, slash).includes('@')) return -1;
-  return after < 0 ? s.length : lastAt + 1 + after;
 }
 
 function splitRest(rest: string): [string, string | undefined, string | undefined] {

@@ -173,8 +173,9 @@ describe('redact: patterns in strings', () => {
     for (const [text, secret] of samples) {
       expect(redactString(text)).not.toContain(secret);
       // and the check matches what each built-in regex alone would do
+      // a copy of a built-in is not recognised as one, so it runs behind its own trigger regex
       const direct = DEFAULT_REDACT_PATTERNS.reduce(
-        (t, p) => t.replace(new RegExp(p.regex.source, p.regex.flags), p.replacement ?? REDACTED),
+        (t, p) => createRedactor({ defaultPatterns: false, patterns: [{ ...p }] }).redactString(t),
         text,
       );
       expect(redactString(text)).toBe(direct);

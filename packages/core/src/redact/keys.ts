@@ -1,0 +1,98 @@
+// Which property, header and field names hold secrets. Keys are compared case-insensitively with
+// `-`, `_`, `.` and spaces removed, so api_key = apiKey = api-key = API.KEY.
+
+/** Secret keys matched case-insensitively, ignoring `-` and `_` (so api_key = apiKey = api-key). */
+export const DEFAULT_REDACT_KEYS: readonly string[] = [
+  'password',
+  'passwords',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'secret',
+  'secrets',
+  'token',
+  'api_key',
+  'apikey',
+  'x-api-key',
+  'authorization',
+  'proxy-authorization',
+  'auth',
+  'cookie',
+  'cookies',
+  'set-cookie',
+  'session',
+  'jwt',
+  'signature',
+  'sig',
+  'private_key',
+  'private_key_pem',
+  'client_secret',
+  'access_key',
+  'access_key_id',
+  'secret_access_key',
+  'session_token',
+  'refresh_token',
+  'access_token',
+  'id_token',
+  'encryption_key',
+  'signing_key',
+  'master_key',
+  'credentials',
+  'credential',
+  'connection_string',
+  'dsn',
+];
+
+/** A key ending in one of these (after normalization) is secret too: db_password, githubToken, stripeSecret. */
+export const DEFAULT_REDACT_KEY_SUFFIXES: readonly string[] = [
+  'password',
+  'passwords',
+  'passwd',
+  'secret',
+  'secrets',
+  'token',
+  'apikey',
+  'privatekey',
+  'privatekeypem',
+  'accesskey',
+  'secretkey',
+  'encryptionkey',
+  'signingkey',
+  'credentials',
+  'sessionid',
+  'subscriptionkey',
+  'cookie',
+  'cookies',
+  'signature',
+  'jwt',
+];
+
+export function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[-_\s.]/g, '');
+}
+
+export interface KeyRules {
+  keys?: readonly string[];
+  replaceDefaultKeys?: boolean;
+  keySuffixes?: boolean;
+}
+
+/** A verdict per raw key, remembered (bounded): keys repeat endlessly in logs. */
+export function createKeyMatcher(rules: KeyRules): (key: string) => boolean {
+  const keySet = new Set<string>();
+  for (const k of rules.replaceDefaultKeys ? [] : DEFAULT_REDACT_KEYS) keySet.add(normalizeKey(k));
+  for (const k of rules.keys ?? []) keySet.add(normalizeKey(k));
+  const suffixes = rules.keySuffixes === false ? [] : DEFAULT_REDACT_KEY_SUFFIXES;
+  const cache = new Map<string, boolean>();
+  return function isSecretKey(key: string): boolean {
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+    const n = normalizeKey(key);
+    let secret = keySet.has(n);
+    for (let i = 0; !secret && i < suffixes.length; i++) secret = n.endsWith(suffixes[i]);
+    if (cache.size >= 10000) cache.clear();
+    cache.set(key, secret);
+    return secret;
+  };
+}
