@@ -64,7 +64,7 @@ export class History {
   readonly intervalMs: number;
   readonly retentionMs: number;
   private readonly registry: Registry;
-  private readonly selectors: Array<{ name: string; labels?: Labels }>;
+  private readonly selectors: Array<{ name: string; labels?: Labels; since?: number }>;
   private readonly names: Set<string>;
   private readonly capacity: number;
   private readonly times: Float64Array;
@@ -134,7 +134,7 @@ export class History {
           track = this.newTrack(sel.name, metric, s);
           // A series first seen after the first sample did not exist at the previous one: its
           // counts were 0 then, so what it recorded since then counts as an increase.
-          if (tick > 1 && metric.type !== 'gauge' && this.size > 1) {
+          if (tick > 1 && metric.type !== 'gauge' && this.size > 1 && (sel.since ?? 0) < tick - 1) {
             const prev = (this.head - 1 + this.capacity) % this.capacity;
             track.data.fill(0, prev * track.width, (prev + 1) * track.width);
           }
@@ -156,7 +156,8 @@ export class History {
     if (sel === null || typeof sel !== 'object' || typeof sel.name !== 'string' || sel.name === '')
       throw new MetricsConfigError('history series', 'a metric name or { name, labels }', series);
     if (this.names.has(sel.name) && sel.labels === undefined) return;
-    this.selectors.push({ name: sel.name, labels: sel.labels });
+    // Its series existed before this: no zero-fill at the previous sample (that would read as an increase).
+    this.selectors.push({ name: sel.name, labels: sel.labels, since: this.tick });
     this.names.add(sel.name);
   }
 
@@ -175,11 +176,17 @@ export class History {
       if (t <= toMs) slots.push(slot);
     }
     slots.reverse();
-    const times = Float64Array.from(slots, (slot) => this.times[slot]);
+    const n = slots.length;
+    const times = new Float64Array(n);
+    for (let i = 0; i < n; i++) times[i] = this.times[slots[i]];
     return (this.byName.get(name) ?? []).map((t) => {
-      const values = new Float64Array(slots.length * t.width);
-      slots.forEach((slot, i) => values.set(t.data.subarray(slot * t.width, (slot + 1) * t.width), i * t.width));
-      return { labels: t.labels, kind: t.kind, bounds: t.bounds, width: t.width, times, values };
+      const w = t.width;
+      const values = new Float64Array(n * w);
+      for (let i = 0; i < n; i++) {
+        const from = slots[i] * w;
+        for (let k = 0; k < w; k++) values[i * w + k] = t.data[from + k];
+      }
+      return { labels: t.labels, kind: t.kind, bounds: t.bounds, width: w, times, values };
     });
   }
 
