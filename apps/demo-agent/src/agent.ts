@@ -1,9 +1,10 @@
 // The agent: for each task, ask the model for a plan (tool calls), run the tools, give the
 // results back, and let the model answer. Every step is measured.
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@periscope/core';
 import type { Metrics } from '@periscope/metrics';
-import { Buckets } from '@periscope/metrics';
 import { traceAgent, traceLlmCall, traceTool, recordError } from '@periscope/tracing';
+import { createAgentMetrics, type AgentMetrics } from './agent-metrics';
 import {
   LlmError,
   type ChatMessage,
@@ -13,8 +14,21 @@ import {
   type ToolCall,
   type ToolSpec,
 } from './llm/provider';
+import {
+  abortableSleep,
+  CircuitBreaker,
+  CircuitOpenError,
+  DEFAULT_BREAKER,
+  DEFAULT_RETRY_POLICY,
+  withRetries,
+  type BreakerOptions,
+  type RetryPolicy,
+} from './llm/resilience';
 import type { Tool } from './tools';
 import { costUsd } from './pricing';
+import { AgentStats } from './stats';
+
+export { AgentStats } from './stats';
 
 export interface TaskResult {
   id: string;
@@ -25,6 +39,8 @@ export interface TaskResult {
   usage: { inputTokens: number; outputTokens: number };
   durationMs: number;
   iterations: number;
+  /** Provider attempts that failed transiently and were tried again. */
+  retries: number;
   /** Model round trips answered from the response cache. */
   cachedCalls: number;
   toolCalls: { name: string; status: 'ok' | 'error'; durationMs: number }[];
@@ -40,66 +56,29 @@ export interface AgentOptions {
   model?: string;
   maxIterations?: number;
   /** Where task outcomes and failures are logged (inside the task's trace, so lines carry its ids). */
-  logger?: AgentLogger;
+  logger?: Logger;
   /** Optional seam around each real LLM call (the demo caches responses here): return `call()`'s result or a stored one. */
   chat?: (request: ChatRequest, call: () => Promise<ChatResult>) => Promise<ChatResult>;
+  /** Retries of transient provider errors. @default DEFAULT_RETRY_POLICY (4 attempts, 250 ms base, 8 s cap) */
+  retry?: Partial<RetryPolicy>;
+  /** The provider's circuit breaker. @default DEFAULT_BREAKER */
+  breaker?: Partial<BreakerOptions>;
+  /** No model attempt starts (and no retry wait begins) this long after a task started. @default 120000 */
+  taskDeadlineMs?: number;
+  /** Clock, randomness and waiting (tests pass instant ones). */
+  clock?: { now?: () => number; random?: () => number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> };
 }
 
-/** The logger methods the agent uses; a @periscope/logging or winston logger fits. */
-export interface AgentLogger {
-  debug(message: string, fields?: Record<string, unknown>): unknown;
-  warn(message: string, fields?: Record<string, unknown>): unknown;
+/** Span attribute: which attempt of a model call a `chat {model}` span is (1 for the first). */
+export const ATTEMPT_ATTRIBUTE = 'periscope.llm.attempt';
+
+interface CallScope {
+  signal: AbortSignal | undefined;
+  /** this.now() value after which no attempt starts. */
+  deadline: number;
 }
 
 const SYSTEM_PROMPT = 'You are an operations assistant. Use the tools when they help, then answer briefly.';
-
-/** Counters the /status provider and the CLI summary read. */
-export class AgentStats {
-  done = 0;
-  errors = 0;
-  inFlight = 0;
-  cachedCalls = 0;
-  inputTokens = 0;
-  outputTokens = 0;
-  readonly perModel = new Map<string, { calls: number; inputTokens: number; outputTokens: number; costUsd: number }>();
-  readonly durationsMs: number[] = [];
-
-  recordLlm(model: string, inputTokens: number, outputTokens: number): void {
-    this.inputTokens += inputTokens;
-    this.outputTokens += outputTokens;
-    const m = this.perModel.get(model) ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-    m.calls++;
-    m.inputTokens += inputTokens;
-    m.outputTokens += outputTokens;
-    m.costUsd += costUsd(model, inputTokens, outputTokens);
-    this.perModel.set(model, m);
-  }
-
-  get costUsd(): number {
-    let c = 0;
-    for (const m of this.perModel.values()) c += m.costUsd;
-    return c;
-  }
-
-  percentileMs(q: number): number {
-    if (this.durationsMs.length === 0) return 0;
-    const s = [...this.durationsMs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  }
-
-  toJSON() {
-    return {
-      tasks: { done: this.done, errors: this.errors, inFlight: this.inFlight },
-      tokens: { input: this.inputTokens, output: this.outputTokens },
-      llmCallsFromCache: this.cachedCalls,
-      latencyMs: { p50: this.percentileMs(0.5), p95: this.percentileMs(0.95) },
-      costUsd: Number(this.costUsd.toFixed(6)),
-      models: Object.fromEntries(
-        [...this.perModel].map(([k, v]) => [k, { ...v, costUsd: Number(v.costUsd.toFixed(6)) }]),
-      ),
-    };
-  }
-}
 
 /** gen_ai.agent.name of the demo's agent. */
 export const AGENT_NAME = 'periscope-demo-agent';
@@ -111,8 +90,14 @@ export class Agent {
   private readonly model: string;
   private readonly maxIterations: number;
   private readonly chatSeam: NonNullable<AgentOptions['chat']>;
-  private readonly logger: AgentLogger | undefined;
-  private readonly m;
+  private readonly logger: Logger | undefined;
+  private readonly m: AgentMetrics;
+  private readonly breaker: CircuitBreaker;
+  private readonly retry: RetryPolicy;
+  private readonly taskDeadlineMs: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: AgentOptions) {
     this.provider = options.provider;
@@ -121,48 +106,19 @@ export class Agent {
     this.maxIterations = options.maxIterations ?? 4;
     this.chatSeam = options.chat ?? ((_request, call) => call());
     this.logger = options.logger;
-    const metrics = options.metrics;
-    this.m = {
-      metrics,
-      tasks: metrics.counter({
-        name: 'periscope_agent_tasks_total',
-        help: 'Agent tasks finished, by outcome',
-        labelNames: ['status'] as const,
-      }),
-      taskDuration: metrics.histogram({
-        name: 'periscope_agent_task_duration_seconds',
-        help: 'Agent task duration',
-        labelNames: ['status'] as const,
-        buckets: Buckets.llmLatency,
-      }),
-      inFlight: metrics.gauge({ name: 'periscope_agent_tasks_in_flight', help: 'Agent tasks running now' }),
-      iterations: metrics.histogram({
-        name: 'periscope_agent_iterations',
-        help: 'Model round trips per agent task',
-        buckets: [1, 2, 3, 4, 5, 8],
-      }),
-      toolCalls: metrics.counter({
-        name: 'periscope_agent_tool_calls_total',
-        help: 'Tool calls, by tool and outcome',
-        labelNames: ['tool', 'status'] as const,
-      }),
-      toolErrors: metrics.counter({
-        name: 'periscope_agent_tool_errors_total',
-        help: 'Tool calls that failed, by tool and error type',
-        labelNames: ['tool', 'error_type'] as const,
-      }),
-      toolDuration: metrics.histogram({
-        name: 'periscope_agent_tool_duration_seconds',
-        help: 'Tool call duration, by tool',
-        labelNames: ['tool'] as const,
-        buckets: Buckets.latency,
-      }),
-      cost: metrics.counter({
-        name: 'periscope_agent_llm_cost_usd_total',
-        help: 'Simulated LLM cost in USD, by model (price table in pricing.ts)',
-        labelNames: ['model'] as const,
-      }),
-    };
+    this.m = createAgentMetrics(options.metrics);
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.taskDeadlineMs = options.taskDeadlineMs ?? 120_000;
+    this.now = options.clock?.now ?? (() => performance.now());
+    this.random = options.clock?.random ?? Math.random;
+    this.sleep = options.clock?.sleep ?? abortableSleep;
+    const provider = this.provider.name;
+    this.breaker = new CircuitBreaker(provider, { ...DEFAULT_BREAKER, ...options.breaker }, this.now, (state) => {
+      this.stats.breaker = state;
+      this.m.breakerState(provider, state);
+      this.logger?.warn(`LLM provider circuit breaker is now ${state}`, { 'gen_ai.provider.name': provider, state });
+    });
+    this.m.breakerState(provider, 'closed');
   }
 
   /** Runs one task as one trace: invoke_agent → chat {model} → execute_tool {tool}. */
@@ -208,6 +164,7 @@ export class Agent {
       usage: { inputTokens: 0, outputTokens: 0 },
       durationMs: 0,
       iterations: 0,
+      retries: 0,
       cachedCalls: 0,
       toolCalls: [],
       model: this.model,
@@ -217,36 +174,7 @@ export class Agent {
     this.stats.inFlight++;
     this.m.inFlight.inc();
     try {
-      const messages: ChatMessage[] = [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: prompt },
-      ];
-      const toolSpecs = [...this.tools.values()].map((t) => t.spec);
-      for (;;) {
-        if (result.iterations >= this.maxIterations)
-          throw new LlmError(`no answer after ${this.maxIterations} model calls`, 'max_iterations');
-        result.iterations++;
-        const { reply, cached } = await this.callModel(
-          messages,
-          result.iterations === 1 ? toolSpecs : undefined,
-          signal,
-        );
-        // A cached reply spent no tokens: usage and cost count real calls only.
-        if (cached) result.cachedCalls++;
-        else {
-          result.usage.inputTokens += reply.usage.inputTokens;
-          result.usage.outputTokens += reply.usage.outputTokens;
-          result.costUsd += costUsd(reply.model, reply.usage.inputTokens, reply.usage.outputTokens);
-        }
-        if (reply.toolCalls.length === 0) {
-          result.answer = reply.text;
-          break;
-        }
-        messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
-        for (const call of reply.toolCalls) {
-          messages.push({ role: 'tool', toolCallId: call.id, content: await this.runTool(call, result, signal) });
-        }
-      }
+      await this.converse(prompt, result, { signal, deadline: this.now() + this.taskDeadlineMs });
     } catch (err) {
       result.status = 'error';
       result.error = err instanceof LlmError ? `${err.type}: ${err.message}` : (err as Error).message;
@@ -256,33 +184,101 @@ export class Agent {
     }
     result.durationMs = performance.now() - started;
     result.finishedAt = new Date().toISOString();
-    this.stats.done++;
-    if (result.status === 'error') this.stats.errors++;
-    this.stats.durationsMs.push(result.durationMs);
+    this.stats.recordTask(result.status, result.durationMs);
     this.m.tasks.inc({ status: result.status });
     this.m.taskDuration.observe({ status: result.status }, result.durationMs / 1000);
     this.m.iterations.observe(result.iterations);
     return result;
   }
 
+  /** Model → tools → model … until the model answers without tool calls. */
+  private async converse(prompt: string, result: TaskResult, call: CallScope): Promise<void> {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: prompt },
+    ];
+    const toolSpecs = [...this.tools.values()].map((t) => t.spec);
+    for (;;) {
+      if (result.iterations >= this.maxIterations)
+        throw new LlmError(`no answer after ${this.maxIterations} model calls`, 'max_iterations');
+      result.iterations++;
+      const { reply, cached } = await this.callModel(
+        messages,
+        result.iterations === 1 ? toolSpecs : undefined,
+        result,
+        call,
+      );
+      // A cached reply spent no tokens: usage and cost count real calls only.
+      if (cached) result.cachedCalls++;
+      else {
+        result.usage.inputTokens += reply.usage.inputTokens;
+        result.usage.outputTokens += reply.usage.outputTokens;
+        result.costUsd += costUsd(reply.model, reply.usage.inputTokens, reply.usage.outputTokens);
+      }
+      if (reply.toolCalls.length === 0) {
+        result.answer = reply.text;
+        return;
+      }
+      messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
+      // Tools run once each: a tool may have side effects, so a failed one is reported to the
+      // model as its result and never retried here.
+      for (const tc of reply.toolCalls) {
+        messages.push({ role: 'tool', toolCallId: tc.id, content: await this.runTool(tc, result, call.signal) });
+      }
+    }
+  }
+
   /** One model round trip, through the seam (the demo's response cache); `cached` when no call was made. */
   private async callModel(
     messages: ChatMessage[],
     tools: ToolSpec[] | undefined,
-    signal?: AbortSignal,
+    result: TaskResult,
+    call: CallScope,
   ): Promise<{ reply: ChatResult; cached: boolean }> {
     const request: ChatRequest = { model: this.model, messages: [...messages], tools };
     let called = false;
     const reply = await this.chatSeam(request, () => {
       called = true;
-      return this.instrumentedCall(request, signal);
+      return this.resilientCall(request, result, call);
     });
     if (!called) this.stats.cachedCalls++;
     return { reply, cached: !called };
   }
 
-  /** A real provider call: a `chat {model}` span, GenAI metrics, tokens and cost. */
-  private async instrumentedCall(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+  /** The provider call with retries of transient errors, behind the provider's circuit breaker. */
+  private async resilientCall(request: ChatRequest, result: TaskResult, call: CallScope): Promise<ChatResult> {
+    const provider = this.provider.name;
+    let retried = false;
+    try {
+      const reply = await withRetries(
+        {
+          policy: this.retry,
+          breaker: this.breaker,
+          deadline: call.deadline,
+          now: this.now,
+          random: this.random,
+          sleep: this.sleep,
+          signal: call.signal,
+          onRetry: (attempt, err, delayMs) => {
+            retried = true;
+            result.retries++;
+            this.stats.retries++;
+            this.m.retries.inc({ provider, error_type: err.type });
+            this.logger?.debug('retrying LLM call', { attempt, 'error.type': err.type, delay_ms: delayMs });
+          },
+        },
+        (attempt) => this.instrumentedCall(request, attempt, call.signal),
+      );
+      if (retried) this.stats.recoveredCalls++;
+      return reply;
+    } catch (err) {
+      if (err instanceof CircuitOpenError) this.m.breakerRejections.inc({ provider });
+      throw err;
+    }
+  }
+
+  /** One provider attempt: a `chat {model}` span (with its attempt number), GenAI metrics, tokens and cost. */
+  private async instrumentedCall(request: ChatRequest, attempt: number, signal?: AbortSignal): Promise<ChatResult> {
     const started = performance.now();
     const base = { provider: this.provider.name, model: this.model, operation: 'chat' };
     try {
@@ -290,6 +286,7 @@ export class Agent {
         {
           ...base,
           input: request.messages,
+          attributes: { [ATTEMPT_ATTRIBUTE]: attempt },
           describe: (r: ChatResult) => ({
             responseModel: r.model,
             inputTokens: r.usage.inputTokens,
@@ -298,7 +295,7 @@ export class Agent {
             output: r.text || r.toolCalls,
           }),
         },
-        () => this.provider.chatStream(request, () => undefined, { signal }),
+        () => this.provider.chatStream(request, () => undefined, { signal, attempt }),
       );
       this.m.metrics.recordLlmCall({
         ...base,

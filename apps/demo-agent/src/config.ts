@@ -1,5 +1,7 @@
 // The demo's command line: flags, their env vars and defaults. Invalid input is reported with the
-// usage text and exit code 2, as CLI conventions expect.
+// usage text and exit code 2, as CLI conventions expect. Booleans take the house syntax (core's
+// parseBoolean: true/false, 1/0, yes/no, on/off).
+import { parseBoolean, PeriscopeError } from '@periscope/core';
 
 export interface DemoConfig {
   tasks: number;
@@ -11,13 +13,15 @@ export interface DemoConfig {
   exit: boolean;
   errorRate: number;
   latencyScale: number;
+  /** POST /tasks admission control: tasks run at once. */
+  maxConcurrentTasks: number;
+  /** POST /tasks admission control: tasks waiting for a slot; beyond it 429. */
+  maxQueuedTasks: number;
 }
 
-export class UsageError extends Error {
-  readonly code = 'USAGE_ERROR';
+export class UsageError extends PeriscopeError<'ERR_DEMO_USAGE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('ERR_DEMO_USAGE', message);
   }
 }
 
@@ -46,9 +50,9 @@ function number(min: number, max: number) {
   };
 }
 function boolean(raw: string, flag: string) {
-  if (/^(1|true|yes)$/i.test(raw)) return true;
-  if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new UsageError(`${flag} must be true or false, got ${JSON.stringify(raw)}`);
+  const value = parseBoolean(raw);
+  if (value === undefined) throw new UsageError(`${flag} must be true or false, got ${JSON.stringify(raw)}`);
+  return value;
 }
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -100,6 +104,18 @@ const FLAGS: Record<string, FlagSpec> = {
     default: '0.02',
     help: 'simulated LLM error probability',
     parse: number(0, 1),
+  },
+  'max-concurrent-tasks': {
+    env: 'PERISCOPE_DEMO_MAX_CONCURRENT_TASKS',
+    default: '8',
+    help: 'POST /tasks run at once',
+    parse: integer(1, 1024),
+  },
+  'max-queued-tasks': {
+    env: 'PERISCOPE_DEMO_MAX_QUEUED_TASKS',
+    default: '32',
+    help: 'POST /tasks waiting for a slot (beyond: 429)',
+    parse: integer(0, 100000),
   },
   'latency-scale': {
     env: 'PERISCOPE_DEMO_LATENCY_SCALE',

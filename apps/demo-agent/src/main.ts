@@ -30,6 +30,7 @@ function summary(app: DemoApp, results: TaskResult[], wallMs: number, base: stri
     `  tasks            ${results.length} in ${fmt(wallMs)} (${ok} succeeded, ${results.length - ok} failed)`,
     `  task latency     p50 ${fmt(s.percentileMs(0.5))}, p95 ${fmt(s.percentileMs(0.95))}`,
     `  tokens           ${s.inputTokens} in, ${s.outputTokens} out`,
+    `  LLM retries      ${s.retries} retried attempts, ${s.recoveredCalls} calls recovered by a retry, circuit breaker ${s.breaker}`,
     `  simulated cost   $${s.costUsd.toFixed(4)}${[...s.perModel].map(([m, v]) => ` · ${m} $${v.costUsd.toFixed(4)}`).join('')}`,
     `  LLM cache        ${cacheLine(app.llmCache.stats())} · ${s.cachedCalls} model calls answered from cache`,
     `  embedding cache  ${cacheLine(app.embeddingCache.stats())}`,

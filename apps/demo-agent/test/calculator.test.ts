@@ -35,7 +35,7 @@ describe('calculator', () => {
     }
     expect(caught).toBeInstanceOf(CalculatorError);
     expect((caught as CalculatorError).message).toContain(message);
-    expect((caught as CalculatorError).code).toBe('CALCULATOR_ERROR');
+    expect((caught as CalculatorError).code).toBe('ERR_DEMO_CALCULATOR');
   });
 
   test('bounds nesting depth and length instead of overflowing the stack', () => {

@@ -11,7 +11,12 @@ test('defaults, env vars and flags, flags winning', () => {
     exit: false,
     errorRate: 0.02,
     latencyScale: 1,
+    maxConcurrentTasks: 8,
+    maxQueuedTasks: 32,
   });
+  expect(
+    parseConfig(['--max-concurrent-tasks', '3'], { PERISCOPE_DEMO_MAX_QUEUED_TASKS: '5', PERISCOPE_DEMO_EXIT: 'on' }),
+  ).toMatchObject({ maxConcurrentTasks: 3, maxQueuedTasks: 5, exit: true });
   expect(parseConfig(['--seed', '42'], {})).toMatchObject({ seed: 42 });
   expect(parseConfig([], { PERISCOPE_DEMO_SEED: '7' })).toMatchObject({ seed: 7 });
   const c = parseConfig(['--tasks=5', '--exit', '--provider', 'openai'], {
@@ -30,6 +35,7 @@ test.each([
   [['--seed', 'x'], '--seed must be an integer from 0 to 2147483647, got "x"'],
   [['tasks'], 'unknown argument "tasks"'],
   [['--error-rate', '1.5'], '--error-rate must be a number from 0 to 1'],
+  [['--max-concurrent-tasks', '0'], '--max-concurrent-tasks must be an integer from 1 to 1024, got "0"'],
 ])('%j is a usage error', (argv, message) => {
   expect(() => parseConfig(argv, {})).toThrow(UsageError);
   expect(() => parseConfig(argv, {})).toThrow(message);

@@ -177,6 +177,7 @@ describe('demo agent serving', () => {
     ['a non-string prompt', '{"prompt": 42}', 400, /must be a string, got number/],
     ['an array body', '[1]', 400, /JSON object/],
     ['a body over 64 KiB', JSON.stringify({ prompt: 'x'.repeat(70 * 1024) }), 413, /./],
+    ['a NUL byte in the prompt', JSON.stringify({ prompt: 'What is 1+1?\u0000' }), 400, /must not contain NUL/],
   ])('POST /tasks with %s gets a 4xx JSON error naming the problem', async (_what, body, status, message) => {
     const res = await fetch(`${app.url}/tasks`, {
       method: 'POST',
@@ -211,6 +212,20 @@ describe('demo agent serving', () => {
     expect(tree).toMatch(/invoke_agent periscope-demo-agent[\s\S]*execute_tool knowledge_base/);
     const list = (await (await fetch(`${app.url}/debug/traces?limit=50`, { headers: auth })).json()) as any;
     expect(list.traces.length).toBeGreaterThanOrEqual(7);
+    // Malformed parameters are the client's mistake: 400 naming the parameter, no ERROR in the log.
+    for (const [path, name] of [
+      ['/debug/traces/not-a-trace-id', '"id"'],
+      ['/debug/traces/00000000000000000000000000000000', '"id"'],
+      ['/debug/traces?minDurationMs=-1', '"minDurationMs"'],
+      ['/debug/traces?limit=lots', '"limit"'],
+    ]) {
+      const bad = await fetch(`${app.url}${path}`, { headers: auth });
+      expect({ path, status: bad.status }).toEqual({ path, status: 400 });
+      const body = (await bad.json()) as any;
+      expect(body).toMatchObject({ code: 'ERR_DEMO_INVALID_PARAMETER' });
+      expect(body.error).toContain(name);
+    }
+    expect(app.output()).not.toMatch(/"severity_text":"ERROR"/);
     // A malformed traceparent starts a new trace instead of failing the request.
     const bad = await fetch(`${app.url}/tasks`, {
       method: 'POST',
@@ -234,12 +249,16 @@ describe('demo agent serving', () => {
 test("--exit runs the batch and exits 0 by itself; failures are logged as JSON with the task's trace id", async () => {
   const app = await startChildApp({
     script: MAIN,
-    args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.5', '--seed', freshSeed()],
+    args: ['--tasks', '12', '--port', '0', '--exit', '--error-rate', '0.8', '--seed', freshSeed()],
     env: FAST,
   });
   const { code } = await app.exited;
   expect(code).toBe(0);
   expect(app.output()).toMatch(/tasks\s+12 in/);
+  // Transient provider errors were retried, and the summary says how many.
+  expect(app.output()).toMatch(
+    /LLM retries\s+[1-9]\d* retried attempts, \d+ calls recovered by a retry, circuit breaker \w+/,
+  );
   const records = app
     .output()
     .split('\n')
@@ -257,6 +276,7 @@ test("--exit runs the batch and exits 0 by itself; failures are logged as JSON w
   );
 });
 
+// PGlite (WASM) takes seconds to start on a loaded machine, and this test starts it twice.
 test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repeated batch is answered from the cache', async () => {
   const seed = freshSeed();
   const run = async () => {
@@ -264,6 +284,7 @@ test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repe
       script: MAIN,
       args: ['--tasks', '8', '--port', '0', '--exit', '--error-rate', '0', '--seed', seed],
       env: { ...FAST, DATABASE_URL: '' },
+      startTimeoutMs: 90_000,
     });
     expect((await app.exited).code).toBe(0);
     return app.output();
@@ -276,7 +297,7 @@ test('without DATABASE_URL it runs on an embedded PostgreSQL and says so; a repe
   const fromCache = Number(/(\d+) model calls answered from cache/.exec(second)?.[1]);
   expect(fromCache).toBeGreaterThanOrEqual(16);
   expect(second).toMatch(/tokens\s+0 in, 0 out/);
-});
+}, 240_000);
 
 test('with Redis down the demo runs on L1 + L3, says so once at start, and /health warns instead of failing', async () => {
   const deadRedis = `redis://127.0.0.1:${await freePort()}`;
@@ -298,6 +319,62 @@ test('with Redis down the demo runs on L1 + L3, says so once at start, and /heal
     await app.stop();
   }
 });
+
+test('POST /tasks admission control: bounded running + queued, 429 with Retry-After beyond, 503 while draining', async () => {
+  const app = await startChildApp({
+    script: MAIN,
+    args: [
+      '--tasks',
+      '0',
+      '--port',
+      '0',
+      '--error-rate',
+      '0',
+      '--max-concurrent-tasks',
+      '1',
+      '--max-queued-tasks',
+      '1',
+    ],
+    env: {
+      PERISCOPE_DEMO_LATENCY_SCALE: '3',
+      PERISCOPE_DEMO_CACHE_DIR: CACHE_DIR,
+      PERISCOPE_HEALTH_DRAIN_DELAY_MS: '1500',
+      PERISCOPE_HEALTH_SHUTDOWN_TIMEOUT_MS: '30000',
+    },
+  });
+  try {
+    await app.waitForOutput(/Serving until/);
+    const post = (i: number) =>
+      fetch(`${app.url}/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: `Search the docs about admission ${i} ${freshSeed()}.` }),
+      });
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(i)));
+    const statuses = answers.map((a) => a.status).sort();
+    // One ran, one waited for it, the other four were refused at once.
+    expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
+    for (const a of answers.filter((r) => r.status === 429)) {
+      expect(Number(a.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await a.json()).toMatchObject({ code: 'ERR_DEMO_QUEUE_FULL', error: expect.stringMatching(/queued/) });
+    }
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toContain('periscope_agent_task_rejections_total{reason="queue_full"} 4');
+    expect(metrics).toContain('periscope_agent_task_queue_depth 0');
+    const status = (await (await fetch(`${app.url}/status`)).json()) as any;
+    expect(status.agent.admission).toEqual({ running: 0, queued: 0, maxConcurrent: 1, maxQueued: 1 });
+
+    app.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const draining = await post(99);
+    expect(draining.status).toBe(503);
+    expect(draining.headers.get('retry-after')).toBe('5');
+    expect(await draining.json()).toMatchObject({ code: 'ERR_DEMO_DRAINING' });
+    expect((await app.exited).code).toBe(0);
+  } finally {
+    await app.stop();
+  }
+}, 60_000);
 
 test('SIGTERM drains: /readyz turns 503 while an in-flight task completes, then exit 0', async () => {
   const app = await startChildApp({

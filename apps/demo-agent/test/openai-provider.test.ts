@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '@periscope-tools/testing';
-import { OpenAiProvider } from '../src/llm/openai';
+import { OpenAiProvider, retryAfterMs } from '../src/llm/openai';
 import { LlmError } from '../src/llm/provider';
 
 // A local OpenAI-compatible server: records requests, answers per test.
@@ -154,6 +154,23 @@ test('malformed tool-call JSON is a typed invalid_response error', async () => {
   await expect(
     new OpenAiProvider({ baseUrl, model: 'm' }).chat({ messages: [{ role: 'user', content: 'x' }] }),
   ).rejects.toMatchObject({ type: 'invalid_response' });
+});
+
+test('a 429 is a rate_limit_exceeded error carrying the Retry-After wait', async () => {
+  handler = (_b, _q, res) => {
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' });
+    res.end('{"error":{"message":"slow down"}}');
+  };
+  const err = await new OpenAiProvider({ baseUrl, model: 'm' })
+    .chat({ messages: [{ role: 'user', content: 'x' }] })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LlmError);
+  expect(err).toMatchObject({ type: 'rate_limit_exceeded', retryAfterMs: 2000, code: 'ERR_DEMO_LLM' });
+  expect(retryAfterMs(new Headers({ 'retry-after-ms': '150' }))).toBe(150);
+  expect(
+    retryAfterMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:10 GMT' }), Date.UTC(2015, 9, 21, 7, 28, 0)),
+  ).toBe(10_000);
+  expect(retryAfterMs(new Headers({ 'retry-after': 'soon' }))).toBeUndefined();
 });
 
 test('rejects an invalid base URL at construction', () => {

@@ -76,8 +76,34 @@ describe('SimulatedProvider', () => {
     expect(failed.length).toBeLessThan(130);
     for (const f of failed) expect(f.reason).toBeInstanceOf(LlmError);
     expect(new Set(failed.map((f) => (f.reason as LlmError).type))).toEqual(
-      new Set(['rate_limit_exceeded', 'timeout', 'server_error']),
+      new Set(['rate_limit_exceeded', 'timeout', 'server_error', 'invalid_request']),
     );
+    // About a quarter of the failures are permanent; rate limits carry a Retry-After.
+    const permanent = failed.filter((f) => (f.reason as LlmError).type === 'invalid_request').length;
+    expect(permanent).toBeGreaterThan(failed.length * 0.1);
+    expect(permanent).toBeLessThan(failed.length * 0.45);
+    const limited = failed.map((f) => f.reason as LlmError).filter((e) => e.type === 'rate_limit_exceeded');
+    for (const e of limited) expect(e.retryAfterMs).toBeGreaterThanOrEqual(0);
+  });
+
+  test('draws faults per attempt: a failed attempt may succeed when retried, the answer stays the same', async () => {
+    const p = new SimulatedProvider({ seed: 11, errorRate: 0.5, permanentShare: 0, latencyScale: 0 });
+    const ok = new SimulatedProvider({ seed: 11, latencyScale: 0 });
+    let recovered = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = request(`task ${i}`);
+      const first = await p.chat(r, { attempt: 1 }).catch(() => undefined);
+      if (first) continue;
+      for (let attempt = 2; attempt <= 8; attempt++) {
+        const again = await p.chat(r, { attempt }).catch(() => undefined);
+        if (again) {
+          expect(again).toEqual(await ok.chat(r));
+          recovered++;
+          break;
+        }
+      }
+    }
+    expect(recovered).toBeGreaterThan(5);
   });
 
   test('honours an abort signal', async () => {

@@ -1,6 +1,6 @@
-// The node monitor's configuration: environment variables (and --port/--host flags), validated
-// at start with one message naming what is wrong.
-import { parseAgentList } from './probes';
+// The node monitor's configuration: environment variables (and --port/--host flags) read through
+// core's ConfigReader, validated at start with one ConfigError naming what is wrong.
+import { ConfigError, createConfigReader, nearest, type ConfigReader, type Env } from '@periscope/core';
 
 export interface MonitorConfig {
   port: number;
@@ -12,28 +12,18 @@ export interface MonitorConfig {
   probeTimeoutMs: number;
   /** Probes are cached this long, so a probe storm cannot hammer the dependencies. */
   probeIntervalMs: number;
+  /** Largest /readyz answer read from an agent. */
+  agentMaxBodyBytes: number;
   /** Checks that make /readyz and /health fail (the rest only warn). */
   critical: Set<string>;
   hostIntervalMs: number;
 }
 
-export class MonitorConfigError extends Error {
-  readonly code = 'MONITOR_CONFIG_ERROR';
-  constructor(
-    readonly option: string,
-    message: string,
-  ) {
-    super(`${option}: ${message}`);
-    this.name = 'MonitorConfigError';
+/** Invalid configuration: `invalid <option>: expected <accepted>, got <value>`. */
+export class MonitorConfigError extends ConfigError<'ERR_HEALTH_SERVER_CONFIG'> {
+  constructor(option: string, accepted: string, got: unknown, suggestion?: string) {
+    super(option, accepted, got, { code: 'ERR_HEALTH_SERVER_CONFIG', suggestion });
   }
-}
-
-function int(option: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || n < min || n > max)
-    throw new MonitorConfigError(option, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return n;
 }
 
 export const USAGE = `Usage: npm run health-server -- [--port <n>] [--host <addr>]
@@ -43,61 +33,102 @@ Environment:
   DATABASE_URL                   PostgreSQL to check (default postgres://postgres@127.0.0.1:5432/postgres)
   REDIS_URL                      Redis to check (default redis://127.0.0.1:6379)
   PERISCOPE_AGENTS               comma-separated agent base URLs whose /readyz is polled
-  PERISCOPE_PROBE_TIMEOUT_MS     per-probe timeout (default 2000)
+  PERISCOPE_PROBE_TIMEOUT_MS     per-probe timeout (default 2000; 500ms, 2s also accepted)
   PERISCOPE_PROBE_INTERVAL_MS    probe results are reused this long (default 5000)
+  PERISCOPE_AGENT_MAX_BODY_BYTES largest agent /readyz answer read (default 65536)
   PERISCOPE_CRITICAL_CHECKS      checks that fail /readyz (comma-separated: postgres, redis, agent-1, …; default none)
   PERISCOPE_HOST_METRICS_INTERVAL_MS  host metrics collection interval (default 15000)
   Set DATABASE_URL=off or REDIS_URL=off to skip a check.`;
 
-export function parseMonitorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): MonitorConfig | 'help' {
+function reader(env: Env): ConfigReader {
+  return createConfigReader({ env, error: (o, a, g, s) => new MonitorConfigError(o, a, g, s) });
+}
+
+function parseFlags(argv: string[]): Record<string, string> | 'help' {
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') return 'help';
-    const m = /^--(port|host)(?:=(.*))?$/.exec(a);
-    if (!m) throw new MonitorConfigError('arguments', `unknown argument ${JSON.stringify(a)}`);
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || (m[1] !== 'port' && m[1] !== 'host'))
+      throw new MonitorConfigError(
+        'arguments',
+        '--port <n>, --host <addr> or --help',
+        a,
+        m ? nearest(m[1], ['port', 'host']) : undefined,
+      );
     const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new MonitorConfigError(`--${m[1]}`, 'needs a value');
+    if (v === undefined) throw new MonitorConfigError(`--${m[1]}`, 'a value', undefined);
     flags[m[1]] = v;
   }
-  const off = (v: string | undefined) => v === 'off' || v === 'none';
+  return flags;
+}
+
+/** PERISCOPE_AGENTS: comma-separated base URLs; each must be http(s). */
+export function parseAgentList(raw: string | undefined): string[] {
+  if (!raw) return [];
+  const r = createConfigReader({
+    env: {},
+    error: (_o, a, g, s) => new MonitorConfigError('PERISCOPE_AGENTS', a, g, s),
+  });
+  const urls = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of urls) r.url('agents', u, { default: undefined, protocols: ['http:', 'https:'] });
+  return urls;
+}
+
+function criticalChecks(r: ConfigReader, agents: string[]): Set<string> {
+  const known = ['postgres', 'redis', ...agents.map((_, i) => `agent-${i + 1}`)];
+  const list = r.list('critical', undefined, { env: 'PERISCOPE_CRITICAL_CHECKS', default: [] });
+  for (const c of list)
+    if (!known.includes(c))
+      throw new MonitorConfigError('PERISCOPE_CRITICAL_CHECKS', `a list of ${known.join(', ')}`, c, nearest(c, known));
+  return new Set(list);
+}
+
+export function parseMonitorConfig(argv: string[], env: Env = process.env): MonitorConfig | 'help' {
+  const flags = parseFlags(argv);
+  if (flags === 'help') return 'help';
+  const r = reader(env);
+  const off = (v: string) => v === 'off' || v === 'none';
   const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const agents = parseAgentList(env.PERISCOPE_AGENTS);
-  const critical = new Set(
-    (env.PERISCOPE_CRITICAL_CHECKS ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-  const known = new Set(['postgres', 'redis', ...agents.map((_, i) => `agent-${i + 1}`)]);
-  for (const c of critical)
-    if (!known.has(c))
-      throw new MonitorConfigError(
-        'PERISCOPE_CRITICAL_CHECKS',
-        `unknown check ${JSON.stringify(c)}; known: ${[...known].join(', ')}`,
-      );
+  const port = flags.port === undefined ? undefined : Number(flags.port);
+  if (flags.port !== undefined && !/^\d+$/.test(flags.port))
+    throw new MonitorConfigError('--port', 'an integer in [0, 65535]', flags.port);
   return {
-    port: int(
-      flags.port ? '--port' : 'PERISCOPE_HEALTH_SERVER_PORT',
-      flags.port ?? env.PERISCOPE_HEALTH_SERVER_PORT,
-      9465,
-      0,
-      65535,
-    ),
-    host: flags.host ?? env.PERISCOPE_HEALTH_SERVER_HOST ?? '127.0.0.1',
+    port: r.integer('--port', port, { env: 'PERISCOPE_HEALTH_SERVER_PORT', default: 9465, min: 0, max: 65535 }),
+    host: r.string('--host', flags.host, { env: 'PERISCOPE_HEALTH_SERVER_HOST', default: '127.0.0.1' }),
     databaseUrl: off(databaseUrl) ? undefined : databaseUrl,
     redisUrl: off(redisUrl) ? undefined : redisUrl,
     agents,
-    probeTimeoutMs: int('PERISCOPE_PROBE_TIMEOUT_MS', env.PERISCOPE_PROBE_TIMEOUT_MS, 2000, 1, 60000),
-    probeIntervalMs: int('PERISCOPE_PROBE_INTERVAL_MS', env.PERISCOPE_PROBE_INTERVAL_MS, 5000, 0, 3600000),
-    critical,
-    hostIntervalMs: int(
-      'PERISCOPE_HOST_METRICS_INTERVAL_MS',
-      env.PERISCOPE_HOST_METRICS_INTERVAL_MS,
-      15000,
-      1000,
-      3600000,
-    ),
+    probeTimeoutMs: r.duration('probeTimeoutMs', undefined, {
+      env: 'PERISCOPE_PROBE_TIMEOUT_MS',
+      default: 2000,
+      min: 1,
+      max: 60_000,
+    }),
+    probeIntervalMs: r.duration('probeIntervalMs', undefined, {
+      env: 'PERISCOPE_PROBE_INTERVAL_MS',
+      default: 5000,
+      min: 0,
+      max: 3_600_000,
+    }),
+    agentMaxBodyBytes: r.integer('agentMaxBodyBytes', undefined, {
+      env: 'PERISCOPE_AGENT_MAX_BODY_BYTES',
+      default: 64 * 1024,
+      min: 1024,
+      max: 64 * 1024 * 1024,
+    }),
+    critical: criticalChecks(r, agents),
+    hostIntervalMs: r.duration('hostIntervalMs', undefined, {
+      env: 'PERISCOPE_HOST_METRICS_INTERVAL_MS',
+      default: 15000,
+      min: 1000,
+      max: 3_600_000,
+    }),
   };
 }

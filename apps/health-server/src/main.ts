@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   try {
     config = parseMonitorConfig(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof MonitorConfigError || err instanceof TypeError) {
+    if (err instanceof MonitorConfigError) {
       process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`);
       process.exit(2);
     }

@@ -1,7 +1,8 @@
 // The node monitor: host metrics, dependency checks and agent readiness on one health server.
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createHealthServer, type HealthServer, type CheckOutcome } from '@periscope/health';
-import { createLogger, redactString, type PeriscopeLogger } from '@periscope/logging';
+import { redactString } from '@periscope/core';
+import { createLogger, type PeriscopeLogger } from '@periscope/logging';
 import { startTracing, tracedFetch, type Tracing } from '@periscope/tracing';
 import { describeEndpoint, probeAgent, probePostgres, probeRedis, type ProbeResult } from './probes';
 import type { MonitorConfig } from './config';
@@ -38,6 +39,46 @@ export function createMonitor(config: MonitorConfig): Monitor {
     handleSignals: true,
     logger,
   });
+  const last: LastResults = new Map();
+  const addDependency = dependencyChecks(server, metrics, logger, config, last);
+  if (config.databaseUrl) {
+    const url = config.databaseUrl;
+    addDependency('postgres', describeEndpoint(url), 'datastore', () => probePostgres(url, config.probeTimeoutMs));
+  }
+  if (config.redisUrl) {
+    const url = config.redisUrl;
+    addDependency('redis', describeEndpoint(url), 'datastore', () => probeRedis(url, config.probeTimeoutMs));
+  }
+  config.agents.forEach((base, i) =>
+    addDependency(`agent-${i + 1}`, describeEndpoint(base), 'component', () =>
+      probeAgent(base, config.probeTimeoutMs, fetchWithContext, config.agentMaxBodyBytes),
+    ),
+  );
+
+  server.addStatus('dependencies', () => Object.fromEntries(last));
+  server.addStatus('agents', () =>
+    config.agents.map((base, i) => ({
+      name: `agent-${i + 1}`,
+      url: describeEndpoint(base),
+      ...last.get(`agent-${i + 1}`),
+    })),
+  );
+  server.onShutdown('logging', () => logger.shutdown());
+  server.onShutdown('metrics', () => metrics.close());
+  server.onShutdown('tracing', () => tracing.shutdown());
+  return { server, metrics, logger, tracing, close: () => server.close() };
+}
+
+type LastResults = Map<string, ProbeResult & { target: string; checkedAt: string }>;
+
+/** Registers a check per dependency that records up/latency gauges and logs status changes. */
+function dependencyChecks(
+  server: HealthServer,
+  metrics: Metrics,
+  logger: PeriscopeLogger,
+  config: MonitorConfig,
+  last: LastResults,
+) {
   const up = metrics.gauge({
     name: 'periscope_node_dependency_up',
     help: '1 when the dependency answered its last probe, else 0',
@@ -48,9 +89,8 @@ export function createMonitor(config: MonitorConfig): Monitor {
     help: 'Round-trip time of the last successful probe',
     labelNames: ['dependency'] as const,
   });
-  const last = new Map<string, ProbeResult & { target: string; checkedAt: string }>();
 
-  const addDependency = (name: string, target: string, componentType: string, probe: () => Promise<ProbeResult>) => {
+  return (name: string, target: string, componentType: string, probe: () => Promise<ProbeResult>) => {
     server.addCheck({
       name,
       critical: config.critical.has(name),
@@ -72,31 +112,4 @@ export function createMonitor(config: MonitorConfig): Monitor {
       },
     });
   };
-
-  if (config.databaseUrl) {
-    const url = config.databaseUrl;
-    addDependency('postgres', describeEndpoint(url), 'datastore', () => probePostgres(url, config.probeTimeoutMs));
-  }
-  if (config.redisUrl) {
-    const url = config.redisUrl;
-    addDependency('redis', describeEndpoint(url), 'datastore', () => probeRedis(url, config.probeTimeoutMs));
-  }
-  config.agents.forEach((base, i) =>
-    addDependency(`agent-${i + 1}`, describeEndpoint(base), 'component', () =>
-      probeAgent(base, config.probeTimeoutMs, fetchWithContext),
-    ),
-  );
-
-  server.addStatus('dependencies', () => Object.fromEntries(last));
-  server.addStatus('agents', () =>
-    config.agents.map((base, i) => ({
-      name: `agent-${i + 1}`,
-      url: describeEndpoint(base),
-      ...last.get(`agent-${i + 1}`),
-    })),
-  );
-  server.onShutdown('logging', () => logger.shutdown());
-  server.onShutdown('metrics', () => metrics.close());
-  server.onShutdown('tracing', () => tracing.shutdown());
-  return { server, metrics, logger, tracing, close: () => server.close() };
 }

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TcpFaultProxy, postgresUrl, redisUrl, freePort } from '@periscope-tools/testing';
-import { probePostgres, probeRedis, probeAgent, parseAgentList, describeEndpoint } from '../src/probes';
+import { probePostgres, probeRedis, probeAgent, describeEndpoint } from '../src/probes';
+import { parseAgentList, parseMonitorConfig, MonitorConfigError } from '../src/config';
 
 describe('probes against the real services', () => {
   test('PostgreSQL and Redis pass with a latency', async () => {
@@ -65,7 +66,79 @@ describe('agent probe', () => {
 test('PERISCOPE_AGENTS parsing rejects bad URLs by name and hides credentials', () => {
   expect(parseAgentList(' http://a:1 , https://b:2/ ,')).toEqual(['http://a:1', 'https://b:2/']);
   expect(parseAgentList(undefined)).toEqual([]);
-  expect(() => parseAgentList('localhost:9464')).toThrow(/PERISCOPE_AGENTS.*must be http or https|not an absolute URL/);
-  expect(() => parseAgentList('ftp://x')).toThrow(/must be http or https/);
+  expect(() => parseAgentList('localhost:9464')).toThrow(
+    'invalid PERISCOPE_AGENTS: expected a URL (http: or https:), got "localhost:9464"',
+  );
+  expect(() => parseAgentList('ftp://x')).toThrow(MonitorConfigError);
+  expect(() => parseAgentList('http://user:hunter2@[::1')).toThrow(/^(?!.*hunter2)/);
   expect(describeEndpoint('redis://:secretpw@10.0.0.1:6379/0')).toBe('redis://10.0.0.1:6379/0');
+});
+
+test('monitor configuration: durations, house errors with codes, nearest suggestions', () => {
+  const c = parseMonitorConfig(['--port', '0'], { PERISCOPE_PROBE_TIMEOUT_MS: '2s', DATABASE_URL: 'off' });
+  expect(c).toMatchObject({ port: 0, probeTimeoutMs: 2000, databaseUrl: undefined, agentMaxBodyBytes: 65536 });
+  expect(() => parseMonitorConfig([], { PERISCOPE_CRITICAL_CHECKS: 'postgress' })).toThrow(
+    /^invalid PERISCOPE_CRITICAL_CHECKS: expected a list of postgres, redis, got "postgress"; did you mean postgres\?$/,
+  );
+  expect(() => parseMonitorConfig(['--prot', '1'], {})).toThrow(/did you mean port\?/);
+  let err: unknown;
+  try {
+    parseMonitorConfig([], { PERISCOPE_PROBE_TIMEOUT_MS: 'soon' });
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toMatchObject({ code: 'ERR_HEALTH_SERVER_CONFIG', option: 'PERISCOPE_PROBE_TIMEOUT_MS' });
+});
+
+describe('bad input never makes a probe throw', () => {
+  test.each(['postgres://user:pw-secret@%zz/db', 'postgres://user:pw-secret@host:notaport/db', 'postgres://[::1/db'])(
+    'a malformed PostgreSQL URL %s resolves to a failed probe with a clear reason',
+    async (url) => {
+      const p = await probePostgres(url, 500);
+      expect(p.status).toBe('fail');
+      expect(p.output).toMatch(/^PostgreSQL (connection string .* is malformed|at .*): /);
+      expect(p.output).not.toContain('pw-secret');
+    },
+  );
+});
+
+describe('a hostile agent', () => {
+  let hostile: http.Server;
+  let hostileBase: string;
+  let sentBytes = 0;
+  beforeAll(async () => {
+    hostile = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      if (req.url === '/big-declared/readyz') {
+        res.writeHead(200, { 'content-length': String(1 << 30) });
+      }
+      // Streams 64 KiB chunks for as long as the client reads (up to ~1 GiB).
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (sentBytes < 1 << 30) {
+          sentBytes += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => undefined);
+      pump();
+    });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', () => r()));
+    hostileBase = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    hostile.closeAllConnections();
+    return new Promise<void>((r) => hostile.close(() => r()));
+  });
+
+  test('a streamed huge /readyz body is cut at the limit with an error that says so', async () => {
+    sentBytes = 0;
+    const r = await probeAgent(hostileBase, 5000, fetch, 64 * 1024);
+    expect(r.status).toBe('fail');
+    expect(r.output).toMatch(/response body exceeds 65536 bytes/);
+    expect(r.output).not.toMatch(/no answer within/);
+    // The monitor stopped reading: far less than the gigabyte on offer went over the wire.
+    expect(sentBytes).toBeLessThan(64 * 1024 * 1024);
+  });
 });

@@ -17,8 +17,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
  */
 export async function readJsonBody(req: IncomingMessage, options: ReadBodyOptions = {}): Promise<unknown> {
   const limit = options.limitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  if (!Number.isInteger(limit) || limit < 0)
-    throw new HealthConfigError('limitBytes', `expected a non-negative integer, got ${JSON.stringify(limit)}`);
+  if (!Number.isInteger(limit) || limit < 0) throw new HealthConfigError('limitBytes', 'a non-negative integer', limit);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
     throw new InvalidBodyError(

@@ -3,8 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import { validateMs, validateName } from './config';
 import { HealthConfigError, errorMessage } from './errors';
-import type { Instruments } from './instruments';
-import { toJson } from './probes';
+import type { Instruments } from './instrumentation';
+import { toJson } from './respond';
 import { withTimeout } from './timeout';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -81,21 +81,21 @@ export class CheckRegistry {
 
   add(def: CheckDefinition): void {
     if (def === null || typeof def !== 'object')
-      throw new HealthConfigError('check', 'expected { name, run, critical?, timeoutMs?, minIntervalMs? }');
+      throw new HealthConfigError('check', '{ name, run, critical?, timeoutMs?, minIntervalMs? }', def);
     const name = validateName('check.name', def.name);
-    if (this.entries.has(name))
-      throw new HealthConfigError('check.name', `a check named ${JSON.stringify(name)} is already registered`);
+    if (this.entries.has(name)) throw new HealthConfigError('check.name', 'a name not already registered', name);
     if (typeof def.run !== 'function')
       throw new HealthConfigError(
         `check ${name}: run`,
-        'expected a function (signal) => CheckOutcome | Promise<CheckOutcome>',
+        'a function (signal) => CheckOutcome | Promise<CheckOutcome>',
+        def.run,
       );
     if (def.critical !== undefined && typeof def.critical !== 'boolean')
-      throw new HealthConfigError(`check ${name}: critical`, 'expected true or false');
+      throw new HealthConfigError(`check ${name}: critical`, 'true or false', def.critical);
     for (const k of ['componentType', 'componentId', 'measurement'] as const) {
       const v = def[k];
       if (v !== undefined && (typeof v !== 'string' || v === ''))
-        throw new HealthConfigError(`check ${name}: ${k}`, 'expected a non-empty string');
+        throw new HealthConfigError(`check ${name}: ${k}`, 'a non-empty string', v);
     }
     const measurement = def.measurement ?? 'responseTime';
     this.entries.set(name, {
@@ -140,7 +140,7 @@ export class CheckRegistry {
 
   private one(name: string): Promise<CheckResult> {
     const e = this.entries.get(name);
-    if (!e) throw new HealthConfigError('check', `no check named ${JSON.stringify(name)}`);
+    if (!e) throw new HealthConfigError('check', 'the name of a registered check', name);
     if (e.last && performance.now() - e.lastAt < e.def.minIntervalMs) return Promise.resolve(e.last);
     if (!e.inflight) {
       e.inflight = this.execute(e).then((r) => {

@@ -8,21 +8,24 @@ export type {
   HookReport,
   ShutdownReport,
 } from './server';
-export type { HealthServerOptions, HealthLogger } from './config';
+export type { HealthServerOptions } from './config';
 export { DEFAULTS } from './config';
 export { CHECK_DEFAULTS } from './checks';
 export type { CheckDefinition, CheckOutcome, CheckResult, CheckStatus } from './checks';
-export type { LifecycleState } from './instruments';
+export type { LifecycleState } from './instrumentation';
 export type { HealthDocument, HealthComponent } from './probes';
 export type { RouteMethod, RouteHandler, RouteContext } from './router';
 export { readJsonBody, DEFAULT_BODY_LIMIT_BYTES } from './body';
 export type { ReadBodyOptions } from './body';
+export { sendJson, sendText } from './respond';
 export {
   HealthError,
   HealthConfigError,
   HealthStateError,
   HealthTimeoutError,
+  HealthListenError,
   HttpError,
   BodyTooLargeError,
   InvalidBodyError,
 } from './errors';
+export type { HealthErrorCode, HttpErrorOptions } from './errors';

@@ -11,9 +11,20 @@ export interface Instruments {
   request(route: string, code: number): void;
   state(state: LifecycleState): void;
   hookFailure(hook: string): void;
+  /** A connection closed on accept because maxConnections were open. */
+  connectionDropped(): void;
+  /** A connection closed because it sent nothing within idleTimeoutMs. */
+  connectionIdleClosed(): void;
 }
 
-const NOOP: Instruments = { checkRun() {}, request() {}, state() {}, hookFailure() {} };
+const NOOP: Instruments = {
+  checkRun() {},
+  request() {},
+  state() {},
+  hookFailure() {},
+  connectionDropped() {},
+  connectionIdleClosed() {},
+};
 
 export function createInstruments(metrics: Metrics | undefined): Instruments {
   if (!metrics) return NOOP;
@@ -48,6 +59,13 @@ export function createInstruments(metrics: Metrics | undefined): Instruments {
     help: 'onShutdown hooks that threw or timed out',
     labelNames: ['hook'] as const,
   });
+  const closed = metrics.counter({
+    name: 'periscope_health_connections_closed_total',
+    help: 'Connections the server closed to protect itself: over maxConnections, or silent past idleTimeoutMs',
+    labelNames: ['reason'] as const,
+  });
+  const dropped = closed.labels({ reason: 'max_connections' });
+  const idle = closed.labels({ reason: 'idle' });
   // Bound handles per (route, code): the probe path must stay close to a bare server's speed.
   const requestHandles = new Map<string, { inc(v?: number): void }>();
   return {
@@ -70,6 +88,12 @@ export function createInstruments(metrics: Metrics | undefined): Instruments {
     },
     hookFailure(hook) {
       hookFailures.inc({ hook });
+    },
+    connectionDropped() {
+      dropped.inc();
+    },
+    connectionIdleClosed() {
+      idle.inc();
     },
   };
 }

@@ -37,34 +37,27 @@ export class Router {
   add(method: string, pattern: string, handler: RouteHandler): void {
     const m = typeof method === 'string' ? method.toUpperCase() : method;
     if (typeof m !== 'string' || !METHODS.has(m))
-      throw new HealthConfigError(
-        'route method',
-        `expected one of ${[...METHODS].join(', ')}, got ${JSON.stringify(method)}`,
-      );
+      throw new HealthConfigError('route method', `one of ${[...METHODS].join(', ')}`, method);
     if (typeof pattern !== 'string' || !/^\/[A-Za-z0-9_.~:*/-]*$/.test(pattern) || pattern.includes('//')) {
-      throw new HealthConfigError(
-        'route path',
-        `expected a path like '/tasks' or '/tasks/:id' or '/debug/*', got ${JSON.stringify(pattern)}`,
-      );
+      throw new HealthConfigError('route path', "a path like '/tasks' or '/tasks/:id' or '/debug/*'", pattern);
     }
     if (typeof handler !== 'function')
-      throw new HealthConfigError('route handler', 'expected a function (req, res, ctx) => void | Promise<void>');
+      throw new HealthConfigError('route handler', 'a function (req, res, ctx) => void | Promise<void>', handler);
     const segments = pattern.split('/').slice(1);
     const wildcard = segments[segments.length - 1] === '*';
     if (wildcard) segments.pop();
     if (segments.some((s) => s.includes('*') || s === ':' || (s.includes(':') && !s.startsWith(':')))) {
-      throw new HealthConfigError(
-        'route path',
-        `'*' may only end a path and ':' only start a segment, got ${JSON.stringify(pattern)}`,
-      );
+      throw new HealthConfigError('route path', "a path where '*' only ends it and ':' only starts a segment", pattern);
     }
-    if (this.reserved(pattern)) throw new HealthConfigError('route path', `${pattern} is a built-in probe route`);
+    if (this.reserved(pattern))
+      throw new HealthConfigError('route path', 'a path that is not a built-in probe route', pattern);
     let route = this.routes.find((r) => r.pattern === pattern);
     if (!route) {
       route = { pattern, segments, wildcard, handlers: new Map() };
       this.routes.push(route);
     }
-    if (route.handlers.has(m)) throw new HealthConfigError('route', `${m} ${pattern} is already registered`);
+    if (route.handlers.has(m))
+      throw new HealthConfigError('route', 'a method and path not already registered', `${m} ${pattern}`);
     route.handlers.set(m, handler);
   }
 

@@ -83,7 +83,7 @@ describe('checks', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(first.status).toBe(503);
     expect(first.body).toContain('[-]hung failed: check hung timed out after 100 ms\n');
-    expect(aborted).toMatchObject({ code: 'HEALTH_TIMEOUT' });
+    expect(aborted).toMatchObject({ code: 'ERR_HEALTH_TIMEOUT' });
     // The first run never settled: a new run is not blocked by it, but the output says so.
     const second = await request(addr.url, '/readyz?verbose');
     expect(second.body).toContain('[-]hung failed: check hung timed out after 100 ms (1 earlier run still pending)');
@@ -167,14 +167,17 @@ describe('checks', () => {
   it('rejects bad check definitions with a typed error naming the option', async () => {
     await start(() => undefined);
     const bad: [unknown, RegExp][] = [
-      [{ name: 'has space', run: () => ({ status: 'pass' }) }, /^check.name: expected 1-64 characters/],
-      [{ name: 'x' }, /^check x: run: expected a function/],
+      [{ name: 'has space', run: () => ({ status: 'pass' }) }, /^invalid check.name: expected 1-64 letters/],
+      [{ name: 'x' }, /^invalid check x: run: expected a function/],
       [
         { name: 'x', timeoutMs: 0, run: () => ({ status: 'pass' }) },
-        /^check x: timeoutMs: expected an integer number of milliseconds from 1/,
+        /^invalid check x: timeoutMs: expected an integer number of milliseconds in \[1, /,
       ],
-      [{ name: 'x', minIntervalMs: -1, run: () => ({ status: 'pass' }) }, /^check x: minIntervalMs/],
-      [{ name: 'x', critical: 'yes', run: () => ({ status: 'pass' }) }, /^check x: critical: expected true or false/],
+      [{ name: 'x', minIntervalMs: -1, run: () => ({ status: 'pass' }) }, /^invalid check x: minIntervalMs/],
+      [
+        { name: 'x', critical: 'yes', run: () => ({ status: 'pass' }) },
+        /^invalid check x: critical: expected true or false/,
+      ],
     ];
     for (const [def, message] of bad) {
       let err: unknown;
@@ -184,7 +187,7 @@ describe('checks', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(HealthConfigError);
-      expect((err as HealthConfigError).code).toBe('HEALTH_INVALID_CONFIG');
+      expect((err as HealthConfigError).code).toBe('ERR_HEALTH_CONFIG');
       expect((err as Error).message).toMatch(message);
     }
     server.addCheck({ name: 'dup', run: () => ({ status: 'pass' }) });

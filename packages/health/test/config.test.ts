@@ -1,3 +1,4 @@
+import { ConfigError } from '@periscope/core';
 import { createHealthServer, HealthConfigError, type HealthServerOptions } from '@periscope/health';
 import { request } from './helpers';
 
@@ -67,25 +68,46 @@ describe('configuration', () => {
   });
 
   it('names the bad option and the accepted values', () => {
-    expect(configError({ port: 70000 }).message).toBe('port: expected an integer from 0 to 65535, got 70000');
-    expect(configError({ port: 70000 }).option).toBe('port');
-    expect(configError({ drainDelayMs: -1 }).message).toMatch(/^drainDelayMs: expected an integer from 0/);
+    expect(configError({ port: 70000 }).message).toBe('invalid port: expected an integer in [0, 65535], got 70000');
+    expect(configError({ port: 70000 })).toMatchObject({ option: 'port', code: 'ERR_HEALTH_CONFIG' });
+    expect(configError({ port: 70000 })).toBeInstanceOf(ConfigError);
+    expect(configError({ drainDelayMs: -1 }).message).toMatch(/^invalid drainDelayMs: expected a number in \[0, /);
     expect(configError({ handleSignals: 'yes' as unknown as boolean }).message).toBe(
-      'handleSignals: expected true or false, got "yes"',
+      'invalid handleSignals: expected a boolean, got "yes"',
     );
-    expect(configError({ host: '' }).message).toMatch(/^host: expected a non-empty string/);
-    expect(configError({ metrics: {} as never }).message).toMatch(/^metrics: expected a Metrics instance/);
+    expect(configError({ host: '' }).message).toMatch(/^invalid host: expected a non-empty string/);
+    expect(configError({ metrics: {} as never }).message).toMatch(/^invalid metrics: expected a Metrics instance/);
     expect(configError({ redact: 'no' as never }).option).toBe('redact');
+    expect(configError({ logger: 'stderr' as never }).option).toBe('logger');
+  });
+
+  it('fails on an unknown option, naming the nearest known one', () => {
+    const err = configError({ drainDelay: 100 } as never);
+    expect(err.option).toBe('drainDelay');
+    expect(err.message).toMatch(/got "an unknown option"; did you mean drainDelayMs\?$/);
   });
 
   it('names the bad env var', () => {
-    process.env.PERISCOPE_HEALTH_DRAIN_DELAY_MS = '5s';
+    process.env.PERISCOPE_HEALTH_DRAIN_DELAY_MS = 'soon';
     expect(configError({}).message).toBe(
-      'PERISCOPE_HEALTH_DRAIN_DELAY_MS: expected an integer from 0 to 3600000, got "5s"',
+      'invalid PERISCOPE_HEALTH_DRAIN_DELAY_MS: expected a duration (e.g. 500, 250ms, 2s, 1m, 1h), got "soon"',
     );
     delete process.env.PERISCOPE_HEALTH_DRAIN_DELAY_MS;
     process.env.PERISCOPE_HEALTH_HANDLE_SIGNALS = 'maybe';
     expect(configError({}).option).toBe('PERISCOPE_HEALTH_HANDLE_SIGNALS');
+    // An injected env is read instead of process.env.
+    expect(configError({ env: { PERISCOPE_HEALTH_MAX_CONNECTIONS: '0' } }).option).toBe(
+      'PERISCOPE_HEALTH_MAX_CONNECTIONS',
+    );
+  });
+
+  it('accepts the house syntax in the environment: durations and yes/no booleans', async () => {
+    const server = createHealthServer({
+      metrics: false,
+      env: { PERISCOPE_HEALTH_PORT: '0', PERISCOPE_HEALTH_DRAIN_DELAY_MS: '2s', PERISCOPE_HEALTH_HANDLE_SIGNALS: 'no' },
+    });
+    expect((await server.listen()).port).toBeGreaterThan(0);
+    await server.close();
   });
 
   it('uses a custom redact function for /status', async () => {
@@ -105,11 +127,11 @@ describe('configuration', () => {
 
   it('rejects reserved and duplicate status names, and bad hooks', () => {
     const server = createHealthServer({ port: 0, metrics: false });
-    expect(() => server.addStatus('version', () => 1)).toThrow(/"version" is reserved/);
+    expect(() => server.addStatus('version', () => 1)).toThrow(/not reserved .*got "version"/);
     server.addStatus('cache', () => 1);
     expect(() => server.addStatus('cache', () => 2)).toThrow(/already registered/);
     expect(() => server.onShutdown('x', 'nope' as never)).toThrow(HealthConfigError);
-    expect(() => server.onShutdown('x', () => undefined, { timeoutMs: 0 })).toThrow(/^onShutdown x: timeoutMs/);
+    expect(() => server.onShutdown('x', () => undefined, { timeoutMs: 0 })).toThrow(/^invalid onShutdown x: timeoutMs/);
     return server.close();
   });
 });

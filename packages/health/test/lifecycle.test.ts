@@ -216,7 +216,7 @@ describe('lifecycle', () => {
     const { port } = await a.listen();
     const b = make({ port });
     await expect(b.listen()).rejects.toMatchObject({
-      code: 'HEALTH_LISTEN_FAILED',
+      code: 'ERR_HEALTH_LISTEN_FAILED',
       message: `cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
     });
   });

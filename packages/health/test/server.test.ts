@@ -83,6 +83,33 @@ describe('probe routes', () => {
     expect(v.body).toContain('no matches for "nosuch"');
   });
 
+  it('?exclude cannot inject lines: names that are not check names are escaped and reported, never echoed raw', async () => {
+    const fake = 'x\n[+]db ok\r\nreadyz check passed\u001b[2J';
+    const v = await request(addr.url, `/readyz?verbose&exclude=${encodeURIComponent(fake)}&exclude=db`);
+    const lines = v.body.split('\n');
+    // The only [+]db line is the real exclusion; no line is the forged one and no raw control byte passes.
+    expect(lines.filter((l) => l.startsWith('[+]db'))).toEqual(['[+]db excluded: ok']);
+    // Only the real verdict, as the last line.
+    expect(lines.filter((l) => l.startsWith('readyz check'))).toEqual([lines[lines.length - 2]]);
+    expect(v.body.includes('\r') || v.body.includes('\u001b')).toBe(false);
+    expect(v.body).toContain(
+      'warn: ignored exclude="x\\n[+]db ok\\r\\nreadyz check passed\\u001b[2J": not a valid check name',
+    );
+  });
+
+  it('check output with line breaks or terminal escapes stays on its own line, escaped', async () => {
+    const s = createHealthServer({ port: 0, metrics: false, drainDelayMs: 0 });
+    s.addCheck({ name: 'evil', run: () => ({ status: 'fail', output: 'down\n[+]evil ok\u001b[31m' }) });
+    const { url } = await s.listen();
+    s.markReady();
+    try {
+      const body = (await request(url, '/readyz?verbose')).body;
+      expect(body.split('\n')).toContain('[-]evil failed: down [+]evil ok\\u001b[31m');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('/readyz/<check> answers for that check alone; unknown checks are 404', async () => {
     expect(await request(addr.url, '/readyz/db')).toMatchObject({ status: 200, body: 'ok' });
     const c = await request(addr.url, '/readyz/cache');
@@ -248,7 +275,7 @@ describe('app routes on the same port', () => {
     expect(JSON.parse(got.body)).toEqual({ prompt: 'hi' });
     expect(await request(addr.url, '/tasks/999')).toMatchObject({
       status: 404,
-      body: JSON.stringify({ error: 'task 999 not found', code: 'HEALTH_HTTP_ERROR' }),
+      body: JSON.stringify({ error: 'task 999 not found', code: 'ERR_HEALTH_HTTP' }),
     });
   });
 
@@ -259,7 +286,7 @@ describe('app routes on the same port', () => {
       body: JSON.stringify({ prompt: 'x'.repeat(200) }),
     });
     expect(big.status).toBe(413);
-    expect(JSON.parse(big.body).code).toBe('HEALTH_BODY_TOO_LARGE');
+    expect(JSON.parse(big.body).code).toBe('ERR_HEALTH_BODY_TOO_LARGE');
     const chunked = await request(addr.url, '/tasks', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },

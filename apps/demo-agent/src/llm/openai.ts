@@ -55,6 +55,17 @@ function parseArguments(raw: string | undefined, tool: string): Record<string, u
   }
 }
 
+/** Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms, in ms; undefined when absent or unreadable. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
 function errorType(status: number): string {
   if (status === 429) return 'rate_limit_exceeded';
   if (status === 401 || status === 403) return 'authentication_error';
@@ -130,6 +141,7 @@ export class OpenAiProvider implements LlmProvider {
       throw new LlmError(
         `provider answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
         errorType(response.status),
+        { retryAfterMs: retryAfterMs(response.headers) },
       );
     }
     return onToken ? this.readStream(response, model, onToken, started) : this.readJson(response, model);

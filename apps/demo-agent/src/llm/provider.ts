@@ -1,5 +1,6 @@
 // The LLM provider interface the agent talks to. Two implementations: a deterministic simulated
 // provider (the default, so the demo runs anywhere) and an OpenAI-compatible HTTP provider.
+import { PeriscopeError } from '@periscope/core';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -50,6 +51,8 @@ export interface ChatResult {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Which attempt of this request this is (1 for the first); the simulated provider draws its faults per attempt. */
+  attempt?: number;
 }
 
 export interface LlmProvider {
@@ -62,15 +65,18 @@ export interface LlmProvider {
   chatStream(request: ChatRequest, onToken: (token: string) => void, options?: CallOptions): Promise<ChatResult>;
 }
 
-/** A provider call that failed; `type` becomes `error.type` on spans and metrics. */
-export class LlmError extends Error {
-  readonly code = 'LLM_ERROR';
+/**
+ * A provider call that failed; `type` becomes `error.type` on spans and metrics. `retryAfterMs`
+ * is the provider's Retry-After, when it sent one.
+ */
+export class LlmError extends PeriscopeError<'ERR_DEMO_LLM'> {
+  readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
     readonly type: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
-    super(message, options);
-    this.name = 'LlmError';
+    super('ERR_DEMO_LLM', message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }

@@ -16,13 +16,15 @@ export interface SimulatedProviderOptions {
   seed?: number;
   /** Models to pick from when a request names none (first is the default). */
   models?: string[];
-  /** Probability in [0, 1] that a call fails (rate limit, timeout or server error). */
+  /** Probability in [0, 1] that an attempt fails: a rate limit, timeout or server error (transient), or an invalid request (permanent). */
   errorRate?: number;
+  /** Share of those failures that are permanent (`invalid_request`, not worth a retry). @default 0.25 */
+  permanentShare?: number;
   /** Multiplies every latency (0 = instant, for tests). */
   latencyScale?: number;
 }
 
-const ERROR_TYPES = ['rate_limit_exceeded', 'timeout', 'server_error'] as const;
+const TRANSIENT_TYPES = ['rate_limit_exceeded', 'timeout', 'server_error'] as const;
 
 export function estimateTokens(text: string): number {
   // ~4 characters per token for English text, as tokenizers of GPT-class models average.
@@ -74,6 +76,7 @@ export class SimulatedProvider implements LlmProvider {
   private readonly seed: number;
   private readonly models: string[];
   private readonly errorRate: number;
+  private readonly permanentShare: number;
   private readonly latencyScale: number;
 
   constructor(options: SimulatedProviderOptions = {}) {
@@ -81,9 +84,12 @@ export class SimulatedProvider implements LlmProvider {
     this.models = options.models?.length ? options.models : ['sim-gpt-4o-mini', 'sim-gpt-4o'];
     this.defaultModel = this.models[0];
     this.errorRate = options.errorRate ?? 0;
+    this.permanentShare = options.permanentShare ?? 0.25;
     this.latencyScale = options.latencyScale ?? 1;
     if (!(this.errorRate >= 0 && this.errorRate <= 1))
       throw new RangeError(`errorRate must be in [0, 1], got ${options.errorRate}`);
+    if (!(this.permanentShare >= 0 && this.permanentShare <= 1))
+      throw new RangeError(`permanentShare must be in [0, 1], got ${options.permanentShare}`);
     if (!(this.latencyScale >= 0 && Number.isFinite(this.latencyScale)))
       throw new RangeError(`latencyScale must be a finite number >= 0, got ${options.latencyScale}`);
   }
@@ -94,6 +100,16 @@ export class SimulatedProvider implements LlmProvider {
 
   chatStream(request: ChatRequest, onToken: (token: string) => void, options?: CallOptions): Promise<ChatResult> {
     return this.run(request, onToken, options);
+  }
+
+  private simulatedError(fault: Rng): LlmError {
+    if (fault() < this.permanentShare)
+      return new LlmError('simulated invalid request: context length exceeded', 'invalid_request');
+    const type = TRANSIENT_TYPES[Math.floor(fault() * TRANSIENT_TYPES.length)];
+    // Rate limits say when to come back, as hosted APIs do (Retry-After).
+    const retryAfterMs =
+      type === 'rate_limit_exceeded' ? Math.round((200 + fault() * 800) * this.latencyScale) : undefined;
+    return new LlmError(`simulated ${type.replace(/_/g, ' ')}`, type, { retryAfterMs });
   }
 
   private async run(
@@ -108,10 +124,13 @@ export class SimulatedProvider implements LlmProvider {
     const ttftMs = rng.logNormal(Math.log(180), 0.5) * this.latencyScale;
     const started = performance.now();
 
-    if (rng() < this.errorRate) {
+    // Faults are drawn per attempt (a retried call may succeed), the answer per conversation.
+    const fault = createRng(
+      this.seed ^ hashString(`${model}\n${conversation}`) ^ Math.imul(options?.attempt ?? 1, 0x9e3779b1),
+    );
+    if (fault() < this.errorRate) {
       await sleep(ttftMs, options?.signal);
-      const type = ERROR_TYPES[Math.floor(rng() * ERROR_TYPES.length)];
-      throw new LlmError(`simulated ${type.replace(/_/g, ' ')}`, type);
+      throw this.simulatedError(fault);
     }
 
     const hasToolResults = request.messages.some((m) => m.role === 'tool');

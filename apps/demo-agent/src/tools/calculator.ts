@@ -5,14 +5,14 @@
 //   power := primary ('^' unary)?            (right-associative: 2^3^2 = 2^9)
 //   primary := number | constant | func '(' expr (',' expr)* ')' | '(' expr ')'
 
-export class CalculatorError extends Error {
-  readonly code = 'CALCULATOR_ERROR';
+import { PeriscopeError } from '@periscope/core';
+
+export class CalculatorError extends PeriscopeError<'ERR_DEMO_CALCULATOR'> {
   constructor(
     message: string,
     readonly position: number,
   ) {
-    super(`${message} at position ${position}`);
-    this.name = 'CalculatorError';
+    super('ERR_DEMO_CALCULATOR', `${message} at position ${position}`);
   }
 }
 

@@ -17,9 +17,3 @@ export function embed(text: string, dimensions = EMBEDDING_DIMENSIONS): Float32A
   for (let i = 0; i < dimensions; i++) v[i] /= norm;
   return v;
 }
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
-  return dot;
-}

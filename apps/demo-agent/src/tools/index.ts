@@ -1,4 +1,5 @@
 // The agent's tools: what each does, its argument schema, and how it runs.
+import { PeriscopeError } from '@periscope/core';
 import type { ToolSpec } from '../llm/provider';
 import { evaluate } from './calculator';
 import { embed, EMBEDDING_DIMENSIONS } from './embedding';
@@ -10,11 +11,9 @@ export interface Tool {
 }
 
 /** A tool call whose arguments were wrong; reported back to the model as the tool's result. */
-export class ToolArgumentError extends Error {
-  readonly code = 'TOOL_ARGUMENT_ERROR';
+export class ToolArgumentError extends PeriscopeError<'ERR_DEMO_TOOL_ARGUMENT'> {
   constructor(tool: string, argument: string, expected: string) {
-    super(`${tool}: argument '${argument}' must be ${expected}`);
-    this.name = 'ToolArgumentError';
+    super('ERR_DEMO_TOOL_ARGUMENT', `${tool}: argument '${argument}' must be ${expected}`);
   }
 }
 

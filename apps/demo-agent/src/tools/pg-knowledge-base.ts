@@ -72,6 +72,13 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
   }
 }
 
+/** PostgreSQL text cannot hold NUL: written as the six characters \u0000 so the row is never lost. */
+export function pgText(text: string): string;
+export function pgText(text: string | null): string | null;
+export function pgText(text: string | null): string | null {
+  return text === null || !text.includes('\u0000') ? text : text.replaceAll('\u0000', '\\u0000');
+}
+
 /** Writes a finished task to the memory table (what the agent did, for later look-ups). */
 export async function rememberTask(pool: DbPool, task: TaskResult): Promise<void> {
   await pool.query(
@@ -79,8 +86,8 @@ export async function rememberTask(pool: DbPool, task: TaskResult): Promise<void
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (task_id) DO NOTHING`,
     [
       task.id,
-      task.prompt,
-      task.answer || task.error || null,
+      pgText(task.prompt),
+      pgText(task.answer || task.error || null),
       task.status,
       task.usage.inputTokens,
       task.usage.outputTokens,
