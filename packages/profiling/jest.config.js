@@ -1,0 +1,1 @@
+module.exports = { ...require('@periscope-tools/testing/jest-preset'), displayName: 'profiling', rootDir: __dirname };
