@@ -1,10 +1,16 @@
 // @periscope/cache against bentocache (the strongest Node multi-tier cache), raw ioredis and
 // lru-cache, interleaved in one process against a real Redis on 127.0.0.1 (REDIS_URL).
-// Run: npx nx bench cache   (or, in packages/cache: npx tsx bench/cache.bench.ts)
+// Run: npx nx bench cache (builds dist/ first; or, in packages/cache after a build: npx tsx bench/cache.bench.ts)
+import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { compare, machineLine, type BenchResult } from '@periscope-tools/bench';
-import { createCache, type Cache, type L1Policy } from '../src';
+import type { Cache, L1Policy } from '../src';
+
+// The cache as shipped: the tsc output in dist/ (the bench target depends on build), not the
+// sources under tsx, whose esbuild transform adds work the published package does not do.
+const load = createRequire(__filename);
+const { createCache } = load('../dist/index.js') as typeof import('../src');
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);

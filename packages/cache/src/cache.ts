@@ -2,8 +2,8 @@
 // distributedLock, across instances), stale-while-revalidate, fail-safe, factory timeouts, tags
 // and distributed L1 invalidation. Tiers below L1 never throw into callers: their failures are
 // counted and read as misses, so a sick Redis or disk degrades hit ratio, not availability.
-import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { NOOP_LOGGER, type Logger } from '@periscope/core';
 import { resolveConfig, type CacheOptions, type ResolvedConfig } from './config';
 import {
   CacheAbortedError,
@@ -12,154 +12,92 @@ import {
   CacheSerializationError,
   FactoryTimeoutError,
 } from './errors';
-import { CacheCounters, TierCounters, type CacheStats } from './instruments';
-import { MemoryTier, type L1Entry } from './memory-tier';
-import { RedisTier } from './redis-tier';
-import { DiskTier } from './disk-tier';
+import { CacheCounters, type CacheStats } from './instrumentation';
+import type { L1Entry } from './memory-tier';
 import { InvalidationBus } from './bus';
-import { Codec, defaultSerializer, type EntryMeta } from './serializer';
+import { defaultSerializer } from './serializer';
 import { argsKey } from './keys';
-import type { CacheLogger } from './logger';
+import { Tiers, type PreparedEntry } from './tiers';
+import { awaitFlight, computeWithLock, type Flight } from './flight';
+import { checkKey, checkSetOptions, nonNegativeMs } from './validate';
+import type { Factory, GetOrSetOptions, L2Health, SetManyEntry, SetOptions, WrapOptions } from './types';
+
+export type {
+  Factory,
+  FactoryContext,
+  GetOrSetOptions,
+  L2Health,
+  SetManyEntry,
+  SetOptions,
+  WrapOptions,
+} from './types';
 
 const tracer = trace.getTracer('@periscope/cache');
-
-export interface SetOptions {
-  ttlMs?: number;
-  tags?: readonly string[];
-  /** Overrides the cache's graceMs for this entry. */
-  graceMs?: number;
-}
-
-export interface GetOrSetOptions extends SetOptions {
-  /** With a stale value at hand, wait this long for the factory before serving stale (0 = serve stale at once). */
-  softTimeoutMs?: number;
-  /** Abort the factory (through its signal) and fail with FactoryTimeoutError after this long; 0 = never. */
-  hardTimeoutMs?: number;
-  /** Stops this caller waiting; aborts the factory when no other caller waits for it. */
-  signal?: AbortSignal;
-}
-
-export interface FactoryContext {
-  signal: AbortSignal;
-  key: string;
-}
-
-export type Factory<T> = (signal: AbortSignal, context: FactoryContext) => T | Promise<T>;
-
-export interface SetManyEntry<T = unknown> extends SetOptions {
-  key: string;
-  value: T;
-}
-
-export interface WrapOptions<A extends unknown[]> extends SetOptions {
-  /** Key prefix (default: the function's name), or a function building the whole key from the arguments. */
-  key?: string | ((...args: A) => string);
-}
-
-export interface L2Health {
-  status: 'pass' | 'warn';
-  output: string;
-  observedValue?: number;
-  observedUnit?: 'ms';
-}
-
-interface Flight {
-  /** Settles with the fresh value (or the factory's error). */
-  value: Promise<unknown>;
-  /** Settles once the lower tiers were read: the stale candidate if a factory must run, or undefined. */
-  staleReady: Promise<L1Entry | undefined>;
-  controller: AbortController;
-  waiters: number;
-  /** Set by delete/clear while the flight runs: its value must not be written back. */
-  invalidated: boolean;
-}
 
 export class Cache {
   readonly namespace: string;
   private readonly config: ResolvedConfig;
-  private readonly l1: MemoryTier;
-  private readonly l2?: RedisTier;
-  private readonly l3?: DiskTier;
+  private readonly t: Tiers;
+  // Aliases of the tiers, so the hot paths do one property lookup.
+  private readonly l1: Tiers['l1'];
+  private readonly l2?: Tiers['l2'];
+  private readonly l3?: Tiers['l3'];
+  private readonly l1c: Tiers['l1c'];
   private readonly bus?: InvalidationBus;
-  private readonly codec: Codec;
-  private readonly l1c: TierCounters;
-  private readonly l2c?: TierCounters;
-  private readonly l3c?: TierCounters;
   private readonly counters: CacheCounters;
+  private readonly logger: Logger;
   private readonly flights = new Map<string, Flight>();
-  private readonly background = new Set<Promise<unknown>>();
   private readonly sweeper: NodeJS.Timeout;
   private closing?: Promise<void>;
   private closed = false;
+  private warnedUnserializable = false;
 
   constructor(options: CacheOptions) {
     const config = resolveConfig(options);
     this.config = config;
     this.namespace = config.namespace;
-    const ns = config.namespace;
-    const logger: CacheLogger | undefined = options.logger;
-    this.counters = new CacheCounters(ns, options.metrics);
-    this.l1c = new TierCounters('l1', ns, options.metrics);
-    this.l1 = new MemoryTier(
-      { policy: config.l1.policy, maxEntries: config.l1.maxEntries, maxBytes: config.l1.maxBytes },
-      this.l1c,
-    );
-    this.codec = new Codec(options.serializer ?? defaultSerializer, config.l2?.compressAboveBytes ?? 1024);
-    if (config.l2) {
-      const l2 = config.l2;
-      this.l2c = new TierCounters('l2', ns, options.metrics);
-      this.l2 = new RedisTier(
-        {
-          url: l2.url,
-          client: l2.client,
-          namespace: ns,
-          keyPrefix: l2.keyPrefix,
-          version: String(l2.version),
-          timeoutMs: l2.timeoutMs,
-          breaker: l2.breaker,
-          reconnectMaxDelayMs: l2.reconnectMaxDelayMs,
-          socketTimeoutMs: l2.socketTimeoutMs,
-        },
-        this.l2c,
-        (s) => this.counters.breaker(s),
-        logger,
-      );
-      if (l2.bus) {
-        const tier = this.l2;
-        this.bus = new InvalidationBus(
-          ns,
-          tier.channel,
-          { url: l2.url, client: l2.client },
-          l2,
-          (m) => tier.publish(m),
-          {
-            onKeys: (keys) => {
-              for (const k of keys) this.l1.delete(k);
-              if (this.l3) this.track(this.l3.delete(keys));
-            },
-            onTags: (tags) => {
-              this.l1.deleteByTags(tags);
-              if (this.l3) this.track(this.l3.deleteByTags(tags));
-            },
-            onClear: () => {
-              this.l1.clear();
-              if (this.l3) this.track(this.l3.clear());
-            },
-            onPurge: () => this.l1.clear(),
-          },
-          this.counters,
-        );
-      }
-    }
-    if (config.l3) {
-      this.l3c = new TierCounters('l3', ns, options.metrics);
-      this.l3 = new DiskTier(
-        { dir: config.l3.dir, scope: `${ns}:v${String(config.l2?.version ?? '1')}`, maxBytes: config.l3.maxBytes },
-        this.l3c,
-      );
-    }
-    this.sweeper = setInterval(() => this.sweep(), config.sweepIntervalMs);
+    this.logger = options.logger ?? NOOP_LOGGER;
+    this.counters = new CacheCounters(config.namespace, options.metrics);
+    this.t = new Tiers(config, {
+      metrics: options.metrics,
+      serializer: options.serializer ?? defaultSerializer,
+      logger: this.logger,
+      counters: this.counters,
+    });
+    this.l1 = this.t.l1;
+    this.l2 = this.t.l2;
+    this.l3 = this.t.l3;
+    this.l1c = this.t.l1c;
+    if (config.l2?.bus && this.l2) this.bus = this.createBus(this.l2, config.l2);
+    this.sweeper = setInterval(() => this.t.sweep(Date.now()), config.sweepIntervalMs);
     this.sweeper.unref();
+  }
+
+  private createBus(tier: NonNullable<Tiers['l2']>, l2: NonNullable<ResolvedConfig['l2']>): InvalidationBus {
+    const l3 = this.l3;
+    return new InvalidationBus({
+      namespace: this.namespace,
+      channel: tier.channel,
+      source: { target: l2.target, client: l2.client },
+      reconnect: l2,
+      publishRaw: (m) => tier.publish(m),
+      handlers: {
+        onKeys: (keys) => {
+          for (const k of keys) this.l1.delete(k);
+          if (l3) this.t.track(l3.delete(keys));
+        },
+        onTags: (tags) => {
+          this.l1.deleteByTags(tags);
+          if (l3) this.t.track(l3.deleteByTags(tags));
+        },
+        onClear: () => {
+          this.l1.clear();
+          if (l3) this.t.track(l3.clear());
+        },
+        onPurge: () => this.l1.clear(),
+      },
+      counters: this.counters,
+    });
   }
 
   /** The fresh value, or undefined. Looks in L1, then L2, then L3, promoting what it finds. */
@@ -181,9 +119,10 @@ export class Cache {
       } catch {
         bytes = null; // counted by the tier; reads as a miss
       }
-      found = this.fromL2(key, bytes);
+      const f = this.t.fromL2(key, bytes);
+      found = f instanceof Promise ? await f : f;
     }
-    if (!found && this.l3) found = this.fromL3(key, await this.l3.get(key, now));
+    if (!found && this.l3) found = await this.t.fromL3(key, await this.l3.get(key, now));
     return found && found.expiresAt > Date.now() ? (found.value as T) : undefined;
   }
 
@@ -192,7 +131,7 @@ export class Cache {
     this.check(key);
     const prepared = this.prepare(key, value, options);
     this.invalidateFlight(key);
-    await this.store(prepared);
+    await this.t.store(prepared);
     await this.bus?.publish('set', { keys: [key] });
   }
 
@@ -210,16 +149,16 @@ export class Cache {
     }
     this.l1c.miss();
     if (typeof factory !== 'function') throw new CacheInputError('factory', 'must be a function');
-    this.checkSetOptions(options);
-    const soft = this.nonNegative('softTimeoutMs', options.softTimeoutMs, this.config.softTimeoutMs);
-    const hard = this.nonNegative('hardTimeoutMs', options.hardTimeoutMs, this.config.hardTimeoutMs);
+    checkSetOptions(options);
+    const soft = nonNegativeMs('softTimeoutMs', options.softTimeoutMs, this.config.softTimeoutMs);
+    const hard = nonNegativeMs('hardTimeoutMs', options.hardTimeoutMs, this.config.hardTimeoutMs);
     if (options.signal?.aborted) throw new CacheAbortedError({ cause: options.signal.reason });
     // An L1 entry past its (jittered) expiry but within grace is the first stale candidate.
     const l1Stale = e !== undefined && e.staleUntil > now ? e : undefined;
     let flight = this.flights.get(key);
     if (flight) this.counters.deduplicated('local');
     else flight = this.startFlight(key, factory as Factory<unknown>, options, hard, l1Stale);
-    return (await this.awaitFlight(flight, l1Stale, soft, options.signal)) as T;
+    return (await awaitFlight(flight, l1Stale, soft, this.counters, options.signal)) as T;
   }
 
   async delete(key: string): Promise<void> {
@@ -271,7 +210,7 @@ export class Cache {
       return this.prepare(e.key, e.value, e);
     });
     for (const p of prepared) this.invalidateFlight(p.key);
-    await Promise.all(prepared.map((p) => this.store(p)));
+    await Promise.all(prepared.map((p) => this.t.store(p)));
     if (prepared.length) await this.bus?.publish('set', { keys: prepared.map((p) => p.key) });
   }
 
@@ -289,7 +228,7 @@ export class Cache {
         'is required for anonymous functions (two of them would share keys)',
       );
     const { key: _key, ...setOptions } = options;
-    this.checkSetOptions(setOptions);
+    checkSetOptions(setOptions);
     return (...args: A) => {
       const key = typeof keyOpt === 'function' ? keyOpt(...args) : argsKey(prefix, args);
       return this.getOrSet<Awaited<R>>(key, async (): Promise<Awaited<R>> => await fn(...args), setOptions);
@@ -302,23 +241,34 @@ export class Cache {
       l1: this.l1c.snapshot(),
       staleServed: { ...this.counters.stale },
       factory: { ...this.counters.factory, timeouts: { ...this.counters.factory.timeouts } },
+      unserializable: this.counters.unserializable,
     };
-    if (this.l2 && this.l2c)
+    const { l2c, l3c } = this.t;
+    if (this.l2 && l2c)
       s.l2 = {
-        ...this.l2c.snapshot(),
-        timeouts: this.l2c.timeouts,
+        ...l2c.snapshot(),
+        timeouts: l2c.timeouts,
+        writeFailures: l2c.writeFailures,
+        writesRetried: l2c.writesRetried,
+        writesPending: this.l2.pendingWrites,
+        misconfigured: this.l2.misconfiguration !== undefined,
         breaker: this.l2.breakerState,
         connected: this.l2.connected,
       };
-    if (this.l3c) s.l3 = { ...this.l3c.snapshot(), corrupt: this.l3c.corrupt };
+    if (l3c) s.l3 = { ...l3c.snapshot(), corrupt: l3c.corrupt };
     if (this.bus) s.bus = { ...this.counters.bus };
     return s;
   }
 
-  /** For a non-critical health check: 'warn' (never 'fail') when L2 is down or not configured. */
+  /**
+   * For a non-critical health check: 'warn' when L2 is down or not configured; 'fail' only when
+   * the configuration is wrong (l2.url names one node of a Redis Cluster).
+   */
   async l2Health(): Promise<L2Health> {
     if (!this.l2) return { status: 'warn', output: 'L2 (Redis) not configured: running on L1 + L3' };
     if (this.closed) return { status: 'warn', output: 'cache closed' };
+    const wrong = this.l2.misconfiguration;
+    if (wrong) return { status: 'fail', output: wrong.message };
     try {
       const ms = await this.l2.ping();
       return {
@@ -335,16 +285,18 @@ export class Cache {
     }
   }
 
-  /** Idempotent: stops the sweeper, aborts running factories, flushes writes, closes connections. */
+  /**
+   * Idempotent: stops the sweeper, aborts running factories, waits up to closeTimeoutMs for
+   * pending writes, then drops its connections (waiting at most 250 ms for each to end). Settles
+   * within closeTimeoutMs + ~250 ms, and leaves no socket or timer behind.
+   */
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
       this.closing = (async () => {
         clearInterval(this.sweeper);
         for (const f of this.flights.values()) f.controller.abort(new CacheClosedError());
-        while (this.background.size) await Promise.allSettled([...this.background]);
-        await this.l3?.flush();
-        await Promise.all([this.bus?.close(), this.l2?.close()]);
+        await Promise.all([this.t.close(this.config.closeTimeoutMs), this.bus?.close()]);
       })();
     }
     return this.closing;
@@ -371,7 +323,7 @@ export class Cache {
     const run = async (): Promise<unknown> => {
       try {
         const now = Date.now();
-        const found = await this.lower(key, now);
+        const found = await this.t.lower(key, now);
         if (found && found.expiresAt > now) {
           staleReady(undefined);
           return found.value;
@@ -388,55 +340,6 @@ export class Cache {
     // Background refreshes may have no waiter left; their errors are counted, not unhandled.
     flight.value.catch(() => undefined);
     return flight;
-  }
-
-  private async awaitFlight(
-    flight: Flight,
-    l1Stale: L1Entry | undefined,
-    softMs: number,
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    flight.waiters++;
-    let detach = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      if (!signal) return;
-      const onAbort = () => {
-        reject(new CacheAbortedError({ cause: signal.reason }));
-        // Nobody else wants the value: stop the work.
-        if (flight.waiters === 1) flight.controller.abort(new CacheAbortedError({ cause: signal.reason }));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      detach = () => signal.removeEventListener('abort', onAbort);
-    });
-    aborted.catch(() => undefined);
-    try {
-      const stale = l1Stale ?? (await Promise.race([flight.staleReady, aborted]));
-      if (!stale) return await Promise.race([flight.value, aborted]);
-      if (softMs <= 0) {
-        this.counters.staleServed('swr');
-        return stale.value;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const soft = new Promise<'soft'>((r) => (timer = setTimeout(() => r('soft'), softMs)));
-      try {
-        const winner = await Promise.race([flight.value.then((v) => ({ v })), soft, aborted]);
-        if (winner === 'soft') {
-          this.counters.timeout('soft');
-          this.counters.staleServed('softTimeout');
-          return stale.value;
-        }
-        return winner.v;
-      } catch (err) {
-        if (err instanceof CacheAbortedError) throw err;
-        this.counters.staleServed('failSafe');
-        return stale.value;
-      } finally {
-        clearTimeout(timer);
-      }
-    } finally {
-      flight.waiters--;
-      detach();
-    }
   }
 
   /** Runs the factory under the hard timeout and writes its value through every tier. */
@@ -491,9 +394,8 @@ export class Cache {
           this.counters.factoryDone('ok', performance.now() - start);
           // undefined means "nothing" to get(): hand it back, but there is nothing to cache.
           if (!flight.invalidated && value !== undefined) {
-            const prepared = this.prepare(key, value, options);
-            await this.store(prepared);
-            this.track(this.bus?.publish('set', { keys: [key] }));
+            await this.t.store(this.prepareResult(key, value, options));
+            this.t.track(this.bus?.publish('set', { keys: [key] }));
           }
           return value;
         } finally {
@@ -504,157 +406,48 @@ export class Cache {
     );
   }
 
-  /** One instance computes under a Redis lock; the others wait for its value, then compute themselves. */
-  private async computeWithLock(
+  private computeWithLock(
     key: string,
     factory: Factory<unknown>,
     options: GetOrSetOptions,
     hardMs: number,
     flight: Flight,
   ): Promise<unknown> {
-    const l2 = this.l2!;
-    const lock = this.config.lock!;
-    const token = randomUUID();
-    const deadline = Date.now() + lock.waitTimeoutMs;
-    let waited = false;
-    for (;;) {
-      let acquired: boolean;
-      try {
-        acquired = await l2.lockAcquire(key, token, lock.ttlMs);
-      } catch {
-        return this.compute(key, factory, options, hardMs, flight); // Redis is down: no lock to take
-      }
-      if (acquired) {
-        const renew = setInterval(
-          () => this.track(l2.lockRenew(key, token, lock.ttlMs).catch(() => false)),
-          Math.max(1, Math.floor(lock.ttlMs / 3)),
-        );
-        renew.unref();
-        try {
-          // The previous holder may have written the value just before releasing.
-          if (waited) {
-            const fresh = await this.lower(key, Date.now());
-            if (fresh && fresh.expiresAt > Date.now()) return fresh.value;
-          }
-          return await this.compute(key, factory, options, hardMs, flight);
-        } finally {
-          clearInterval(renew);
-          await l2.lockRelease(key, token).catch(() => false);
-        }
-      }
-      if (!waited) {
-        waited = true;
-        this.counters.deduplicated('distributed');
-      }
-      if (Date.now() >= deadline || flight.controller.signal.aborted)
-        return this.compute(key, factory, options, hardMs, flight);
-      await sleep(lock.pollMs);
-      const found = this.fromL2(key, await this.readL2(key));
-      if (found && found.expiresAt > Date.now()) return found.value;
-    }
+    return computeWithLock(key, flight, {
+      l2: this.l2!,
+      lock: this.config.lock!,
+      tiers: this.t,
+      counters: this.counters,
+      compute: () => this.compute(key, factory, options, hardMs, flight),
+    });
   }
 
-  /** L2 then L3; promotes what it finds (fresh or within grace) with its remaining TTL. */
-  private async lower(key: string, now: number): Promise<L1Entry | undefined> {
-    if (this.l2) {
-      const hit = this.fromL2(key, await this.readL2(key));
-      if (hit) return hit;
-    }
-    return this.l3 ? this.fromL3(key, await this.l3.get(key, now)) : undefined;
-  }
-
-  /** A failing L2 reads as a miss (the tier counted the failure). */
-  private async readL2(key: string): Promise<Buffer | null> {
-    try {
-      return await this.l2!.get(key);
-    } catch {
-      return null;
-    }
-  }
-
-  /** Counts and promotes an L2 read; synchronous so the hot path adds no await. */
-  private fromL2(key: string, bytes: Buffer | null): L1Entry | undefined {
-    return this.promote(key, bytes, this.l2c!);
-  }
-
-  private fromL3(key: string, bytes: Buffer | null): L1Entry | undefined {
-    const entry = this.promote(key, bytes, this.l3c!);
-    // Promote to L2 with the same bytes: same expiry, never a fresh TTL.
-    if (entry && bytes && this.l2)
-      this.track(this.l2.set(key, bytes, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined));
-    return entry;
-  }
-
-  /** A lower tier's read: counted as hit (fresh) or miss (stale or absent); usable entries go into L1. */
-  private promote(key: string, bytes: Buffer | null, counters: TierCounters): L1Entry | undefined {
-    const entry = bytes && this.decode(bytes, counters);
-    if (entry && entry.staleUntil > Date.now()) {
-      if (entry.expiresAt > Date.now()) counters.hit();
-      else counters.miss();
-      this.l1.set(key, entry);
-      return entry;
-    }
-    counters.miss();
-    return undefined;
-  }
-
-  private decode(bytes: Buffer, counters: TierCounters): L1Entry | undefined {
-    try {
-      const { meta, value } = this.codec.decode(bytes);
-      return this.l1Entry(value, meta, bytes.length);
-    } catch {
-      counters.error('corrupt');
-      return undefined;
-    }
-  }
-
-  private l1Entry(value: unknown, meta: EntryMeta, size: number): L1Entry {
-    const jitter = this.config.l1.jitter;
-    const now = Date.now();
-    const l1ExpiresAt =
-      jitter > 0 && meta.expiresAt > now ? now + (meta.expiresAt - now) * (1 - Math.random() * jitter) : meta.expiresAt;
-    return {
-      value,
-      createdAt: meta.createdAt,
-      expiresAt: meta.expiresAt,
-      staleUntil: meta.staleUntil,
-      tags: meta.tags,
-      size,
-      l1ExpiresAt,
-      freq: 0,
-    };
-  }
-
-  /** Validates and serializes before anything changes, so bad input leaves every tier untouched. */
-  private prepare(
-    key: string,
-    value: unknown,
-    options: SetOptions,
-  ): { key: string; entry: L1Entry; envelope?: Buffer } {
-    this.checkSetOptions(options);
+  /** Validates options and serializes; bad input throws before any tier changes. */
+  private prepare(key: string, value: unknown, options: SetOptions): PreparedEntry {
+    checkSetOptions(options);
     if (value === undefined) throw new CacheSerializationError('undefined cannot be cached (get() uses it for a miss)');
-    const now = Date.now();
-    const ttl = options.ttlMs ?? this.config.defaultTtlMs;
-    const grace = options.graceMs ?? this.config.graceMs;
-    const meta: EntryMeta = {
-      createdAt: now,
-      expiresAt: now + ttl,
-      staleUntil: now + ttl + grace,
-      tags: options.tags ? [...options.tags] : [],
-    };
-    const payload = this.codec.payload(value);
-    const envelope = this.l2 || this.l3 ? this.codec.encode(payload, meta) : undefined;
-    return { key, entry: this.l1Entry(value, meta, envelope?.length ?? payload.length), envelope };
+    return this.t.prepare(key, value, options);
   }
 
-  private async store(p: { key: string; entry: L1Entry; envelope?: Buffer }): Promise<void> {
-    this.l1.set(p.key, p.entry);
-    if (!p.envelope) return;
-    const { entry } = p;
-    await Promise.all([
-      this.l2?.set(p.key, p.envelope, entry.staleUntil - Date.now(), entry.tags).catch(() => undefined),
-      this.l3?.set(p.key, p.envelope, entry.staleUntil, entry.tags),
-    ]);
+  /**
+   * A factory's value: a value the serializer refuses still lives in L1 (which needs no bytes), so
+   * the factory does not run again on every call; the L2/L3 refusal is counted and logged once.
+   */
+  private prepareResult(key: string, value: unknown, options: SetOptions): PreparedEntry {
+    try {
+      return this.t.prepare(key, value, options);
+    } catch (err) {
+      if (!(err instanceof CacheSerializationError)) throw err;
+      this.counters.unserializableResult();
+      if (!this.warnedUnserializable) {
+        this.warnedUnserializable = true;
+        this.logger.warn(
+          `cache ${this.namespace}: a factory result cannot be serialized; it is kept in L1 only (not in L2/L3). Further refusals are counted (periscope_cache_unserializable_total), not logged`,
+          { cache: this.namespace },
+        );
+      }
+      return this.t.prepare(key, value, options, true);
+    }
   }
 
   private invalidateFlight(key: string): void {
@@ -662,52 +455,13 @@ export class Cache {
     if (f) f.invalidated = true;
   }
 
-  private track(p: Promise<unknown> | undefined): void {
-    if (!p) return;
-    this.background.add(p);
-    p.catch(() => undefined).finally(() => this.background.delete(p));
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    this.l1.sweep(now);
-    if (this.l3) this.track(this.l3.sweep(now));
-  }
-
   private checkOpen(): void {
     if (this.closed) throw new CacheClosedError();
   }
 
   private check(key: unknown, name = 'key'): asserts key is string {
-    if (typeof key !== 'string' || key.length === 0) throw new CacheInputError(name, 'must be a non-empty string');
-    if (this.closed) throw new CacheClosedError();
+    checkKey(key, this.closed, name);
   }
-
-  private checkSetOptions(o: SetOptions): void {
-    if (o.ttlMs !== undefined && !(typeof o.ttlMs === 'number' && Number.isFinite(o.ttlMs) && o.ttlMs > 0)) {
-      throw new CacheInputError('ttlMs', `must be a positive finite number of milliseconds, got ${String(o.ttlMs)}`);
-    }
-    if (o.graceMs !== undefined && !(typeof o.graceMs === 'number' && Number.isFinite(o.graceMs) && o.graceMs >= 0)) {
-      throw new CacheInputError(
-        'graceMs',
-        `must be a non-negative finite number of milliseconds, got ${String(o.graceMs)}`,
-      );
-    }
-    if (o.tags !== undefined && (!Array.isArray(o.tags) || o.tags.some((t) => typeof t !== 'string' || t === ''))) {
-      throw new CacheInputError('tags', 'must be an array of non-empty strings');
-    }
-  }
-
-  private nonNegative(name: string, v: number | undefined, def: number): number {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new CacheInputError(name, `must be a non-negative finite number of milliseconds, got ${String(v)}`);
-    return v;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Creates a cache; never blocks or throws because Redis is down (only on invalid options). */

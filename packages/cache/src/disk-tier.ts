@@ -1,15 +1,21 @@
-// L3: one file per entry in a directory, named by the SHA-256 of the namespaced key. Files are
-// written to a temp name and renamed (atomic on POSIX), carry a checksum over key and envelope,
-// and are indexed in memory (LRU order) at start-up, so a miss costs no syscall and the size
-// limit can evict the least recently used. A corrupt or truncated file is a miss: deleted, counted.
-import { promises as fs } from 'node:fs';
+// L3: one file per entry in a private directory (0700, owned by this user; files 0600), named by
+// the SHA-256 of the namespaced key. Files are written to a temp name and renamed (atomic on
+// POSIX), carry a checksum over key and envelope — an HMAC-SHA-256 when a key is configured, so a
+// file planted by anyone without the key is a miss — and are indexed in memory (LRU order) at
+// start-up, so a miss costs no syscall and the size limit can evict the least recently used. A
+// corrupt, truncated or forged file is a miss: deleted, counted. A directory removed behind our
+// back is re-created on the next write.
+import { promises as fs, chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { sha256Hex } from './keys';
-import type { TierCounters } from './instruments';
+import { CacheConfigError } from './errors';
+import type { TierCounters } from './instrumentation';
 
-const MAGIC = 0x50534333; // "PSC3"
+const MAGIC = 0x50534333; // "PSC3": unkeyed SHA-256
+const MAGIC_MAC = 0x5053434d; // "PSCM": HMAC-SHA-256
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 const PRE = 4 + 4 + 4 + 32; // magic, key length, envelope length, sha256
 const META = 28; // envelope header (see serializer.ts): the tag length sits at offset 26
 
@@ -27,6 +33,34 @@ export interface DiskTierOptions {
   /** Namespace and version: part of the hashed name, so namespaces sharing a dir never collide. */
   scope: string;
   maxBytes: number;
+  /** HMAC key; without it the checksum is a plain SHA-256 (detects corruption, not forgery). */
+  macKey?: Buffer;
+}
+
+/**
+ * Creates `dir` (0700) if needed and checks it is a directory owned by this user, tightening its
+ * mode to 0700; throws CacheConfigError for a directory owned by someone else (or a symlink
+ * planted in a shared place), since its owner could read or forge entries.
+ */
+export function ensurePrivateDir(dir: string, option = 'l3.dir'): void {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const link = lstatSync(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (uid !== undefined && link.uid !== uid)
+    throw new CacheConfigError(
+      option,
+      `a directory owned by the current user (uid ${uid})`,
+      `${dir} owned by uid ${link.uid}`,
+    );
+  const st = link.isSymbolicLink() ? statSync(dir) : link;
+  if (!st.isDirectory()) throw new CacheConfigError(option, 'a directory', `${dir} (not a directory)`);
+  if (uid !== undefined && st.uid !== uid)
+    throw new CacheConfigError(
+      option,
+      `a directory owned by the current user (uid ${uid})`,
+      `${dir} owned by uid ${st.uid}`,
+    );
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, DIR_MODE);
 }
 
 export class DiskTier {
@@ -41,11 +75,21 @@ export class DiskTier {
     private readonly options: DiskTierOptions,
     private readonly counters: TierCounters,
   ) {
+    ensurePrivateDir(options.dir);
+    this.magic = options.macKey ? MAGIC_MAC : MAGIC;
     this.ready = this.load().catch(() => this.counters.error('io'));
   }
 
+  private readonly magic: number;
+
   fileName(key: string): string {
-    return sha256Hex(`${this.options.scope}:${key}`);
+    return createHash('sha256').update(`${this.options.scope}:${key}`).digest('hex');
+  }
+
+  /** SHA-256, or HMAC-SHA-256 with the key, over everything but the checksum field itself. */
+  private checksum(file: Buffer): Buffer {
+    const h = this.options.macKey ? createHmac('sha256', this.options.macKey) : createHash('sha256');
+    return h.update(file.subarray(0, 12)).update(file.subarray(PRE)).digest();
   }
 
   private filePath(name: string): string {
@@ -101,18 +145,18 @@ export class DiskTier {
     const gen = this.generation.get(name) ?? 0;
     const keyBytes = Buffer.from(key);
     const file = Buffer.allocUnsafe(PRE + keyBytes.length + envelope.length);
-    file.writeUInt32BE(MAGIC, 0);
+    file.writeUInt32BE(this.magic, 0);
     file.writeUInt32BE(keyBytes.length, 4);
     file.writeUInt32BE(envelope.length, 8);
     keyBytes.copy(file, PRE);
     envelope.copy(file, PRE + keyBytes.length);
-    checksum(file).copy(file, 12);
+    this.checksum(file).copy(file, 12);
     await this.track(
       tracer.startActiveSpan('cache.l3.write', async (span) => {
         const start = performance.now();
         const tmp = this.filePath(`${name}.${randomBytes(6).toString('hex')}.tmp`);
         try {
-          await fs.writeFile(tmp, file);
+          await this.writeFile(tmp, file);
           await fs.rename(tmp, this.filePath(name));
           if ((this.generation.get(name) ?? 0) !== gen) {
             // Deleted while we were writing: the delete wins.
@@ -187,12 +231,24 @@ export class DiskTier {
     return p;
   }
 
+  /** Private file, never through a planted name ('wx'); re-creates the directory if it is gone. */
+  private async writeFile(tmp: string, file: Buffer): Promise<void> {
+    try {
+      await fs.writeFile(tmp, file, { mode: FILE_MODE, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      ensurePrivateDir(this.options.dir);
+      this.counters.error('dir_recreated');
+      await fs.writeFile(tmp, file, { mode: FILE_MODE, flag: 'wx' });
+    }
+  }
+
   private verify(file: Buffer, key: string): Buffer | null {
-    if (file.length < PRE || file.readUInt32BE(0) !== MAGIC) return null;
+    if (file.length < PRE || file.readUInt32BE(0) !== this.magic) return null;
     const keyLen = file.readUInt32BE(4);
     const envLen = file.readUInt32BE(8);
     if (PRE + keyLen + envLen !== file.length) return null; // truncated or padded
-    if (!checksum(file).equals(file.subarray(12, PRE))) return null;
+    if (!timingSafeEqual(this.checksum(file), file.subarray(12, PRE))) return null;
     if (file.toString('utf8', PRE, PRE + keyLen) !== key) return null;
     return file.subarray(PRE + keyLen);
   }
@@ -220,7 +276,6 @@ export class DiskTier {
 
   /** Builds the index from the directory: oldest access first; drops temp, expired and unreadable files. */
   private async load(): Promise<void> {
-    await fs.mkdir(this.options.dir, { recursive: true });
     const names = await fs.readdir(this.options.dir);
     const found: { name: string; entry: IndexEntry; atime: number }[] = [];
     const now = Date.now();
@@ -232,7 +287,7 @@ export class DiskTier {
         continue;
       }
       if (!/^[0-9a-f]{64}$/.test(name)) continue;
-      const head = await readHead(full).catch(() => null);
+      const head = await readHead(full, this.magic).catch(() => null);
       if (!head) continue;
       const key = head.key;
       if (key === null || this.fileName(key) !== name) {
@@ -270,11 +325,6 @@ export class DiskTier {
   }
 }
 
-function checksum(file: Buffer): Buffer {
-  // Over everything but the checksum field itself.
-  return Buffer.from(sha256Hex(Buffer.concat([file.subarray(0, 12), file.subarray(PRE)])), 'hex');
-}
-
 interface Head {
   key: string | null;
   corrupt: boolean;
@@ -285,13 +335,13 @@ interface Head {
 }
 
 /** Reads only the start of a file: enough for the key, expiry and tags. */
-async function readHead(file: string): Promise<Head> {
+async function readHead(file: string, magic: number): Promise<Head> {
   const fh = await fs.open(file, 'r');
   try {
     const st = await fh.stat();
     const bad: Head = { key: null, corrupt: true, size: st.size, staleUntil: 0, tags: [], mtime: st.mtimeMs };
     const pre = Buffer.alloc(PRE);
-    if ((await fh.read(pre, 0, PRE, 0)).bytesRead < PRE || pre.readUInt32BE(0) !== MAGIC) return bad;
+    if ((await fh.read(pre, 0, PRE, 0)).bytesRead < PRE || pre.readUInt32BE(0) !== magic) return bad;
     const keyLen = pre.readUInt32BE(4);
     const envLen = pre.readUInt32BE(8);
     if (PRE + keyLen + envLen !== st.size || envLen < META) return bad;

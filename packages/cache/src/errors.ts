@@ -1,4 +1,6 @@
-// Typed errors: callers branch on `code`, never on message text.
+// Typed errors: callers branch on `code`, never on message text. Every error extends core's
+// PeriscopeError (code + cause); the configuration error extends core's ConfigError.
+import { ConfigError, PeriscopeError } from '@periscope/core';
 
 export type CacheErrorCode =
   | 'ERR_CACHE_CONFIG'
@@ -9,21 +11,16 @@ export type CacheErrorCode =
   | 'ERR_CACHE_CLOSED'
   | 'ERR_CACHE_L2_UNAVAILABLE';
 
-export class CacheError extends Error {
-  readonly code: CacheErrorCode;
-  constructor(code: CacheErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/** Base of every runtime error the cache throws (the config error extends ConfigError instead). */
+export class CacheError extends PeriscopeError<Exclude<CacheErrorCode, 'ERR_CACHE_CONFIG'>> {}
 
-/** Invalid configuration; thrown by createCache(). Names the option and the accepted values. */
-export class CacheConfigError extends CacheError {
-  readonly option: string;
-  constructor(option: string, accepted: string, got: unknown) {
-    super('ERR_CACHE_CONFIG', `invalid cache option ${option}: expected ${accepted}, got ${describe(got)}`);
-    this.option = option;
+/**
+ * Invalid configuration, thrown by createCache(): `invalid <option>: expected <accepted>, got <got>`.
+ * `option` is the option path (`l2.timeoutMs`) or the environment variable the value came from.
+ */
+export class CacheConfigError extends ConfigError<'ERR_CACHE_CONFIG'> {
+  constructor(option: string, accepted: string, got: unknown, suggestion?: string) {
+    super(option, accepted, got, { code: 'ERR_CACHE_CONFIG', suggestion });
   }
 }
 
@@ -65,20 +62,16 @@ export class CacheClosedError extends CacheError {
   }
 }
 
+export type L2UnavailableReason = 'breaker_open' | 'disconnected' | 'timeout';
+
 /** L2 call failed fast (breaker open, not connected) or ran past its timeout. Internal: surfaced as a miss. */
 export class L2UnavailableError extends CacheError {
-  readonly reason: 'breaker_open' | 'disconnected' | 'timeout';
-  constructor(reason: 'breaker_open' | 'disconnected' | 'timeout', timeoutMs?: number) {
+  readonly reason: L2UnavailableReason;
+  constructor(reason: L2UnavailableReason, timeoutMs?: number) {
     super(
       'ERR_CACHE_L2_UNAVAILABLE',
       reason === 'timeout' ? `L2 call timed out after ${timeoutMs} ms` : `L2 unavailable: ${reason.replace('_', ' ')}`,
     );
     this.reason = reason;
   }
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined || v === null) return String(v);
-  return typeof v;
 }

@@ -8,8 +8,9 @@ export type {
   SetManyEntry,
   WrapOptions,
   L2Health,
-} from './cache';
+} from './types';
 export type { CacheOptions, L1Options, L2Options, L3Options, DistributedLockOptions } from './config';
+export { defaultL3Dir } from './config';
 export type { L1Policy } from './memory-tier';
 export type { RedisClient } from './redis-tier';
 export type {
@@ -21,16 +22,14 @@ export type {
   EvictionReason,
   BreakerState,
   TierName,
-} from './instruments';
+} from './instrumentation';
 export type { Serializer, EntryMeta } from './serializer';
 export { v8Serializer, defaultSerializer, isPlainJson } from './serializer';
-export type { CacheLogger } from './logger';
-export { redactUrl } from './logger';
 export { canonicalJson, llmCacheKey, argsKey, sha256Hex } from './keys';
 export type { LlmKeyInput } from './keys';
 export { Cached } from './decorator';
 export type { CachedOptions } from './decorator';
-export { BUS_VERSION } from './bus';
+export { BUS_VERSION, MAX_BUS_MESSAGE_BYTES } from './bus';
 export type { BusMessage, BusOp } from './bus';
 export {
   CacheError,
@@ -42,4 +41,4 @@ export {
   CacheClosedError,
   L2UnavailableError,
 } from './errors';
-export type { CacheErrorCode } from './errors';
+export type { CacheErrorCode, L2UnavailableReason } from './errors';

@@ -29,6 +29,14 @@ export interface TierStats {
 
 export interface L2Stats extends TierStats {
   timeouts: number;
+  /** Writes (set, promotion) that failed: the value is not in L2. */
+  writeFailures: number;
+  /** Failed writes written later, when L2 returned (l2.retryWrites). */
+  writesRetried: number;
+  /** Failed writes still waiting for L2 (l2.retryWrites). */
+  writesPending: number;
+  /** Replies that showed l2.url points at one node of a Redis Cluster (MOVED/ASK). */
+  misconfigured: boolean;
   breaker: BreakerState;
   connected: boolean;
 }
@@ -51,8 +59,34 @@ export interface CacheStats {
     distributedWaits: number;
     timeouts: { soft: number; hard: number };
   };
-  bus?: { published: number; received: number; ignoredOwn: number; purges: number };
+  bus?: {
+    published: number;
+    /** Publishes that failed (L2 down); peers purge on the resulting gap. */
+    publishFailed: number;
+    received: number;
+    ignoredOwn: number;
+    purges: number;
+    /** Messages that were not well-formed bus messages of this namespace (ignored). */
+    malformed: number;
+    /** A handler failed on a well-formed message (ignored). */
+    handlerErrors: number;
+  };
+  /** Factory results kept in L1 only because the serializer refused them (not written to L2/L3). */
+  unserializable: number;
 }
+
+export type BusEvent =
+  'published' | 'publish_failed' | 'received' | 'ignored_own' | 'purge' | 'malformed' | 'handler_error';
+
+const BUS_FIELD: Record<BusEvent, keyof CacheCounters['bus']> = {
+  published: 'published',
+  publish_failed: 'publishFailed',
+  received: 'received',
+  ignored_own: 'ignoredOwn',
+  purge: 'purges',
+  malformed: 'malformed',
+  handler_error: 'handlerErrors',
+};
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
@@ -64,6 +98,8 @@ export class TierCounters {
   errors = 0;
   timeouts = 0;
   corrupt = 0;
+  writeFailures = 0;
+  writesRetried = 0;
   entries = 0;
   bytes = 0;
   readonly evictions: Record<EvictionReason, number> = { capacity: 0, bytes: 0, expired: 0 };
@@ -79,6 +115,7 @@ export class TierCounters {
   private readonly mEntries?: BoundGauge;
   private readonly mBytes?: BoundGauge;
   private readonly mDuration?: (op: string) => BoundHistogram;
+  private readonly mRetried?: BoundCounter;
 
   constructor(
     readonly tier: TierName,
@@ -132,6 +169,14 @@ export class TierCounters {
       labelNames: ['cache', 'tier', 'operation'] as const,
       buckets: Buckets.latency,
     });
+    if (tier === 'l2')
+      this.mRetried = metrics
+        .counter({
+          name: 'periscope_cache_l2_writes_retried_total',
+          help: 'L2 writes that failed during an outage and were written when L2 returned (l2.retryWrites)',
+          labelNames: ['cache'] as const,
+        })
+        .labels({ cache });
     const bound = new Map<string, BoundHistogram>();
     this.mDuration = (op: string) => {
       let h = bound.get(op);
@@ -166,6 +211,14 @@ export class TierCounters {
     if (kind === 'timeout') this.timeouts++;
     if (kind === 'corrupt') this.corrupt++;
     this.mError?.(kind);
+  }
+  writeFailed(): void {
+    this.writeFailures++;
+    this.mError?.('write_failed');
+  }
+  writeRetried(): void {
+    this.writesRetried++;
+    this.mRetried?.inc();
   }
   size(entries: number, bytes: number): void {
     this.entries = entries;
@@ -203,14 +256,24 @@ export type StaleReason = 'swr' | 'failSafe' | 'softTimeout';
 export class CacheCounters {
   readonly stale = { swr: 0, failSafe: 0, softTimeout: 0 };
   readonly factory = { calls: 0, errors: 0, deduplicated: 0, distributedWaits: 0, timeouts: { soft: 0, hard: 0 } };
-  readonly bus = { published: 0, received: 0, ignoredOwn: 0, purges: 0 };
+  readonly bus = {
+    published: 0,
+    publishFailed: 0,
+    received: 0,
+    ignoredOwn: 0,
+    purges: 0,
+    malformed: 0,
+    handlerErrors: 0,
+  };
+  unserializable = 0;
   private readonly m?: {
     stale: (r: StaleReason) => void;
     factory: (result: 'ok' | 'error' | 'timeout') => void;
     dedup: (scope: 'local' | 'distributed') => void;
     timeout: (kind: 'soft' | 'hard') => void;
     breaker: (s: BreakerState) => void;
-    bus: (event: 'published' | 'received' | 'ignored_own' | 'purge') => void;
+    bus: (event: BusEvent) => void;
+    unserializable: () => void;
     factoryDuration: BoundHistogram;
   };
 
@@ -243,7 +306,7 @@ export class CacheCounters {
     });
     const bus = metrics.counter({
       name: 'periscope_cache_bus_messages_total',
-      help: 'Invalidation bus events (published, received, ignored_own, purge)',
+      help: 'Invalidation bus events (published, publish_failed, received, ignored_own, purge, malformed, handler_error)',
       labelNames: ['cache', 'event'] as const,
     });
     const fd = metrics.histogram({
@@ -252,6 +315,13 @@ export class CacheCounters {
       labelNames: ['cache'] as const,
       buckets: Buckets.llmLatency,
     });
+    const unserializable = metrics
+      .counter({
+        name: 'periscope_cache_unserializable_total',
+        help: 'Factory results the serializer refused: kept in L1 only, not written to L2/L3',
+        labelNames: ['cache'] as const,
+      })
+      .labels({ cache });
     const snake: Record<StaleReason, string> = { swr: 'swr', failSafe: 'fail_safe', softTimeout: 'soft_timeout' };
     this.m = {
       stale: (r) => stale.inc({ cache, reason: snake[r] }),
@@ -261,6 +331,7 @@ export class CacheCounters {
       breaker: (s) => breaker.set({ cache }, BREAKER_VALUE[s]),
       bus: (event) => bus.inc({ cache, event }),
       factoryDuration: fd.labels({ cache }),
+      unserializable: () => unserializable.inc(),
     };
     this.m.breaker('closed');
   }
@@ -287,11 +358,12 @@ export class CacheCounters {
   breaker(state: BreakerState): void {
     this.m?.breaker(state);
   }
-  busEvent(event: 'published' | 'received' | 'ignored_own' | 'purge'): void {
-    if (event === 'published') this.bus.published++;
-    else if (event === 'received') this.bus.received++;
-    else if (event === 'ignored_own') this.bus.ignoredOwn++;
-    else this.bus.purges++;
+  busEvent(event: BusEvent): void {
+    this.bus[BUS_FIELD[event]]++;
     this.m?.bus(event);
+  }
+  unserializableResult(): void {
+    this.unserializable++;
+    this.m?.unserializable();
   }
 }

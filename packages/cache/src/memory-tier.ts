@@ -2,7 +2,7 @@
 // does, LFU keeps O(1) frequency buckets, TTL evicts the entry closest to expiry (min-heap with
 // lazy deletion). A hit is one Map lookup plus the policy's bookkeeping — nothing else.
 import type { EntryMeta } from './serializer';
-import type { EvictionReason, TierCounters } from './instruments';
+import type { EvictionReason, TierCounters } from './instrumentation';
 
 export type L1Policy = 'lru' | 'lfu' | 'fifo' | 'ttl';
 

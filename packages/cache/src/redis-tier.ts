@@ -1,18 +1,21 @@
 // L2: Redis through ioredis. Every call is bounded by a per-call timeout and guarded by a
 // circuit breaker, so a dead or black-holed Redis costs at most one timeout and then almost
 // nothing; the client reconnects in the background. Keys: <prefix><namespace>:v<version>:k:<key>.
-import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { CircuitBreaker, type BreakerOptions } from './breaker';
-import { L2UnavailableError } from './errors';
-import type { BreakerState, TierCounters } from './instruments';
-import type { CacheLogger } from './logger';
-import { redactUrl } from './logger';
+import { NOOP_LOGGER, redactUrl, type Logger } from '@periscope/core';
+import { BreakerSet, type BreakerOptions, type CircuitBreaker } from './breaker';
+import { CacheConfigError, L2UnavailableError } from './errors';
+import type { BreakerState, TierCounters } from './instrumentation';
+import type { RedisTarget } from './redis-url';
+import { WriteRetryQueue } from './write-retry';
+import { closeClient, createRedisClient, type RedisClient } from './redis-client';
+import { keySlot } from './slot';
 
-export type RedisClient = Redis | Cluster;
+export type { RedisClient } from './redis-client';
 
 export interface RedisTierOptions {
-  url?: string;
+  target?: RedisTarget;
   client?: RedisClient;
   namespace: string;
   keyPrefix: string;
@@ -21,6 +24,8 @@ export interface RedisTierOptions {
   breaker: BreakerOptions;
   reconnectMaxDelayMs: number;
   socketTimeoutMs: number;
+  /** Failed writes kept for a retry when L2 returns; 0 = none. */
+  retryWrites: number;
 }
 
 const tracer = trace.getTracer('@periscope/cache');
@@ -29,29 +34,14 @@ const CLIENT_SPAN = { kind: SpanKind.CLIENT };
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
-export function ownedRedisOptions(reconnectMaxDelayMs: number, socketTimeoutMs: number): RedisOptions {
-  return {
-    // A connection that takes commands but answers nothing (black-holed) is destroyed after this
-    // long and replaced, so L2 comes back on its own once the network does.
-    socketTimeout: socketTimeoutMs,
-    // No auto-pipelining: it defers every write to a later tick, which costs a sequential caller
-    // more than batching saves; concurrent commands still pipeline on the socket.
-    enableAutoPipelining: false,
-    // A request waits through at most one reconnection; our own timeout bounds it anyway.
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    // After close, a socket whose peer never finishes the FIN handshake is destroyed this soon.
-    disconnectTimeout: 200,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), reconnectMaxDelayMs),
-  };
-}
-
 export class RedisTier {
   readonly client: RedisClient;
   readonly base: string;
   readonly channel: string;
   private readonly owned: boolean;
-  private readonly breaker: CircuitBreaker;
+  private readonly breakers: BreakerSet;
+  /** The breaker of a single-node client (a Cluster has one per slot owner). */
+  private readonly single?: CircuitBreaker;
   private everReady: boolean;
   private closed = false;
   private readonly openError = new L2UnavailableError('breaker_open');
@@ -63,25 +53,33 @@ export class RedisTier {
   private pendingGets: { key: string; resolve: (v: Buffer | null) => void; reject: (e: unknown) => void }[] | null =
     null;
   private readonly where: string;
+  private readonly retry?: WriteRetryQueue;
+  /** Set when a reply shows l2.url points at one node of a Redis Cluster (MOVED/ASK). */
+  misconfiguration?: CacheConfigError;
+  private flushing = false;
+  private retryTimer?: NodeJS.Timeout;
+  private lastSlotsRefresh = -Infinity;
 
   constructor(
     private readonly options: RedisTierOptions,
     private readonly counters: TierCounters,
     private readonly onBreaker: (state: BreakerState) => void,
-    private readonly logger?: CacheLogger,
+    private readonly logger: Logger = NOOP_LOGGER,
   ) {
     this.base = `${options.keyPrefix}${options.namespace}:v${options.version}:`;
     this.channel = `${this.base}bus`;
-    this.breaker = new CircuitBreaker(options.breaker, (s) => this.breakerChanged(s));
+    this.breakers = new BreakerSet(options.breaker, (s) => this.breakerChanged(s));
+    if (options.retryWrites > 0) this.retry = new WriteRetryQueue(options.retryWrites);
     if (options.client) {
       this.client = options.client;
       this.owned = false;
       this.where = 'the given client';
     } else {
-      this.client = new Redis(options.url!, ownedRedisOptions(options.reconnectMaxDelayMs, options.socketTimeoutMs));
+      this.client = createRedisClient(options.target!, options.reconnectMaxDelayMs, options.socketTimeoutMs);
       this.owned = true;
-      this.where = redactUrl(options.url!);
+      this.where = redactUrl(options.target!.url);
     }
+    if (!(this.client instanceof Cluster)) this.single = this.breakers.for('*');
     this.everReady = this.client.status === 'ready';
     // Without an 'error' listener ioredis reports every failed reconnect as unhandled.
     this.client.on('error', this.onError);
@@ -98,11 +96,25 @@ export class RedisTier {
     this.replacing = false;
     this.lastReplyAt = performance.now();
     // Reconnected: let traffic through now rather than waiting for the next probe.
-    this.breaker.success();
+    this.breakers.successAll();
+    void this.flushRetries();
   };
 
+  /** The worst breaker state across nodes. */
   get breakerState(): BreakerState {
-    return this.breaker.state;
+    return this.breakers.state;
+  }
+
+  /** Nodes (cluster masters) whose breaker is open. */
+  get openNodes(): number {
+    return this.breakers.openNodes;
+  }
+
+  /** The breaker guarding the node that serves `redisKey` (its slot's master on a Cluster). */
+  private breakerFor(redisKey: string | undefined): CircuitBreaker {
+    if (this.single) return this.single;
+    const owner = redisKey === undefined ? undefined : (this.client as Cluster).slots[keySlot(redisKey)]?.[0];
+    return this.breakers.for(owner ?? '*');
   }
 
   get connected(): boolean {
@@ -120,7 +132,8 @@ export class RedisTier {
   }
 
   get(key: string): Promise<Buffer | null> {
-    return this.guarded<Buffer | null>('GET', (ok, fail) => this.enqueueGet(this.dataKey(key), ok, fail));
+    const k = this.dataKey(key);
+    return this.guarded<Buffer | null>('GET', k, (ok, fail) => this.enqueueGet(k, ok, fail));
   }
 
   /**
@@ -159,9 +172,63 @@ export class RedisTier {
     );
   }
 
+  /** Failed writes are counted (and kept for a retry with l2.retryWrites); the error is rethrown. */
   async set(key: string, bytes: Buffer, pxMs: number, tags: readonly string[]): Promise<void> {
+    // This write supersedes any pending one for the key: a retry must never overwrite it.
+    this.retry?.forget([key]);
+    try {
+      await this.write(key, bytes, pxMs, tags);
+    } catch (err) {
+      this.counters.writeFailed();
+      this.retry?.remember(key, { bytes, staleUntil: Date.now() + pxMs, tags });
+      this.scheduleRetry();
+      throw err;
+    }
+    if (this.retry && this.retry.size > 0) void this.flushRetries();
+  }
+
+  /** Pending writes waiting for L2 to return (l2.retryWrites). */
+  get pendingWrites(): number {
+    return this.retry?.size ?? 0;
+  }
+
+  /**
+   * Writes what failed during the outage, oldest first; stops at the first failure and tries
+   * again after breaker.resetMs (besides on reconnect and when the breaker closes).
+   */
+  private async flushRetries(): Promise<void> {
+    if (!this.retry || this.flushing || this.closed) return;
+    this.flushing = true;
+    try {
+      for (let next = this.retry.take(Date.now()); next; next = this.retry.take(Date.now())) {
+        const [key, w] = next;
+        try {
+          await this.write(key, w.bytes, w.staleUntil - Date.now(), w.tags);
+          this.retry.done(key);
+          this.counters.writeRetried();
+        } catch {
+          this.retry.restore(key, w);
+          this.scheduleRetry();
+          return;
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (!this.retry || this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flushRetries();
+    }, this.options.breaker.resetMs);
+    this.retryTimer.unref();
+  }
+
+  private async write(key: string, bytes: Buffer, pxMs: number, tags: readonly string[]): Promise<void> {
     const px = Math.max(1, Math.ceil(pxMs));
-    await this.call('SET', (c) => {
+    await this.call('SET', this.dataKey(key), (c) => {
       const ops: Promise<unknown>[] = [c.set(this.dataKey(key), bytes, 'PX', px)];
       for (const tag of tags) {
         const tk = this.tagKey(tag);
@@ -174,13 +241,15 @@ export class RedisTier {
 
   async delete(keys: readonly string[]): Promise<void> {
     if (!keys.length) return;
+    this.retry?.forget(keys);
     // One UNLINK per key so a Cluster routes each to its own slot.
-    await this.call('UNLINK', (c) => Promise.all(keys.map((k) => c.unlink(this.dataKey(k)))));
+    await this.call('UNLINK', this.dataKey(keys[0]), (c) => Promise.all(keys.map((k) => c.unlink(this.dataKey(k)))));
   }
 
   /** Deletes every key carrying one of the tags; returns those keys. */
   async deleteByTags(tags: readonly string[]): Promise<string[]> {
-    return this.call('DELETE_BY_TAG', async (c) => {
+    this.retry?.forgetTags(tags);
+    return this.call('DELETE_BY_TAG', tags.length ? this.tagKey(tags[0]) : undefined, async (c) => {
       const keys = new Set<string>();
       for (const tag of tags) {
         const members = await c.smembers(this.tagKey(tag));
@@ -196,8 +265,10 @@ export class RedisTier {
 
   /** Deletes every key of this namespace and version (SCAN, on every master of a Cluster). */
   async clear(): Promise<void> {
+    this.retry?.clear();
     await this.call(
       'CLEAR',
+      undefined,
       async (c) => {
         const nodes = c instanceof Cluster ? c.nodes('master') : [c];
         await Promise.all(
@@ -217,29 +288,40 @@ export class RedisTier {
   }
 
   async lockAcquire(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.call('LOCK', (c) => c.set(this.lockKey(key), token, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (
+      (await this.call('LOCK', this.lockKey(key), (c) => c.set(this.lockKey(key), token, 'PX', ttlMs, 'NX'))) === 'OK'
+    );
   }
   async lockRenew(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.call('LOCK_RENEW', (c) => c.eval(RENEW, 1, this.lockKey(key), token, ttlMs))) === 1;
+    return (
+      (await this.call('LOCK_RENEW', this.lockKey(key), (c) => c.eval(RENEW, 1, this.lockKey(key), token, ttlMs))) === 1
+    );
   }
   async lockRelease(key: string, token: string): Promise<boolean> {
-    return (await this.call('LOCK_RELEASE', (c) => c.eval(RELEASE, 1, this.lockKey(key), token))) === 1;
+    return (
+      (await this.call('LOCK_RELEASE', this.lockKey(key), (c) => c.eval(RELEASE, 1, this.lockKey(key), token))) === 1
+    );
   }
 
+  /** PUBLISH, or SPUBLISH on a Cluster (the channel's shard keeps one sender's messages in order). */
   async publish(message: string): Promise<void> {
-    await this.call('PUBLISH', (c) => c.publish(this.channel, message));
+    if (this.client instanceof Cluster) {
+      const c = this.client;
+      await this.call('SPUBLISH', this.channel, () => c.spublish(this.channel, message));
+    } else await this.call('PUBLISH', undefined, (c) => c.publish(this.channel, message));
   }
 
   /** Round trip with the per-call timeout, bypassing the breaker (for health checks). */
   async ping(): Promise<number> {
     const start = performance.now();
-    await this.call('PING', (c) => c.ping(), this.options.timeoutMs, true);
+    await this.call('PING', undefined, (c) => c.ping(), this.options.timeoutMs, true);
     return performance.now() - start;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.retryTimer);
     if (!this.owned) {
       // The caller's client outlives us: leave it as we found it.
       this.client.off('error', this.onError);
@@ -247,36 +329,34 @@ export class RedisTier {
       this.client.off('ready', this.onReady);
       return;
     }
-    try {
-      await Promise.race([this.client.quit(), new Promise((r) => setTimeout(r, 200).unref())]);
-    } catch {
-      // quit on a dead connection rejects; disconnect below finishes the job.
-    }
-    this.client.disconnect();
+    await closeClient(this.client);
   }
 
   /** Runs one L2 operation under the breaker, the per-call timeout and a span. */
   private call<T>(
     op: string,
+    route: string | undefined,
     fn: (c: RedisClient) => Promise<T>,
     timeoutMs = this.options.timeoutMs,
     bypassBreaker = false,
   ): Promise<T> {
-    return this.guarded(op, (ok, fail) => fn(this.client).then(ok, fail), timeoutMs, bypassBreaker);
+    return this.guarded(op, route, (ok, fail) => fn(this.client).then(ok, fail), timeoutMs, bypassBreaker);
   }
 
   /** call() for operations that report through callbacks (saves a promise on the GET path). */
   private guarded<T>(
     op: string,
+    route: string | undefined,
     begin: (ok: (v: T) => void, fail: (e: unknown) => void) => void,
     timeoutMs = this.options.timeoutMs,
     bypassBreaker = false,
   ): Promise<T> {
-    if (!bypassBreaker && !this.breaker.allow()) return Promise.reject(this.openError);
+    const breaker = this.breakerFor(route);
+    if (!bypassBreaker && !breaker.allow()) return Promise.reject(this.openError);
     const status = this.client.status;
     if (status === 'reconnecting' || status === 'end' || status === 'close' || (this.everReady && status !== 'ready')) {
       // Known to be down: fail now instead of queueing behind a reconnect.
-      this.failure('disconnected');
+      this.failure('disconnected', breaker);
       return Promise.reject(this.downError);
     }
     const span: Span = tracer.startSpan(op, CLIENT_SPAN);
@@ -293,7 +373,7 @@ export class RedisTier {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        this.failure('timeout');
+        this.failure('timeout', breaker);
         this.replaceIfSilent();
         const err = new L2UnavailableError('timeout', timeoutMs);
         span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
@@ -305,7 +385,7 @@ export class RedisTier {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          this.breaker.success();
+          breaker.success();
           this.lastReplyAt = performance.now();
           this.counters.latency(op, this.lastReplyAt - start);
           span.end();
@@ -315,7 +395,8 @@ export class RedisTier {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          this.failure('error');
+          this.failure('error', breaker);
+          if (isRedirect(err)) this.misdirected();
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
           span.end();
           reject(err);
@@ -330,28 +411,62 @@ export class RedisTier {
    * our own connection, once per outage; a merely slow Redis keeps answering and is left alone.
    */
   private replaceIfSilent(): void {
-    if (!this.owned || this.replacing || this.client.status !== 'ready') return;
+    // A Cluster's per-node connections time out on their own (socketTimeout); never drop them all.
+    if (!this.owned || this.replacing || this.client instanceof Cluster || this.client.status !== 'ready') return;
     if (performance.now() - this.lastReplyAt < this.options.socketTimeoutMs) return;
     this.replacing = true;
     this.counters.error('black_holed');
-    (this.client as Redis).disconnect(true);
+    this.client.disconnect(true);
   }
 
-  private failure(kind: 'timeout' | 'disconnected' | 'error'): void {
+  /** A single-node client got MOVED/ASK: l2.url names one node of a Cluster. Said once, loudly. */
+  private misdirected(): void {
+    if (this.client instanceof Cluster || this.misconfiguration) return;
+    this.counters.error('moved');
+    this.misconfiguration = new CacheConfigError(
+      'l2.url',
+      'redis+cluster://h1:p1,h2:p2 (or an ioredis Cluster as l2.client) for a Redis Cluster',
+      `${this.where}, one node of a cluster (it answered MOVED/ASK)`,
+    );
+    this.logger.error(`cache ${this.options.namespace}: ${this.misconfiguration.message}`, {
+      code: this.misconfiguration.code,
+    });
+  }
+
+  private failure(kind: 'timeout' | 'disconnected' | 'error', breaker: CircuitBreaker): void {
     this.counters.error(kind);
-    this.breaker.failure();
+    breaker.failure();
+    if (this.client instanceof Cluster) this.refreshSlots(this.client);
+  }
+
+  /**
+   * A Cluster node that stopped answering may have been failed over: ask the cluster who owns
+   * the slots now (at most every 500 ms), so its keys move to the promoted replica — and to a
+   * fresh, closed breaker — instead of waiting on the dead node forever.
+   */
+  private refreshSlots(cluster: Cluster): void {
+    const now = performance.now();
+    if (now - this.lastSlotsRefresh < 500) return;
+    this.lastSlotsRefresh = now;
+    cluster.refreshSlotsCache(() => undefined);
   }
 
   private breakerChanged(state: BreakerState): void {
     this.onBreaker(state);
     if (state === 'open' && !this.warnedDown) {
       this.warnedDown = true;
-      this.logger?.warn(
+      this.logger.warn(
         `cache ${this.options.namespace}: L2 Redis at ${this.where} is unreachable; serving from L1/L3 until it returns`,
       );
-    } else if (state === 'closed' && this.warnedDown) {
+    } else if (state === 'closed') void this.flushRetries();
+    if (state === 'closed' && this.warnedDown) {
       this.warnedDown = false;
-      this.logger?.info?.(`cache ${this.options.namespace}: L2 Redis at ${this.where} is back`);
+      this.logger.info(`cache ${this.options.namespace}: L2 Redis at ${this.where} is back`);
     }
   }
+}
+
+function isRedirect(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /^(MOVED|ASK) \d+ /.test(message);
 }

@@ -82,11 +82,26 @@ export interface EntryMeta {
 const FORMAT = 1;
 const FLAG_DEFLATE = 1;
 const HEADER = 2 + 8 * 3 + 2; // format, flags, 3×f64, u16 tag bytes
+/** Compressed bodies above this size are inflated on the thread pool, not on the event loop. */
+export const ASYNC_INFLATE_ABOVE_BYTES = 16 * 1024;
+
+export interface Decoded {
+  meta: EntryMeta;
+  value: unknown;
+}
+
+interface Parsed {
+  meta: EntryMeta;
+  body: Buffer;
+  deflated: boolean;
+}
 
 export class Codec {
   constructor(
     private readonly serializer: Serializer,
     private readonly compressAboveBytes: number,
+    /** An entry that inflates past this is corrupt (a decompression bomb or garbage). */
+    private readonly maxDecompressedBytes = 8 * 2 ** 20,
   ) {}
 
   /** Throws CacheSerializationError for values the serializer refuses. */
@@ -119,27 +134,77 @@ export class Codec {
     return out;
   }
 
-  /** Reads an envelope; throws CacheSerializationError on anything malformed. */
-  decode(bytes: Buffer): { meta: EntryMeta; value: unknown } {
+  /** True when decode() would inflate a large body: use decodeAsync() so the event loop is not blocked. */
+  needsAsync(bytes: Buffer): boolean {
+    return (
+      bytes.length > HEADER + ASYNC_INFLATE_ABOVE_BYTES && bytes.length >= HEADER && (bytes[1] & FLAG_DEFLATE) !== 0
+    );
+  }
+
+  /** Reads an envelope; throws CacheSerializationError (and nothing else) on anything malformed. */
+  decode(bytes: Buffer): Decoded {
     try {
-      if (bytes.length < HEADER || bytes.readUInt8(0) !== FORMAT) throw new Error('unknown envelope format');
-      const flags = bytes.readUInt8(1);
-      const tagLen = bytes.readUInt16LE(26);
-      if (HEADER + tagLen > bytes.length) throw new Error('truncated envelope');
-      const tags = tagLen ? (JSON.parse(bytes.subarray(HEADER, HEADER + tagLen).toString()) as string[]) : [];
-      let body = bytes.subarray(HEADER + tagLen);
-      if (flags & FLAG_DEFLATE) body = zlib.inflateRawSync(body);
-      const meta = {
-        createdAt: bytes.readDoubleLE(2),
-        expiresAt: bytes.readDoubleLE(10),
-        staleUntil: bytes.readDoubleLE(18),
-        tags,
-      };
-      return { meta, value: this.serializer.deserialize(body) };
+      const p = this.parse(bytes);
+      const body = p.deflated
+        ? zlib.inflateRawSync(p.body, { maxOutputLength: this.maxDecompressedBytes })
+        : this.checkSize(p.body);
+      return { meta: p.meta, value: this.serializer.deserialize(body) };
     } catch (err) {
-      throw new CacheSerializationError(`stored entry cannot be read: ${(err as Error).message}`, { cause: err });
+      throw this.unreadable(err);
     }
   }
+
+  /** decode() with the inflate on the thread pool; rejects with CacheSerializationError only. */
+  async decodeAsync(bytes: Buffer): Promise<Decoded> {
+    try {
+      const p = this.parse(bytes);
+      const body = p.deflated ? await inflate(p.body, this.maxDecompressedBytes) : this.checkSize(p.body);
+      return { meta: p.meta, value: this.serializer.deserialize(body) };
+    } catch (err) {
+      throw this.unreadable(err);
+    }
+  }
+
+  private parse(bytes: Buffer): Parsed {
+    if (!Buffer.isBuffer(bytes) || bytes.length < HEADER || bytes.readUInt8(0) !== FORMAT)
+      throw new Error('unknown envelope format');
+    const flags = bytes.readUInt8(1);
+    if ((flags & ~FLAG_DEFLATE) !== 0) throw new Error('unknown envelope flags');
+    const tagLen = bytes.readUInt16LE(26);
+    if (HEADER + tagLen > bytes.length) throw new Error('truncated envelope');
+    const tags: unknown = tagLen ? JSON.parse(bytes.subarray(HEADER, HEADER + tagLen).toString()) : [];
+    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) throw new Error('malformed tags');
+    const meta: EntryMeta = {
+      createdAt: bytes.readDoubleLE(2),
+      expiresAt: bytes.readDoubleLE(10),
+      staleUntil: bytes.readDoubleLE(18),
+      tags: tags as string[],
+    };
+    if (![meta.createdAt, meta.expiresAt, meta.staleUntil].every(Number.isFinite)) throw new Error('malformed times');
+    return { meta, body: bytes.subarray(HEADER + tagLen), deflated: (flags & FLAG_DEFLATE) !== 0 };
+  }
+
+  private checkSize(body: Buffer): Buffer {
+    if (body.length > this.maxDecompressedBytes)
+      throw Object.assign(new RangeError('value is larger than maxDecompressedBytes'), {
+        code: 'ERR_BUFFER_TOO_LARGE',
+      });
+    return body;
+  }
+
+  private unreadable(err: unknown): CacheSerializationError {
+    const tooLarge = (err as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+    const why = tooLarge
+      ? `it inflates past maxDecompressedBytes=${this.maxDecompressedBytes}`
+      : String((err as Error)?.message ?? err);
+    return new CacheSerializationError(`stored entry cannot be read: ${why}`, { cause: err });
+  }
+}
+
+function inflate(body: Buffer, maxOutputLength: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    zlib.inflateRaw(body, { maxOutputLength }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
 }
 
 /** Rough in-memory size of a value, for L1 byte limits when no serialized form is at hand. */

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { ConfigError, PeriscopeError } from '@periscope/core';
 import { CacheConfigError, createCache } from '../src';
 
 describe('configuration', () => {
@@ -34,14 +36,13 @@ describe('configuration', () => {
 
   it('the error lists the accepted values', () => {
     expect(() => createCache({ namespace: 'ok', l1: { policy: 'mru' as never } })).toThrow(
-      /'lru' \| 'lfu' \| 'fifo' \| 'ttl'/,
+      /one of lru, lfu, fifo, ttl/,
     );
   });
 
-  it('environment variables override defaults; explicit options win over them', async () => {
-    process.env.PERISCOPE_CACHE_L1_MAX_ENTRIES = '2';
-    process.env.PERISCOPE_CACHE_DEFAULT_TTL_MS = '30';
-    const fromEnv = createCache({ namespace: 'env' });
+  it('environment variables (injected env) override defaults; explicit options win over them', async () => {
+    const env = { PERISCOPE_CACHE_L1_MAX_ENTRIES: '2', PERISCOPE_CACHE_DEFAULT_TTL_MS: '30ms' };
+    const fromEnv = createCache({ namespace: 'env', env });
     await fromEnv.setMany([
       { key: 'a', value: 1 },
       { key: 'b', value: 2 },
@@ -51,7 +52,7 @@ describe('configuration', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(await fromEnv.get('c')).toBeUndefined(); // 30 ms default TTL from the env
     await fromEnv.close();
-    const explicit = createCache({ namespace: 'env', l1: { maxEntries: 5 } });
+    const explicit = createCache({ namespace: 'env', l1: { maxEntries: 5 }, env });
     await explicit.setMany([
       { key: 'a', value: 1 },
       { key: 'b', value: 2 },
@@ -61,24 +62,107 @@ describe('configuration', () => {
     await explicit.close();
   });
 
-  it('an invalid environment variable is named in the error', () => {
-    process.env.PERISCOPE_CACHE_L1_POLICY = 'bogus';
-    expect(() => createCache({ namespace: 'env' })).toThrow(/PERISCOPE_CACHE_L1_POLICY/);
-    delete process.env.PERISCOPE_CACHE_L1_POLICY;
-    process.env.PERISCOPE_CACHE_L2_TIMEOUT_MS = 'soon';
-    expect(() => createCache({ namespace: 'env', l2: { url: 'redis://127.0.0.1:1' } })).toThrow(
-      /PERISCOPE_CACHE_L2_TIMEOUT_MS/,
-    );
+  it('process.env is read when no env is injected', async () => {
+    process.env.PERISCOPE_CACHE_L1_MAX_ENTRIES = '1';
+    const cache = createCache({ namespace: 'penv' });
+    await cache.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    expect(cache.stats().l1.entries).toBe(1);
+    await cache.close();
   });
 
-  it('never includes a password from l2.url in a config error', () => {
-    let message = '';
+  it('an invalid environment variable is named in the error', () => {
+    expect(() => createCache({ namespace: 'env', env: { PERISCOPE_CACHE_L1_POLICY: 'bogus' } })).toThrow(
+      /PERISCOPE_CACHE_L1_POLICY/,
+    );
+    expect(() =>
+      createCache({
+        namespace: 'env',
+        l2: { url: 'redis://127.0.0.1:1' },
+        env: { PERISCOPE_CACHE_L2_TIMEOUT_MS: 'soon' },
+      }),
+    ).toThrow(/PERISCOPE_CACHE_L2_TIMEOUT_MS/);
+  });
+
+  it.each([
+    [{ namespace: 'ok', defaultTtl: 5 }, 'defaultTtl', 'defaultTtlMs'],
+    [{ namespace: 'ok', l1: { maxEntrys: 5 } }, 'maxEntrys', 'maxEntries'],
+    [{ namespace: 'ok', l2: { url: 'redis://h', timeout: 5 } }, 'timeout', 'timeoutMs'],
+    [{ namespace: 'ok', l3: { dir: '/tmp/x', maxbytes: 5 } }, 'maxbytes', 'maxBytes'],
+    [{ namespace: 'ok', l2: { url: 'redis://h', breaker: { threshold: 2 } } }, 'threshold', undefined],
+  ])('unknown option %j fails naming %s and the nearest known option', (options, unknown, suggestion) => {
+    let err: unknown;
     try {
-      createCache({ namespace: 'ok', l2: { url: 'https://user:hunter2@example.com' } });
+      createCache(options as never);
     } catch (e) {
-      message = (e as Error).message;
+      err = e;
     }
-    expect(message).toContain('l2.url');
-    expect(message).not.toContain('hunter2');
+    expect(err).toBeInstanceOf(CacheConfigError);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toBeInstanceOf(PeriscopeError);
+    expect((err as CacheConfigError).option).toBe(unknown);
+    if (suggestion) expect((err as Error).message).toContain(`did you mean ${suggestion}?`);
+  });
+
+  it('accepts the shared syntax: durations like 2s, booleans like yes/off', async () => {
+    const cache = createCache({
+      namespace: 'syntax',
+      l2: { url: 'redis://127.0.0.1:1' },
+      env: {
+        PERISCOPE_CACHE_L2_TIMEOUT_MS: '2s',
+        PERISCOPE_CACHE_L2_BUS: 'off',
+        PERISCOPE_CACHE_CLOSE_TIMEOUT_MS: '0',
+      },
+    });
+    expect(cache.stats().bus).toBeUndefined();
+    await cache.close();
+  });
+
+  it('never includes a password from l2.url or the L3 MAC key in a config error', () => {
+    const messages: string[] = [];
+    for (const options of [
+      { namespace: 'ok', l2: { url: 'https://user:hunter2@example.com' } },
+      { namespace: 'ok', l2: { url: 'redis+sentinel://:hunter2@h1:1,h2:2' } },
+      { namespace: 'ok', l3: { dir: '/tmp/x', macKey: 'hunter2' } },
+    ]) {
+      try {
+        createCache(options);
+      } catch (e) {
+        messages.push((e as Error).message);
+      }
+    }
+    expect(messages).toHaveLength(3);
+    expect(messages[0]).toContain('l2.url');
+    expect(messages[2]).toContain('l3.macKey');
+    expect(messages.join('\n')).not.toContain('hunter2');
+  });
+
+  it('property: any option value of the wrong type fails with a CacheConfigError naming that option', () => {
+    const numeric = [
+      'defaultTtlMs',
+      'graceMs',
+      'hardTimeoutMs',
+      'sweepIntervalMs',
+      'closeTimeoutMs',
+      'maxDecompressedBytes',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...numeric),
+        fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.double({ max: -0.001 }), fc.constant(Number.NaN)),
+        (option, value) => {
+          let err: unknown;
+          try {
+            createCache({ namespace: 'prop', [option]: value } as never);
+          } catch (e) {
+            err = e;
+          }
+          return err instanceof CacheConfigError && err.option === option && err.code === 'ERR_CACHE_CONFIG';
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

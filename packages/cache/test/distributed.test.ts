@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import { redisUrl } from '@periscope-tools/testing';
 import { BUS_VERSION } from '../src';
+import type { RedisTier } from '../src/redis-tier';
 import { Fixture, eventually, sleep, uniqueNs } from './helpers';
 
 const fx = new Fixture();
@@ -130,38 +131,66 @@ describe('distributed single flight', () => {
 
   it('waiters compute themselves after waitTimeoutMs when the holder is slow', async () => {
     const { a, b } = pair({ distributedLock: { waitTimeoutMs: 60, pollMs: 5 } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let holding = false;
     const slow = a.getOrSet('k', async () => {
-      await sleep(300);
+      holding = true;
+      await gate;
       return 'from-a';
     });
-    await sleep(20);
-    const t0 = Date.now();
+    expect(await eventually(() => holding)).toBe(true); // a holds the lock
+    // b waits its 60 ms, then computes itself while a is still held at its gate.
     expect(await b.getOrSet('k', () => 'from-b')).toBe('from-b');
-    expect(Date.now() - t0).toBeLessThan(250);
+    expect(b.stats().factory.distributedWaits).toBe(1);
+    release();
     expect(await slow).toBe('from-a');
   });
 
-  it('the lock is renewed while a long factory runs and released only by its owner', async () => {
-    const { ns, a } = pair({ distributedLock: { ttlMs: 60, pollMs: 5 } });
+  it('the lock is renewed while a long factory runs; another instance cannot release it; the owner does', async () => {
+    const { ns, a, b } = pair({
+      l2: { url: redisUrl(), timeoutMs: 2000 },
+      distributedLock: { ttlMs: 1000, pollMs: 5, waitTimeoutMs: 10_000 },
+    });
     const r = new Redis(redisUrl());
     fx.onCleanup(async () => void (await r.quit()));
     const lockKey = `periscope:cache:${ns}:v1:l:k`;
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
     const p = a.getOrSet('k', async () => {
-      await sleep(200);
+      await gate;
       return 'v';
     });
-    await sleep(150); // past the 60 ms lease: still held thanks to renewal
+    expect(await eventually(async () => (await r.get(lockKey)) !== null)).toBe(true);
     const token = await r.get(lockKey);
-    expect(token).not.toBeNull();
-    // A stranger's release script does nothing (only the owner's token deletes).
-    const released = await r.eval(
-      `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
-      1,
-      lockKey,
-      'not-the-token',
-    );
-    expect(released).toBe(0);
+    await sleep(2500); // 2.5 leases: still held only because it is renewed (every ttlMs / 3)
+    expect(await r.get(lockKey)).toBe(token);
+    expect(await r.pttl(lockKey)).toBeGreaterThan(0);
+    // Another instance's release (the library's own path, with its own token) leaves it alone.
+    const stranger = (b as unknown as { l2: RedisTier }).l2;
+    expect(await stranger.lockRelease('k', 'not-the-token')).toBe(false);
+    expect(await r.get(lockKey)).toBe(token);
+    release();
     expect(await p).toBe('v');
+    expect(await r.exists(lockKey)).toBe(0); // the owner released it
+  });
+
+  it('lockRelease deletes only with the owner’s token; lockRenew extends only the owner’s lease', async () => {
+    const { ns, a } = pair({ distributedLock: true });
+    const tier = (a as unknown as { l2: RedisTier }).l2;
+    const r = new Redis(redisUrl());
+    fx.onCleanup(async () => void (await r.quit()));
+    const lockKey = `periscope:cache:${ns}:v1:l:job`;
+    expect(await tier.lockAcquire('job', 'owner', 5_000)).toBe(true);
+    expect(await tier.lockAcquire('job', 'other', 5_000)).toBe(false);
+    expect(await tier.lockRenew('job', 'other', 60_000)).toBe(false);
+    expect(await r.pttl(lockKey)).toBeLessThanOrEqual(5_000);
+    expect(await tier.lockRelease('job', 'other')).toBe(false);
+    expect(await r.get(lockKey)).toBe('owner');
+    expect(await tier.lockRenew('job', 'owner', 60_000)).toBe(true);
+    expect(await r.pttl(lockKey)).toBeGreaterThan(5_000);
+    expect(await tier.lockRelease('job', 'owner')).toBe(true);
     expect(await r.exists(lockKey)).toBe(0);
+    expect(await tier.lockRelease('job', 'owner')).toBe(false); // already gone
   });
 });

@@ -1,6 +1,6 @@
 // Faults between the cache and a real Redis, injected by a real TCP proxy in this process.
 import { redisUrl, TcpFaultProxy } from '@periscope-tools/testing';
-import type { CacheLogger } from '../src';
+import type { Logger } from '@periscope/core';
 import { Fixture, eventually, sleep, uniqueNs } from './helpers';
 
 const fx = new Fixture();
@@ -19,7 +19,12 @@ const TIMEOUT = 50;
 
 function logger() {
   const lines: string[] = [];
-  const log: CacheLogger = { warn: (m) => lines.push(`warn ${m}`), info: (m) => lines.push(`info ${m}`) };
+  const log: Logger = {
+    debug: () => undefined,
+    warn: (m) => lines.push(`warn ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
   return { lines, log };
 }
 
@@ -74,18 +79,18 @@ describe('Redis cut mid-traffic', () => {
     stop = true;
     await traffic;
     expect(inflight.length).toBeGreaterThan(20);
-    expect(inflight.reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(TIMEOUT + 100);
+    expect(inflight.reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(TIMEOUT + 500);
     const slowest = { ms: 0 };
     for (let i = 0; i < 30; i++) {
       const { ms } = await timed(() => cache.get(`missing-${i}`));
       slowest.ms = Math.max(slowest.ms, ms);
       expect((await timed(() => cache.get('b'))).value).toBe('B'); // L1 still serves
     }
-    expect(slowest.ms).toBeLessThan(TIMEOUT + 100);
+    expect(slowest.ms).toBeLessThan(TIMEOUT + 500);
     expect(cache.stats().l2!.breaker).toBe('open');
     const disk = await timed(() => cache.get('disk-only'));
     expect(disk.value).toBe('from-l3');
-    expect(disk.ms).toBeLessThan(TIMEOUT + 100);
+    expect(disk.ms).toBeLessThan(TIMEOUT + 500);
     expect(lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
     expect(lines.join('\n')).not.toContain('password');
 
@@ -106,17 +111,18 @@ describe('Redis black-holed', () => {
     proxy.blackhole();
     const times: number[] = [];
     for (let i = 0; i < 20; i++) times.push((await timed(() => cache.get(`k${i}`))).ms);
-    expect(Math.max(...times)).toBeLessThan(TIMEOUT + 100);
-    // The first failureThreshold calls pay the timeout; the rest fail fast.
+    expect(Math.max(...times)).toBeLessThan(TIMEOUT + 500);
+    // The first failureThreshold calls pay the timeout; the rest fail fast (a call that waited
+    // for the timeout takes at least TIMEOUT; the odd half-open probe may pay it again).
     const afterOpen = times.slice(3);
-    const fast = afterOpen.filter((t) => t < 10).length;
-    expect(fast).toBeGreaterThanOrEqual(afterOpen.length - 2);
+    const fast = afterOpen.filter((t) => t < TIMEOUT).length;
+    expect(fast).toBeGreaterThanOrEqual(afterOpen.length - 3);
     expect(cache.stats().l2!.timeouts).toBeGreaterThanOrEqual(3);
 
     // getOrSet still answers from the factory within the bound.
     const gos = await timed(() => cache.getOrSet('computed', () => 'x'));
     expect(gos.value).toBe('x');
-    expect(gos.ms).toBeLessThan(TIMEOUT + 100);
+    expect(gos.ms).toBeLessThan(TIMEOUT + 500);
 
     proxy.restore();
     const direct = fx.cache({ namespace: ns, l2: { url: redisUrl(), timeoutMs: 500 } });
@@ -149,10 +155,10 @@ describe('Redis down from the start', () => {
     proxy.refuse();
     const t0 = performance.now();
     const { cache, lines } = viaProxy();
-    expect(performance.now() - t0).toBeLessThan(50);
+    expect(performance.now() - t0).toBeLessThan(500); // a blocking connect would take connectTimeout (2 s)
     const first = await timed(() => cache.getOrSet('k', () => 'v'));
     expect(first.value).toBe('v');
-    expect(first.ms).toBeLessThan(TIMEOUT * 2 + 100);
+    expect(first.ms).toBeLessThan(TIMEOUT * 2 + 500);
     for (let i = 0; i < 10; i++) await cache.get(`m${i}`);
     expect(await cache.get('k')).toBe('v');
     expect(cache.stats().l2!.breaker).not.toBe('closed');
@@ -169,7 +175,7 @@ describe('Redis down from the start', () => {
       Array.from({ length: 10 }, () => timed(() => cache.getOrSet('k', () => ++calls))),
     );
     expect(results.map((r) => r.value)).toEqual(Array(10).fill(1));
-    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(TIMEOUT * 2 + 100);
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(TIMEOUT * 2 + 500);
   });
 
   it('when Redis comes back, the bus subscribes and invalidations flow again', async () => {
@@ -220,5 +226,29 @@ describe('Redis down from the start', () => {
     const health = await cache.l2Health();
     expect(lines.length).toBeGreaterThan(0);
     expect(`${lines.join('\n')} ${health.output}`).not.toContain('s3cret-pw');
+  });
+});
+
+describe('close() against a black-holed Redis', () => {
+  it('settles within closeTimeoutMs + ~250 ms although L2 calls would wait 10 s; pending calls settle too', async () => {
+    const ns = uniqueNs('close');
+    const cache = fx.cache({
+      namespace: ns,
+      l2: { url: proxy.urlFor(redisUrl()), timeoutMs: 10_000, socketTimeoutMs: 20_000 },
+      l3: { dir: fx.dir() },
+      closeTimeoutMs: 100,
+    });
+    await cache.set('warm', 1); // connected
+    proxy.blackhole();
+    const pending = [cache.set('a', 1), cache.get('b'), cache.getOrSet('c', () => 'v')];
+    const t0 = performance.now();
+    await cache.close();
+    const ms = performance.now() - t0;
+    expect(ms).toBeLessThan(2_000); // documented bound 350 ms; generous for a loaded machine, far below 10 s
+    const [set, get, gos] = await Promise.allSettled(pending);
+    expect([set.status, get.status]).toEqual(['fulfilled', 'fulfilled']); // L2 failures are misses, not errors
+    // A getOrSet still running is aborted by close(), with a typed error.
+    expect(gos).toMatchObject({ status: 'rejected', reason: { code: 'ERR_CACHE_CLOSED' } });
+    await cache.close(); // idempotent
   });
 });

@@ -1,5 +1,5 @@
 // L1 policies and limits, through the public API (L1 only).
-import { Fixture, sleep, uniqueNs } from './helpers';
+import { Fixture, uniqueNs } from './helpers';
 import type { L1Policy } from '../src';
 
 const fx = new Fixture();
@@ -73,27 +73,38 @@ describe('L1 eviction policies', () => {
     expect(s.evictions.bytes).toBe(3);
   });
 
-  it('entries expire at their TTL', async () => {
-    const c = make('lru', 10);
-    await c.set('k', 1, { ttlMs: 30 });
-    expect(await c.get('k')).toBe(1);
-    await sleep(50);
-    expect(await c.get('k')).toBeUndefined();
+  it('entries expire at their TTL (fake clock)', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const c = make('lru', 10);
+      await c.set('k', 1, { ttlMs: 30 });
+      jest.setSystemTime(1_000_029);
+      expect(await c.get('k')).toBe(1);
+      jest.setSystemTime(1_000_030);
+      expect(await c.get('k')).toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
-  it('jitter shortens L1 lifetimes by up to the given fraction, never lengthens them', async () => {
-    const c = fx.cache({ namespace: uniqueNs('jitter'), l1: { maxEntries: 1000, jitter: 0.5 } });
-    for (let i = 0; i < 50; i++) await c.set(`k${i}`, i, { ttlMs: 100 });
-    await sleep(40); // every entry lives at least 50 ms
-    expect((await c.getMany(Array.from({ length: 50 }, (_, i) => `k${i}`))).every((v) => v !== undefined)).toBe(true);
-    await sleep(35); // ~75 ms: roughly half have expired in L1
-    const alive = (await c.getMany(Array.from({ length: 50 }, (_, i) => `k${i}`))).filter(
-      (v) => v !== undefined,
-    ).length;
-    expect(alive).toBeGreaterThan(0);
-    expect(alive).toBeLessThan(50);
-    await sleep(40);
-    expect((await c.getMany(Array.from({ length: 50 }, (_, i) => `k${i}`))).every((v) => v === undefined)).toBe(true);
+  it('jitter shortens L1 lifetimes by up to the given fraction, never lengthens them (fake clock)', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const c = fx.cache({ namespace: uniqueNs('jitter'), l1: { maxEntries: 1000, jitter: 0.5 } });
+      const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+      for (const k of keys) await c.set(k, k, { ttlMs: 100 });
+      const alive = async (at: number) => {
+        jest.setSystemTime(1_000_000 + at);
+        return (await c.getMany(keys)).filter((v) => v !== undefined).length;
+      };
+      expect(await alive(49)).toBe(200); // every entry lives at least 50 ms (100 × (1 − 0.5))
+      const half = await alive(75); // each L1 lifetime is uniform in (50, 100]: about half are gone
+      expect(half).toBeGreaterThan(40);
+      expect(half).toBeLessThan(160);
+      expect(await alive(100)).toBe(0); // never past the TTL
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('stats report hits, misses and hit ratio', async () => {
