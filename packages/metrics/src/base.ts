@@ -159,7 +159,10 @@ export abstract class BaseMetric<S extends SeriesBase> {
 
   renderHeader(openMetrics: boolean): string {
     const fam = this.familyName(openMetrics);
-    return '# HELP ' + fam + ' ' + escapeHelp(this.help, openMetrics) + '\n# TYPE ' + fam + ' ' + this.type + '\n';
+    const unit = openMetrics ? unitLine(fam) : '';
+    return (
+      '# HELP ' + fam + ' ' + escapeHelp(this.help, openMetrics) + '\n# TYPE ' + fam + ' ' + this.type + '\n' + unit
+    );
   }
 
   /** The exposition lines of one series; undefined for metric types rendered from `get()`. */
@@ -170,6 +173,18 @@ export abstract class BaseMetric<S extends SeriesBase> {
     const inner = extra === undefined ? labelStr : labelStr ? labelStr + ',' + extra : extra;
     return inner ? name + '{' + inner + '}' : name;
   }
+}
+
+/** OpenMetrics base units a family name may end in (`_seconds`, `_bytes`, …). */
+const UNIT_SUFFIX = /_(seconds|bytes|ratio|joules|grams|meters|volts|amperes|celsius)$/;
+
+/**
+ * The OpenMetrics `# UNIT` line of a family whose name ends in a base unit ('' otherwise): the
+ * unit MUST be a suffix of the family name, so only such names get one.
+ */
+export function unitLine(family: string): string {
+  const m = UNIT_SUFFIX.exec(family);
+  return m === null ? '' : '# UNIT ' + family + ' ' + m[1] + '\n';
 }
 
 export function exemplarLabelSet(traceId: string, spanId: string): Record<string, string> {

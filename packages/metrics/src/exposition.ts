@@ -4,7 +4,7 @@
 // rendered from their `get()`. The render yields to the event loop whenever a slice has run
 // for SLICE_MS, so a scrape of a large registry never blocks other work for long.
 import type { Registry } from 'prom-client';
-import { BaseMetric, PromMetricObject } from './base';
+import { BaseMetric, PromMetricObject, unitLine } from './base';
 import { escapeHelp, escapeLabelValue, formatValue } from './labels';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -108,6 +108,7 @@ export function renderObject(
   const family = openMetrics && isCounter ? metric.name.replace(/_total$/, '') : metric.name;
   const type = (metric.type as string) === 'untyped' && openMetrics ? 'unknown' : metric.type;
   let out = '# HELP ' + family + ' ' + escapeHelp(metric.help, openMetrics) + '\n# TYPE ' + family + ' ' + type + '\n';
+  if (openMetrics) out += unitLine(family);
   const defaults = Object.entries(defaultLabels);
   for (const v of metric.values ?? []) {
     const sample = v.metricName ?? (openMetrics && isCounter ? family + '_total' : metric.name);

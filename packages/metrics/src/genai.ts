@@ -1,6 +1,24 @@
-// GenAI and ML helpers. LLM metrics follow the OpenTelemetry GenAI semantic conventions,
-// translated to Prometheus names (gen_ai.client.token.usage -> gen_ai_client_token_usage);
-// the other ML figures (throughput, GPU, cache) use periscope_ml_* names.
+// GenAI and ML helpers. LLM metrics follow the OpenTelemetry GenAI semantic conventions (the
+// released ones, semantic-conventions v1.41 / @opentelemetry/semantic-conventions 1.45), translated
+// to Prometheus names as Prometheus' OTLP translation does: dots become underscores and the unit
+// becomes a suffix (gen_ai.client.operation.duration, unit s -> gen_ai_client_operation_duration_seconds;
+// gen_ai.client.token.usage, unit {token} -> gen_ai_client_token_usage). Attributes become labels
+// the same way (gen_ai.provider.name -> gen_ai_provider_name). The other ML figures (throughput,
+// GPU, cache) are ours: periscope_ml_*.
+import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  GEN_AI_TOKEN_TYPE_VALUE_INPUT,
+  GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+} from './semconv';
 import { InvalidValueError } from './errors';
 import { Buckets } from './buckets';
 import type { Metrics } from './metrics';
@@ -22,10 +40,37 @@ export interface CacheLookup {
   hit: boolean;
 }
 
-const CALL_LABELS = ['gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_operation_name'] as const;
+/** UCUM unit → Prometheus suffix; annotations like `{token}` add none. */
+const UNIT_SUFFIX: Readonly<Record<string, string>> = { s: '_seconds', By: '_bytes', '1': '_ratio' };
+
+/** The Prometheus name of an OpenTelemetry metric or attribute name (with its unit, for metrics). */
+export function prometheusName(otelName: string, unit = ''): string {
+  const base = otelName.replace(/[^a-zA-Z0-9_:]/g, '_');
+  const suffix = UNIT_SUFFIX[unit] ?? '';
+  return suffix && !base.endsWith(suffix) ? base + suffix : base;
+}
+
+/** Prometheus names of the GenAI client metrics. */
+export const GENAI_METRICS = {
+  tokenUsage: prometheusName(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, '{token}'),
+  operationDuration: prometheusName(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, 's'),
+  timeToFirstChunk: prometheusName(METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK, 's'),
+  timePerOutputChunk: prometheusName(METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK, 's'),
+} as const;
+
+const PROVIDER = prometheusName(ATTR_GEN_AI_PROVIDER_NAME);
+const REQUEST_MODEL = prometheusName(ATTR_GEN_AI_REQUEST_MODEL);
+const OPERATION = prometheusName(ATTR_GEN_AI_OPERATION_NAME);
+const RESPONSE_MODEL = prometheusName(ATTR_GEN_AI_RESPONSE_MODEL);
+const SERVER_ADDRESS = prometheusName(ATTR_SERVER_ADDRESS);
+const SERVER_PORT = prometheusName(ATTR_SERVER_PORT);
+const TOKEN_TYPE = prometheusName(ATTR_GEN_AI_TOKEN_TYPE);
+const ERROR_TYPE = prometheusName(ATTR_ERROR_TYPE);
+
+/** The labels of every GenAI client metric (metric_attributes.gen_ai); '' = not known (no label in Prometheus terms). */
+const CALL_LABELS = [PROVIDER, REQUEST_MODEL, OPERATION, RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT] as const;
 type CallLabel = (typeof CALL_LABELS)[number];
-/** Output tokens per second: 1 to 5000. */
-const TOKENS_PER_SECOND = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;
+type CallLabels = Record<CallLabel, string>;
 
 function nonNegative(metric: string, value: unknown, what: string): void {
   if (typeof value !== 'number' || !(value >= 0) || value === Infinity)
@@ -35,16 +80,43 @@ function text(metric: string, value: unknown, what: string): void {
   if (typeof value !== 'string' || value === '')
     throw new InvalidValueError(metric, value, `${what} must be a non-empty string`);
 }
+function optionalText(metric: string, value: unknown, what: string): void {
+  if (value !== undefined) text(metric, value, what);
+}
+
+/** Validates a call completely before anything is recorded, so bad input records nothing. */
+function validateCall(call: LlmCall): void {
+  const { tokenUsage, operationDuration, timeToFirstChunk, timePerOutputChunk } = GENAI_METRICS;
+  if (call === null || typeof call !== 'object')
+    throw new InvalidValueError(operationDuration, call, 'recordLlmCall needs an LlmCall object');
+  text(operationDuration, call.provider, 'provider');
+  text(operationDuration, call.model, 'model');
+  text(operationDuration, call.operation, 'operation');
+  if (call.inputTokens !== undefined) nonNegative(tokenUsage, call.inputTokens, 'inputTokens');
+  if (call.outputTokens !== undefined) nonNegative(tokenUsage, call.outputTokens, 'outputTokens');
+  nonNegative(operationDuration, call.durationSeconds, 'durationSeconds');
+  const ttfc = call.timeToFirstChunkSeconds ?? call.timeToFirstTokenSeconds;
+  if (ttfc !== undefined) nonNegative(timeToFirstChunk, ttfc, 'timeToFirstChunkSeconds');
+  if (call.outputChunkSeconds !== undefined) {
+    if (!Array.isArray(call.outputChunkSeconds))
+      throw new InvalidValueError(timePerOutputChunk, call.outputChunkSeconds, 'outputChunkSeconds must be an array');
+    for (const s of call.outputChunkSeconds) nonNegative(timePerOutputChunk, s, 'outputChunkSeconds[]');
+  }
+  optionalText(operationDuration, call.errorType, 'errorType');
+  optionalText(operationDuration, call.responseModel, 'responseModel');
+  optionalText(operationDuration, call.serverAddress, 'serverAddress');
+  if (call.serverPort !== undefined && !(Number.isInteger(call.serverPort) && call.serverPort > 0))
+    throw new InvalidValueError(operationDuration, call.serverPort, 'serverPort must be a positive integer');
+}
 
 export class GenAiMetrics {
   // Each group is registered on first use, so a process that only reports GPUs exposes no LLM families.
   private llmMetrics:
     | {
-        tokens: Histogram<CallLabel | 'gen_ai_token_type'>;
-        duration: Histogram<CallLabel | 'error_type'>;
-        ttft: Histogram<CallLabel>;
-        tps: Histogram<CallLabel>;
-        errors: Counter<CallLabel | 'error_type'>;
+        tokens: Histogram<CallLabel | typeof TOKEN_TYPE>;
+        duration: Histogram<CallLabel | typeof ERROR_TYPE>;
+        ttfc: Histogram<CallLabel>;
+        tpoc: Histogram<CallLabel>;
       }
     | undefined;
   private cacheMetrics: { requests: Counter<'cache' | 'result'>; ratio: Gauge<'cache'> } | undefined;
@@ -61,69 +133,59 @@ export class GenAiMetrics {
     const m = this.metrics;
     return (this.llmMetrics ??= {
       tokens: m.histogram({
-        name: 'gen_ai_client_token_usage',
-        help: 'Number of input and output tokens used',
-        labelNames: [...CALL_LABELS, 'gen_ai_token_type'],
+        name: GENAI_METRICS.tokenUsage,
+        help: 'Number of input and output tokens used.',
+        labelNames: [...CALL_LABELS, TOKEN_TYPE],
         buckets: Buckets.tokens,
       }),
       duration: m.histogram({
-        name: 'gen_ai_client_operation_duration_seconds',
-        help: 'GenAI operation duration',
-        labelNames: [...CALL_LABELS, 'error_type'],
+        name: GENAI_METRICS.operationDuration,
+        help: 'GenAI operation duration.',
+        labelNames: [...CALL_LABELS, ERROR_TYPE],
         buckets: Buckets.llmLatency,
       }),
-      ttft: m.histogram({
-        name: 'gen_ai_client_time_to_first_token_seconds',
-        help: 'Time from request to the first output token of a streamed GenAI response',
+      ttfc: m.histogram({
+        name: GENAI_METRICS.timeToFirstChunk,
+        help: 'Time to receive the first chunk of a streaming response, from when the request was issued.',
         labelNames: CALL_LABELS,
         buckets: Buckets.llmLatency,
       }),
-      tps: m.histogram({
-        name: 'gen_ai_client_output_tokens_per_second',
-        help: 'Output tokens per second of a GenAI call',
+      tpoc: m.histogram({
+        name: GENAI_METRICS.timePerOutputChunk,
+        help: 'Time per output chunk after the first one of a streaming response.',
         labelNames: CALL_LABELS,
-        buckets: TOKENS_PER_SECOND,
-      }),
-      errors: m.counter({
-        name: 'gen_ai_client_errors_total',
-        help: 'GenAI calls that failed, by error type',
-        labelNames: [...CALL_LABELS, 'error_type'],
+        buckets: Buckets.llmLatency,
       }),
     });
   }
 
+  /**
+   * The GenAI client metrics of one call: duration (with error_type on failure), token usage by
+   * type when the counts are known, and for streaming calls time to first chunk and time per
+   * output chunk.
+   */
   recordLlmCall(call: LlmCall): void {
     if (!this.metrics.enabled) return;
-    // Validate everything first so bad input records nothing.
-    const m = 'gen_ai_client_token_usage';
-    if (call === null || typeof call !== 'object')
-      throw new InvalidValueError(m, call, 'recordLlmCall needs an LlmCall object');
-    text(m, call.provider, 'provider');
-    text(m, call.model, 'model');
-    text(m, call.operation, 'operation');
-    nonNegative(m, call.inputTokens, 'inputTokens');
-    nonNegative(m, call.outputTokens, 'outputTokens');
-    nonNegative('gen_ai_client_operation_duration_seconds', call.durationSeconds, 'durationSeconds');
-    if (call.timeToFirstTokenSeconds !== undefined)
-      nonNegative('gen_ai_client_time_to_first_token_seconds', call.timeToFirstTokenSeconds, 'timeToFirstTokenSeconds');
-    if (call.errorType !== undefined) text('gen_ai_client_errors_total', call.errorType, 'errorType');
-
-    const base = {
-      gen_ai_provider_name: call.provider,
-      gen_ai_request_model: call.model,
-      gen_ai_operation_name: call.operation,
-    };
+    validateCall(call);
+    const base: CallLabels = {
+      [PROVIDER]: call.provider,
+      [REQUEST_MODEL]: call.model,
+      [OPERATION]: call.operation,
+      [RESPONSE_MODEL]: call.responseModel ?? '',
+      [SERVER_ADDRESS]: call.serverAddress ?? '',
+      [SERVER_PORT]: call.serverAddress !== undefined && call.serverPort !== undefined ? String(call.serverPort) : '',
+    } as CallLabels;
     const llm = this.llm();
-    llm.tokens.observe({ ...base, gen_ai_token_type: 'input' }, call.inputTokens);
-    llm.tokens.observe({ ...base, gen_ai_token_type: 'output' }, call.outputTokens);
-    llm.duration.observe({ ...base, error_type: call.errorType ?? '' }, call.durationSeconds);
-    if (call.timeToFirstTokenSeconds !== undefined) llm.ttft.observe(base, call.timeToFirstTokenSeconds);
-    if (call.errorType !== undefined) llm.errors.inc({ ...base, error_type: call.errorType });
-    else if (call.durationSeconds > 0 && call.outputTokens > 0) {
-      // Generation speed excludes the wait for the first token when it is known.
-      const genSeconds = call.durationSeconds - (call.timeToFirstTokenSeconds ?? 0);
-      if (genSeconds > 0) llm.tps.observe(base, call.outputTokens / genSeconds);
-    }
+    const failed = call.errorType !== undefined;
+    // Unknown counts are not reported; a failed call's 0 is "unknown" (callers used to pass 0).
+    if (call.inputTokens !== undefined && !(failed && call.inputTokens === 0))
+      llm.tokens.observe({ ...base, [TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT }, call.inputTokens);
+    if (call.outputTokens !== undefined && !(failed && call.outputTokens === 0))
+      llm.tokens.observe({ ...base, [TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT }, call.outputTokens);
+    llm.duration.observe({ ...base, [ERROR_TYPE]: call.errorType ?? '' }, call.durationSeconds);
+    const ttfc = call.timeToFirstChunkSeconds ?? call.timeToFirstTokenSeconds;
+    if (ttfc !== undefined) llm.ttfc.observe(base, ttfc);
+    if (call.outputChunkSeconds !== undefined) for (const s of call.outputChunkSeconds) llm.tpoc.observe(base, s);
   }
 
   recordModelThroughput(sample: ModelThroughput): void {

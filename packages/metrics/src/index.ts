@@ -5,6 +5,8 @@ export { History } from './history';
 export type { HistoryOptions, SeriesSelector, RawSeries } from './history';
 export { HostMetricsCollector } from './host';
 export type { PushOptions } from './pushgateway';
+export { startOtlpPush, OtlpPushError } from './otlp';
+export type { OtlpPush, OtlpPushOptions } from './otlp';
 export type { CacheLookup, GpuStats, ModelThroughput } from './genai';
 export type { MetricSnapshot, ValueSeriesSnapshot, HistogramSeriesSnapshot, SummarySeriesSnapshot } from './snapshot';
 export { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, prefersOpenMetrics } from './exposition';

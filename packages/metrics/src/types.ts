@@ -96,13 +96,34 @@ export interface Exposition {
   body: string;
 }
 
+/** One LLM call, for the GenAI client metrics (OpenTelemetry GenAI names, Prometheus style). */
 export interface LlmCall {
+  /** gen_ai.provider.name */
   provider: string;
+  /** gen_ai.request.model */
   model: string;
+  /** gen_ai.operation.name, e.g. 'chat'. */
   operation: string;
-  inputTokens: number;
-  outputTokens: number;
+  /**
+   * Input tokens, cached ones included; omit when unknown: no token usage is recorded then (the
+   * conventions forbid reporting unknown counts). On a failed call a 0 counts as unknown.
+   */
+  inputTokens?: number;
+  /** Output tokens; omit when unknown (as inputTokens). */
+  outputTokens?: number;
   durationSeconds: number;
+  /** gen_ai.response.model, when the response named one. */
+  responseModel?: string;
+  /** server.address of the model endpoint. */
+  serverAddress?: string;
+  /** server.port of the model endpoint (with serverAddress). */
+  serverPort?: number;
+  /** Seconds from the request to the first chunk of a streaming response (streaming calls only). */
+  timeToFirstChunkSeconds?: number;
+  /** @deprecated the old name of timeToFirstChunkSeconds. */
   timeToFirstTokenSeconds?: number;
+  /** Seconds between consecutive output chunks after the first one (streaming calls only). */
+  outputChunkSeconds?: readonly number[];
+  /** error.type of a failed call: the provider's error type (the value on the span too). */
   errorType?: string;
 }

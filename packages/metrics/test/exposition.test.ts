@@ -175,6 +175,20 @@ describe('exposition', () => {
       '# TYPE app_plain counter\napp_plain_total 3\n'.replace('app_plain_total', 'app_plain_total{service="api"}'),
     );
     expect(body).toContain('# TYPE legacy_events counter\nlegacy_events_total{kind="a",service="api"} 1\n');
+    // `# UNIT` for every family whose name ends in a base unit (ours, prom-client's, counters too); none otherwise.
+    expect(body).toContain('# TYPE app_latency_seconds histogram\n# UNIT app_latency_seconds seconds\n');
+    expect(body).toContain('# TYPE app_size_bytes summary\n# UNIT app_size_bytes bytes\n');
+    expect(body).toContain('# TYPE legacy_seconds histogram\n# UNIT legacy_seconds seconds\n');
+    expect(body).toContain('# TYPE process_cpu_user_seconds counter\n# UNIT process_cpu_user_seconds seconds\n');
+    expect(body).toContain(
+      '# TYPE gen_ai_client_operation_duration_seconds histogram\n# UNIT gen_ai_client_operation_duration_seconds seconds\n',
+    );
+    for (const line of body.split('\n').filter((l) => l.startsWith('# UNIT '))) {
+      const [, , family, unit] = line.split(' ');
+      expect(family.endsWith(`_${unit}`)).toBe(true);
+    }
+    expect(body).not.toMatch(/# UNIT (app_requests|gen_ai_client_token_usage|app_inflight) /);
+    expect((await m.expose()).body).not.toContain('# UNIT');
     const tool = requirePromtool();
     if (tool) checkOpenMetrics(tool, body);
     await m.close();

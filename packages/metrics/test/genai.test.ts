@@ -19,7 +19,14 @@ const call = {
   durationSeconds: 3.2,
   timeToFirstTokenSeconds: 0.2,
 };
-const base = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o', gen_ai_operation_name: 'chat' };
+const base = {
+  gen_ai_provider_name: 'openai',
+  gen_ai_request_model: 'gpt-4o',
+  gen_ai_operation_name: 'chat',
+  gen_ai_response_model: '',
+  server_address: '',
+  server_port: '',
+};
 
 describe('GenAI metrics', () => {
   test('bucket presets follow the OpenTelemetry GenAI advice', () => {
@@ -31,7 +38,7 @@ describe('GenAI metrics', () => {
     expect(Buckets.tokens.every((b, i) => i === 0 || b === Buckets.tokens[i - 1] * 4)).toBe(true);
   });
 
-  test('recordLlmCall records token usage by type, duration, time to first token and output speed', () => {
+  test('recordLlmCall records token usage by type, duration and time to first chunk under the spec names', () => {
     const m = createMetrics();
     m.recordLlmCall(call);
     const tokens = get<Hist>(m, 'gen_ai_client_token_usage');
@@ -42,31 +49,69 @@ describe('GenAI metrics', () => {
     expect(tokens[0].labels).toEqual({ ...base, gen_ai_token_type: 'input' });
     const duration = get<Hist>(m, 'gen_ai_client_operation_duration_seconds');
     expect(duration).toHaveLength(1);
+    expect(duration[0].labels).toEqual({ ...base, error_type: '' });
     expect(duration[0].sum).toBe(3.2);
     expect(duration[0].buckets.find((b) => b.le === 5.12)!.count).toBe(1);
     expect(duration[0].buckets.find((b) => b.le === 2.56)!.count).toBe(0);
-    expect(get<Hist>(m, 'gen_ai_client_time_to_first_token_seconds')[0].sum).toBe(0.2);
-    // 300 tokens over the 3.0 s after the first token.
-    expect(get<Hist>(m, 'gen_ai_client_output_tokens_per_second')[0].sum).toBeCloseTo(100, 9);
-    expect(get(m, 'gen_ai_client_errors_total')).toEqual([]);
+    // The deprecated timeToFirstTokenSeconds feeds the spec's time-to-first-chunk metric.
+    expect(get<Hist>(m, 'gen_ai_client_operation_time_to_first_chunk_seconds')[0].sum).toBe(0.2);
+    const names = m.toJSON().map((f) => f.name);
+    for (const gone of [
+      'gen_ai_client_time_to_first_token_seconds',
+      'gen_ai_client_output_tokens_per_second',
+      'gen_ai_client_errors_total',
+    ])
+      expect(names).not.toContain(gone);
   });
 
-  test('a failed call is counted by error type and its duration carries error_type', () => {
+  test('streaming calls record time to first chunk and each time per output chunk; response model and server are labels', () => {
     const m = createMetrics();
-    m.recordLlmCall({ ...call, outputTokens: 0, errorType: 'rate_limited' });
-    m.recordLlmCall({ ...call, outputTokens: 0, errorType: 'rate_limited' });
-    m.recordLlmCall({ ...call, outputTokens: 0, errorType: 'timeout' });
-    expect(get(m, 'gen_ai_client_errors_total')).toEqual([
-      { labels: { ...base, error_type: 'rate_limited' }, value: 2 },
-      { labels: { ...base, error_type: 'timeout' }, value: 1 },
-    ]);
+    m.recordLlmCall({
+      provider: 'openai',
+      model: 'gpt-4o',
+      operation: 'chat',
+      responseModel: 'gpt-4o-2024-08-06',
+      serverAddress: 'api.openai.com',
+      serverPort: 443,
+      inputTokens: 10,
+      outputTokens: 3,
+      durationSeconds: 1,
+      timeToFirstChunkSeconds: 0.5,
+      outputChunkSeconds: [0.02, 0.03],
+    });
+    const labels = {
+      ...base,
+      gen_ai_response_model: 'gpt-4o-2024-08-06',
+      server_address: 'api.openai.com',
+      server_port: '443',
+    };
+    const ttfc = get<Hist>(m, 'gen_ai_client_operation_time_to_first_chunk_seconds');
+    expect(ttfc.map((s) => [s.labels, s.count, s.sum])).toEqual([[labels, 1, 0.5]]);
+    const tpoc = get<Hist>(m, 'gen_ai_client_operation_time_per_output_chunk_seconds');
+    expect(tpoc.map((s) => [s.labels, s.count])).toEqual([[labels, 2]]);
+    expect(tpoc[0].sum).toBeCloseTo(0.05, 9);
+    // A non-streaming call records neither.
+    const plain = createMetrics();
+    plain.recordLlmCall({ ...call, timeToFirstTokenSeconds: undefined });
+    expect(get(plain, 'gen_ai_client_operation_time_to_first_chunk_seconds')).toEqual([]);
+    expect(get(plain, 'gen_ai_client_operation_time_per_output_chunk_seconds')).toEqual([]);
+  });
+
+  test('a failed call carries error_type on the duration and records no token usage when counts are unknown', () => {
+    const m = createMetrics();
+    m.recordLlmCall({ ...call, inputTokens: undefined, outputTokens: undefined, errorType: 'rate_limit' });
+    m.recordLlmCall({ ...call, inputTokens: 0, outputTokens: 0, errorType: 'rate_limit' });
+    m.recordLlmCall({ ...call, inputTokens: 0, outputTokens: 0, errorType: 'timeout' });
     expect(get<Hist>(m, 'gen_ai_client_operation_duration_seconds').map((s) => [s.labels.error_type, s.count])).toEqual(
       [
-        ['rate_limited', 2],
+        ['rate_limit', 2],
         ['timeout', 1],
       ],
     );
-    expect(get<Hist>(m, 'gen_ai_client_output_tokens_per_second')).toEqual([]);
+    expect(get<Hist>(m, 'gen_ai_client_token_usage')).toEqual([]);
+    // A failed call that did report counts (a stream cut after some output) records them.
+    m.recordLlmCall({ ...call, inputTokens: 50, outputTokens: 7, errorType: 'timeout' });
+    expect(get<Hist>(m, 'gen_ai_client_token_usage').map((s) => s.sum)).toEqual([50, 7]);
   });
 
   test('bad input throws InvalidValueError naming the field and records nothing', () => {
@@ -76,6 +121,8 @@ describe('GenAI metrics', () => {
       /durationSeconds must be a finite number >= 0/,
     );
     expect(() => m.recordLlmCall({ ...call, model: '' })).toThrow(/model must be a non-empty string/);
+    expect(() => m.recordLlmCall({ ...call, outputChunkSeconds: [0.1, -1] })).toThrow(/outputChunkSeconds/);
+    expect(() => m.recordLlmCall({ ...call, serverAddress: 'h', serverPort: 0 })).toThrow(/serverPort/);
     expect(get<Hist>(m, 'gen_ai_client_token_usage')).toEqual([]);
     expect(get<Hist>(m, 'gen_ai_client_operation_duration_seconds')).toEqual([]);
   });

@@ -21,6 +21,10 @@ export type SamplerName = (typeof SAMPLERS)[number];
 export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
 export type PropagatorName = (typeof PROPAGATORS)[number];
 
+/** Auto-instrumentations by name; 'auto' = all five. Each is loaded from its contrib package, an optional peer. */
+export const INSTRUMENTATIONS = ['http', 'undici', 'pg', 'ioredis', 'winston'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATIONS)[number];
+
 export type AttributeMatcher = string | number | boolean | RegExp;
 
 /** A head-sampling rule: a span matching it (name and every listed attribute) is not recorded. */
@@ -71,9 +75,9 @@ export interface TracingOptions {
     /** Base endpoint; `/v1/traces` is appended. OTEL_EXPORTER_OTLP_ENDPOINT; default http://localhost:4318.
      *  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is) wins over it. */
     endpoint?: string;
-    /** Extra request headers (e.g. authorization). OTEL_EXPORTER_OTLP_HEADERS is read by the exporter too. */
+    /** Extra request headers (e.g. authorization), over OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS. */
     headers?: Record<string, string>;
-    /** Default 10000. */
+    /** OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT; default 10000. */
     timeoutMs?: number;
   };
   /** Full span URL. OTEL_EXPORTER_ZIPKIN_ENDPOINT; default http://localhost:9411/api/v2/spans. */
@@ -120,6 +124,11 @@ export interface TracingOptions {
    *  still queued then are counted as dropped and reported in one stderr line.
    *  PERISCOPE_TRACING_CLOSE_TIMEOUT_MS (durations such as 2s accepted); default 3000. */
   closeTimeoutMs?: number;
+  /** Auto-instrumentation from the OpenTelemetry contrib packages, by name: 'http' (http and https,
+   *  client and server; probe and scrape routes ignored by the drop rules), 'undici' (fetch), 'pg',
+   *  'ioredis', 'winston' (trace ids in log records), or 'auto' for all five. Each package is an
+   *  optional peer: install the ones you enable. PERISCOPE_TRACING_INSTRUMENTATIONS (comma list); default none. */
+  instrumentations?: InstrumentationName | 'auto' | readonly (InstrumentationName | 'auto')[];
   /** Read instead of process.env (tests). */
   env?: Record<string, string | undefined>;
 }
@@ -154,6 +163,7 @@ export interface ResolvedConfig {
   store: Required<StoreOptions> | undefined;
   resourceUsage: boolean;
   closeTimeoutMs: number;
+  instrumentations: InstrumentationName[];
 }
 
 /** URLs in the resolved config and in error messages: credentials and secret query values masked. */
@@ -186,6 +196,7 @@ const KNOWN_OPTIONS: readonly (keyof TracingOptions)[] = [
   'propagators',
   'store',
   'resourceUsage',
+  'instrumentations',
   'env',
 ];
 
@@ -240,6 +251,39 @@ function resolveEndpoints(options: TracingOptions, read: ConfigReader, exporters
     protocols: HTTP,
   });
   return { otlpUrl, zipkinUrl };
+}
+
+/** `k=v,k2=v2` (values percent-encoded), as OTEL_EXPORTER_OTLP_HEADERS is written. */
+function parseHeaders(read: ConfigReader, variable: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of read.list<string>('otlp.headers', undefined, { env: variable, default: [] })) {
+    const eq = pair.indexOf('=');
+    // The value is never shown: headers carry credentials.
+    if (eq <= 0) read.fail(variable, 'comma-separated key=value pairs', '(a malformed entry)');
+    let value = pair.slice(eq + 1).trim();
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      /* sent as written */
+    }
+    out[pair.slice(0, eq).trim().toLowerCase()] = value;
+  }
+  return out;
+}
+
+/** Headers and timeout as @periscope/metrics' OTLP push reads them: the signal's variable over the generic one, the option over both. */
+function resolveOtlpHeadersAndTimeout(options: TracingOptions, read: ConfigReader) {
+  const timeoutVar = read.raw('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT'
+    : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  return {
+    headers: {
+      ...parseHeaders(read, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      ...parseHeaders(read, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+      ...options.otlp?.headers,
+    },
+    timeoutMs: read.duration('otlp.timeoutMs', options.otlp?.timeoutMs, { env: timeoutVar, default: 10000, min: 1 }),
+  };
 }
 
 function resolveTail(options: TracingOptions, read: ConfigReader, sampler: SamplerName, samplerRatio: number) {
@@ -344,6 +388,15 @@ function resolveResource(options: TracingOptions, read: ConfigReader) {
   return { serviceName, resourceAttributes };
 }
 
+function resolveInstrumentations(options: TracingOptions, read: ConfigReader): InstrumentationName[] {
+  const names = read.list<InstrumentationName | 'auto'>('instrumentations', options.instrumentations, {
+    env: 'PERISCOPE_TRACING_INSTRUMENTATIONS',
+    default: [],
+    accepted: [...INSTRUMENTATIONS, 'auto'],
+  });
+  return INSTRUMENTATIONS.filter((n) => names.includes('auto') || names.includes(n));
+}
+
 export function resolveConfig(options: TracingOptions): ResolvedConfig {
   const read = new ConfigReader({ env: options.env, error: (o, a, g, s) => new TracingConfigError(o, a, g, s) });
   read.rejectUnknown(options, KNOWN_OPTIONS, 'startTracing()');
@@ -392,11 +445,7 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
     serviceName,
     resourceAttributes,
     exporters,
-    otlp: {
-      url: otlpUrl,
-      headers: { ...options.otlp?.headers },
-      timeoutMs: read.duration('otlp.timeoutMs', options.otlp?.timeoutMs, { default: 10000, min: 1 }),
-    },
+    otlp: { url: otlpUrl, ...resolveOtlpHeadersAndTimeout(options, read) },
     zipkinUrl,
     file: resolveFile(options, read),
     batch: resolveBatch(options, read),
@@ -419,5 +468,6 @@ export function resolveConfig(options: TracingOptions): ResolvedConfig {
       default: 3000,
       min: 0,
     }),
+    instrumentations: resolveInstrumentations(options, read),
   };
 }

@@ -2,8 +2,18 @@
 // external exporter (OTLP http/protobuf, Zipkin, console, JSON-lines file).
 import { promises as fs } from 'node:fs';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import type { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+
+// The OTLP and Zipkin exporters (and what they pull in: otlp-transformer, sdk-metrics, protobuf)
+// are loaded when configured, not at import: most processes use one exporter or none.
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy, synchronous loads of configured exporters */
+const loadOtlp = () =>
+  (require('@opentelemetry/exporter-trace-otlp-proto') as { OTLPTraceExporter: typeof OTLPTraceExporter })
+    .OTLPTraceExporter;
+const loadZipkin = () =>
+  (require('@opentelemetry/exporter-zipkin') as { ZipkinExporter: typeof ZipkinExporter }).ZipkinExporter;
+/* eslint-enable @typescript-eslint/no-require-imports */
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -142,9 +152,9 @@ class StoreSink implements SpanSink {
 function makeExporter(name: 'otlp' | 'zipkin' | 'console' | 'file', cfg: ResolvedConfig): SpanExporter {
   switch (name) {
     case 'otlp':
-      return new OTLPTraceExporter({ url: cfg.otlp.url, headers: cfg.otlp.headers, timeoutMillis: cfg.otlp.timeoutMs });
+      return new (loadOtlp())({ url: cfg.otlp.url, headers: cfg.otlp.headers, timeoutMillis: cfg.otlp.timeoutMs });
     case 'zipkin':
-      return new ZipkinExporter({ url: cfg.zipkinUrl, serviceName: cfg.serviceName });
+      return new (loadZipkin())({ url: cfg.zipkinUrl, serviceName: cfg.serviceName });
     case 'console':
       return new ConsoleSpanExporter();
     case 'file':

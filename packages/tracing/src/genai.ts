@@ -1,47 +1,122 @@
 // GenAI spans after the OpenTelemetry GenAI semantic conventions: invoke_agent, LLM calls
-// ({operation} {model}, CLIENT) and execute_tool. Content (prompts, completions, tool
-// arguments and results) is recorded only with captureContent, redacted, then truncated.
-import { SpanKind, type Attributes, type Span } from '@opentelemetry/api';
-import { runInSpan } from './api';
+// ({operation} {model}, CLIENT) and execute_tool. Content (prompts, completions, system
+// instructions, tool arguments and results) is recorded only with captureContent: converted to
+// the conventions' message schemas, redacted, then cut inside its strings so the JSON stays valid.
+import { SpanKind, trace as otelTrace, type Attributes, type Span } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_GEN_AI_AGENT_DESCRIPTION,
+  ATTR_GEN_AI_AGENT_ID,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_AGENT_VERSION,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_DESCRIPTION,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+} from './semconv';
+import { endWith, recordError, runInSpan } from './api';
 import { TracingInputError } from './errors';
-import { getActive, getTracer, redactText } from './state';
+import { serializeWithin, toInputMessages, toOutputMessages, toSystemInstructions } from './genai-messages';
+import { llmErrorType, readLlmResult, type LlmResponseInfo } from './genai-result';
+import { getActive, getContextManager, getTracer, redactText } from './state';
 
-/** What an LLM call returned, in the terms of the conventions. */
-export interface LlmResponseInfo {
-  responseModel?: string;
-  responseId?: string;
-  inputTokens?: number;
-  outputTokens?: number;
-  finishReasons?: string[];
-  /** Completion content; recorded only with captureContent. */
-  output?: unknown;
+export { describeLlmResult, llmErrorType, type LlmResponseInfo } from './genai-result';
+
+/** Request parameters shared by model calls and agent invocations (gen_ai.request.*). */
+export interface GenAiRequestOptions {
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  seed?: number;
+  /** gen_ai.request.choice.count; recorded only when not 1. */
+  choiceCount?: number;
+  /** gen_ai.output.type: 'text', 'json', 'image', 'speech'. */
+  outputType?: string;
+  /** gen_ai.conversation.id: the conversation (session, thread) this call belongs to. */
+  conversationId?: string;
 }
 
-export interface LlmCallOptions<R = unknown> {
+export interface LlmCallOptions<R = unknown> extends GenAiRequestOptions {
   /** gen_ai.provider.name, e.g. 'openai', 'anthropic', 'simulated'. */
   provider: string;
   /** gen_ai.request.model */
   model: string;
   /** gen_ai.operation.name; default 'chat'. */
   operation?: string;
-  /** Prompt messages; recorded as gen_ai.input.messages only with captureContent. */
+  /** gen_ai.request.stream: true for streaming calls (then gen_ai.response.time_to_first_chunk is read from the result). */
+  stream?: boolean;
+  /** server.address of the model endpoint (host name or IP). */
+  serverAddress?: string;
+  /** server.port of the model endpoint; recorded with serverAddress. */
+  serverPort?: number;
+  /** Prompt messages (OpenAI or Anthropic shapes, or schema messages); gen_ai.input.messages only with captureContent. */
   input?: unknown;
-  temperature?: number;
-  maxTokens?: number;
+  /** System prompt given apart from the messages (Anthropic `system`); gen_ai.system_instructions only with captureContent. */
+  systemInstructions?: unknown;
   attributes?: Attributes;
   /** Reads usage and finish reasons from the result; default understands OpenAI- and Anthropic-shaped results and LlmResponseInfo itself. */
   describe?: (result: R) => LlmResponseInfo;
+  /** error.type of a failed call; default llmErrorType (the provider's error type). */
+  errorType?: (error: unknown) => string;
 }
 
-export interface AgentOptions {
+export interface AgentOptions extends GenAiRequestOptions {
   id?: string;
   description?: string;
+  /** gen_ai.agent.version */
+  version?: string;
+  /** gen_ai.provider.name of the model behind the agent; required by the conventions on invoke_agent spans. */
+  provider?: string;
+  /** gen_ai.request.model the agent calls. */
+  model?: string;
+  /** A remote agent service (OpenAI Assistants, Bedrock Agents): the span is CLIENT and carries server.*. Default false. */
+  remote?: boolean;
+  serverAddress?: string;
+  serverPort?: number;
   attributes?: Attributes;
 }
 
 export interface ToolOptions {
   callId?: string;
   description?: string;
+  /** gen_ai.tool.type: 'function' (run by the client), 'extension' (agent-side API), 'datastore'. */
+  type?: string;
   /** Tool arguments; recorded as gen_ai.tool.call.arguments only with captureContent. */
   arguments?: unknown;
   attributes?: Attributes;
@@ -52,110 +127,183 @@ function requireName(argument: string, value: unknown): void {
     throw new TracingInputError(argument, `expected a non-empty string, got ${JSON.stringify(value)}`);
 }
 
-/** Sets a content attribute when capture is on: serialized, redacted, then cut to contentMaxLength. */
+/** Applies the redactor to every string of a value (when redacting its JSON text broke the JSON). */
+function redactStrings(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map(redactStrings);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactStrings(v);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Sets a content attribute when capture is on. Structured values are serialized to JSON,
+ * redacted (the redactor sees the JSON text, so key-aware rules work), then cut inside their
+ * strings to contentMaxLength so the JSON still parses; a plain string is redacted and cut.
+ */
 export function captureContent(span: Span, key: string, value: unknown): void {
   const active = getActive();
   if (!active?.captureContent || value === undefined || !span.isRecording()) return;
+  const max = active.contentMaxLength;
+  if (typeof value === 'string') {
+    // Redact before cutting so a secret straddling the cut is still caught.
+    const text = redactText(value);
+    span.setAttribute(key, text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text);
+    return;
+  }
+  let structured: unknown = value;
   let text: string;
   try {
-    text = typeof value === 'string' ? value : JSON.stringify(value);
+    text = JSON.stringify(value) ?? 'null';
   } catch {
-    text = String(value);
+    // A cycle or a BigInt: record its string form, still valid JSON.
+    structured = String(value);
+    text = JSON.stringify(structured);
   }
-  // Redact before cutting so a secret straddling the cut is still caught.
-  text = redactText(text);
-  if (text.length > active.contentMaxLength)
-    text = `${text.slice(0, active.contentMaxLength)}…[truncated ${text.length - active.contentMaxLength} chars]`;
-  span.setAttribute(key, text);
-}
-
-type Loose = Record<string, unknown> | undefined;
-const obj = (v: unknown): Loose => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-function finishReasons(r: Record<string, unknown>, choices: unknown[] | undefined): string[] | undefined {
-  const list = Array.isArray(r.finishReasons)
-    ? r.finishReasons
-    : Array.isArray(r.finish_reasons)
-      ? r.finish_reasons
-      : undefined;
-  if (list) return list.filter((x): x is string => typeof x === 'string');
-  if (choices) {
-    const out: string[] = [];
-    for (let i = 0; i < choices.length; i++) {
-      const reason = obj(choices[i])?.finish_reason;
-      if (typeof reason === 'string') out.push(reason);
+  const redacted = redactText(text);
+  if (redacted !== text) {
+    try {
+      structured = JSON.parse(redacted) as unknown;
+    } catch {
+      structured = redactStrings(JSON.parse(text) as unknown);
     }
-    return out;
+  } else if (text.length <= max) {
+    span.setAttribute(key, text);
+    return;
   }
-  const one = str(r.stop_reason) ?? str(r.finishReason);
-  return one === undefined ? undefined : [one];
+  span.setAttribute(key, serializeWithin(structured, max));
 }
 
-/** Reads OpenAI-style (usage.prompt_tokens, choices[].finish_reason), Anthropic-style (usage.input_tokens, stop_reason) and LlmResponseInfo results. */
-export function describeLlmResult(result: unknown): LlmResponseInfo {
-  return readLlmResult(result, true);
+function setRequestAttributes(a: Attributes, o: GenAiRequestOptions): void {
+  if (o.temperature !== undefined) a[ATTR_GEN_AI_REQUEST_TEMPERATURE] = o.temperature;
+  if (o.maxTokens !== undefined) a[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = o.maxTokens;
+  if (o.topP !== undefined) a[ATTR_GEN_AI_REQUEST_TOP_P] = o.topP;
+  if (o.topK !== undefined) a[ATTR_GEN_AI_REQUEST_TOP_K] = o.topK;
+  if (o.stopSequences !== undefined) a[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = o.stopSequences;
+  if (o.frequencyPenalty !== undefined) a[ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = o.frequencyPenalty;
+  if (o.presencePenalty !== undefined) a[ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = o.presencePenalty;
+  if (o.seed !== undefined) a[ATTR_GEN_AI_REQUEST_SEED] = o.seed;
+  if (o.choiceCount !== undefined && o.choiceCount !== 1) a[ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = o.choiceCount;
+  if (o.outputType !== undefined) a[ATTR_GEN_AI_OUTPUT_TYPE] = o.outputType;
+  if (o.conversationId) a[ATTR_GEN_AI_CONVERSATION_ID] = o.conversationId;
 }
 
-/** `withOutput`: also collect the completion text (only needed when content is captured). */
-function readLlmResult(result: unknown, withOutput: boolean): LlmResponseInfo {
-  const r = obj(result);
-  if (!r) return {};
-  const usage = obj(r.usage);
-  // Plain loops and no rest arguments: this runs on every LLM call.
-  const choices = Array.isArray(r.choices) ? (r.choices as unknown[]) : undefined;
-  return {
-    responseModel: str(r.responseModel) ?? str(r.model),
-    responseId: str(r.responseId) ?? str(r.id),
-    inputTokens: num(r.inputTokens) ?? num(usage?.input_tokens) ?? num(usage?.prompt_tokens) ?? num(usage?.inputTokens),
-    outputTokens:
-      num(r.outputTokens) ?? num(usage?.output_tokens) ?? num(usage?.completion_tokens) ?? num(usage?.outputTokens),
-    finishReasons: finishReasons(r, choices),
-    output: withOutput
-      ? (r.output ??
-        r.content ??
-        r.text ??
-        (choices ? choices.map((c) => obj(obj(c)?.message)?.content ?? obj(c)?.text) : undefined))
-      : undefined,
+function setServer(a: Attributes, address: string | undefined, port: number | undefined): void {
+  if (!address) return;
+  a[ATTR_SERVER_ADDRESS] = address;
+  if (port !== undefined) a[ATTR_SERVER_PORT] = port;
+}
+
+/**
+ * runInSpan with a GenAI error type: a throw or rejection is recorded as usual, then `error.type`
+ * becomes `errorType(error)` (the provider's type), the value the duration metric carries too.
+ */
+function runGenAi<T>(
+  span: Span,
+  fn: (span: Span) => T,
+  errorType: (e: unknown) => string,
+  after: (v: unknown) => void,
+): T {
+  const cm = getContextManager();
+  const ctx = otelTrace.setSpan(cm.active(), span);
+  if (!span.isRecording()) return cm.with(ctx, fn, undefined, span);
+  const fail = (e: unknown): void => {
+    recordError(span, e);
+    let type: string;
+    try {
+      type = errorType(e);
+    } catch {
+      type = llmErrorType(e);
+    }
+    span.setAttribute(ATTR_ERROR_TYPE, type);
+    span.end();
   };
+  let result: T;
+  try {
+    result = cm.with(ctx, fn, undefined, span);
+  } catch (e) {
+    fail(e);
+    throw e;
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    return (result as unknown as PromiseLike<unknown>).then(
+      (v) => {
+        after(v);
+        span.end();
+        return v;
+      },
+      (e: unknown) => {
+        fail(e);
+        throw e;
+      },
+    ) as T;
+  }
+  return endWith(span, result, after);
 }
 
-/** An `invoke_agent {name}` span around one agent run. */
+/** An `invoke_agent {name}` span around one agent run (INTERNAL, or CLIENT for a remote agent). */
 export function traceAgent<T>(name: string, fn: (span: Span) => T, options: AgentOptions = {}): T {
   requireName('traceAgent name', name);
   const attributes: Attributes = {
     ...options.attributes,
-    'gen_ai.operation.name': 'invoke_agent',
-    'gen_ai.agent.name': name,
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+    [ATTR_GEN_AI_AGENT_NAME]: name,
   };
-  if (options.id) attributes['gen_ai.agent.id'] = options.id;
-  if (options.description) attributes['gen_ai.agent.description'] = options.description;
-  return runInSpan(
-    getTracer().startSpan(`invoke_agent ${name}`, { kind: SpanKind.INTERNAL, attributes }),
-    undefined,
-    fn,
-  );
+  if (options.provider) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
+  if (options.model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.model;
+  if (options.id) attributes[ATTR_GEN_AI_AGENT_ID] = options.id;
+  if (options.description) attributes[ATTR_GEN_AI_AGENT_DESCRIPTION] = options.description;
+  if (options.version) attributes[ATTR_GEN_AI_AGENT_VERSION] = options.version;
+  setRequestAttributes(attributes, options);
+  if (options.remote) setServer(attributes, options.serverAddress, options.serverPort);
+  const kind = options.remote ? SpanKind.CLIENT : SpanKind.INTERNAL;
+  return runInSpan(getTracer().startSpan(`invoke_agent ${name}`, { kind, attributes }), undefined, fn);
+}
+
+function responseAttributes(info: LlmResponseInfo, stream: boolean): Attributes {
+  const a: Attributes = {};
+  if (info.responseModel) a[ATTR_GEN_AI_RESPONSE_MODEL] = info.responseModel;
+  if (info.responseId) a[ATTR_GEN_AI_RESPONSE_ID] = info.responseId;
+  if (info.inputTokens !== undefined) a[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = info.inputTokens;
+  if (info.outputTokens !== undefined) a[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = info.outputTokens;
+  if (info.cacheReadInputTokens !== undefined) a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = info.cacheReadInputTokens;
+  if (info.cacheCreationInputTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = info.cacheCreationInputTokens;
+  if (info.reasoningOutputTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = info.reasoningOutputTokens;
+  if (info.finishReasons?.length) a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = info.finishReasons;
+  if (stream && info.timeToFirstChunkSeconds !== undefined)
+    a[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = info.timeToFirstChunkSeconds;
+  return a;
 }
 
 /** A CLIENT span `{operation} {model}` around one model call; usage and finish reasons come from the result. */
 export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: Span) => T): T {
   requireName('traceLlmCall provider', options?.provider);
   requireName('traceLlmCall model', options.model);
-  const operation = options.operation ?? 'chat';
+  const operation = options.operation ?? GEN_AI_OPERATION_NAME_VALUE_CHAT;
   const attributes: Attributes = {
     ...options.attributes,
-    'gen_ai.operation.name': operation,
-    'gen_ai.provider.name': options.provider,
-    'gen_ai.request.model': options.model,
+    [ATTR_GEN_AI_OPERATION_NAME]: operation,
+    [ATTR_GEN_AI_PROVIDER_NAME]: options.provider,
+    [ATTR_GEN_AI_REQUEST_MODEL]: options.model,
   };
-  if (options.temperature !== undefined) attributes['gen_ai.request.temperature'] = options.temperature;
-  if (options.maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = options.maxTokens;
+  setRequestAttributes(attributes, options);
+  const stream = options.stream === true;
+  if (stream) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
+  setServer(attributes, options.serverAddress, options.serverPort);
   const span = getTracer().startSpan(`${operation} ${options.model}`, { kind: SpanKind.CLIENT, attributes });
   // One look at the capture setting per call; off by default, so no content work at all.
-  const capture = getActive()?.captureContent === true;
-  if (capture) captureContent(span, 'gen_ai.input.messages', options.input);
-  return runInSpan(span, undefined, fn, (value) => {
+  const capture = getActive()?.captureContent === true && span.isRecording();
+  if (capture) {
+    if (options.systemInstructions !== undefined)
+      captureContent(span, ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, toSystemInstructions(options.systemInstructions));
+    if (options.input !== undefined) captureContent(span, ATTR_GEN_AI_INPUT_MESSAGES, toInputMessages(options.input));
+  }
+  return runGenAi(span, fn, options.errorType ?? llmErrorType, (value) => {
     let info: LlmResponseInfo;
     try {
       info = (options.describe ? options.describe(value as Awaited<T>) : readLlmResult(value, capture)) ?? {};
@@ -163,14 +311,9 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
       // A describe() bug must not fail the call it observes.
       info = {};
     }
-    const a: Attributes = {};
-    if (info.responseModel) a['gen_ai.response.model'] = info.responseModel;
-    if (info.responseId) a['gen_ai.response.id'] = info.responseId;
-    if (info.inputTokens !== undefined) a['gen_ai.usage.input_tokens'] = info.inputTokens;
-    if (info.outputTokens !== undefined) a['gen_ai.usage.output_tokens'] = info.outputTokens;
-    if (info.finishReasons?.length) a['gen_ai.response.finish_reasons'] = info.finishReasons;
-    span.setAttributes(a);
-    if (capture) captureContent(span, 'gen_ai.output.messages', info.output);
+    span.setAttributes(responseAttributes(info, stream));
+    if (capture && info.output !== undefined)
+      captureContent(span, ATTR_GEN_AI_OUTPUT_MESSAGES, toOutputMessages(info.output, info.finishReasons));
   });
 }
 
@@ -179,12 +322,13 @@ export function traceTool<T>(name: string, fn: (span: Span) => T, options: ToolO
   requireName('traceTool name', name);
   const attributes: Attributes = {
     ...options.attributes,
-    'gen_ai.operation.name': 'execute_tool',
-    'gen_ai.tool.name': name,
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+    [ATTR_GEN_AI_TOOL_NAME]: name,
   };
-  if (options.callId) attributes['gen_ai.tool.call.id'] = options.callId;
-  if (options.description) attributes['gen_ai.tool.description'] = options.description;
+  if (options.callId) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
+  if (options.description) attributes[ATTR_GEN_AI_TOOL_DESCRIPTION] = options.description;
+  if (options.type) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
   const span = getTracer().startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes });
-  captureContent(span, 'gen_ai.tool.call.arguments', options.arguments);
-  return runInSpan(span, undefined, fn, (value) => captureContent(span, 'gen_ai.tool.call.result', value));
+  captureContent(span, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, options.arguments);
+  return runInSpan(span, undefined, fn, (value) => captureContent(span, ATTR_GEN_AI_TOOL_CALL_RESULT, value));
 }

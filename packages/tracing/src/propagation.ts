@@ -13,7 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { endWith, isPromiseLike, recordError } from './api';
 import { PROBE_PATHS } from './config';
-import { getPropagator, getTracer } from './state';
+import { getPropagator, getTracer, isAutoInstrumented } from './state';
 
 export type HeaderCarrier = Record<string, string | string[] | number | undefined>;
 
@@ -88,6 +88,13 @@ export function wrapHttpHandler<H extends Handler>(
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (ignored(path)) return handler.call(this, req, res);
+    if (isAutoInstrumented('http')) {
+      // The http instrumentation already runs this request in its SERVER span: name it by our route.
+      const route = options.route?.(req);
+      const active = otelTrace.getActiveSpan();
+      if (route && active) active.setAttribute('http.route', route).updateName(`${req.method ?? '_OTHER'} ${route}`);
+      return handler.call(this, req, res);
+    }
     const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
     const route = options.route?.(req);
     const parent = extract(req.headers);
@@ -144,6 +151,8 @@ type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<
  */
 export function tracedFetch(fetchImpl: FetchLike = globalThis.fetch): FetchLike {
   return (input, init) => {
+    // The undici instrumentation already spans and propagates every call of the global fetch.
+    if (fetchImpl === globalThis.fetch && isAutoInstrumented('undici')) return fetchImpl(input, init);
     const request = input instanceof Request ? input : undefined;
     const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
     const url = request ? request.url : String(input);

@@ -3,6 +3,7 @@
 // no-op unless another SDK is registered.
 import { context, trace, type ContextManager, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { InstrumentationName } from './config';
 import type { HeadSampler } from './sampling';
 
 export const INSTRUMENTATION_NAME = '@periscope/tracing';
@@ -17,6 +18,8 @@ export interface ActiveTracing {
   contextManager: ContextManager;
   /** The provider's head sampler: trace() asks its drop rules before starting a span. */
   sampler: HeadSampler;
+  /** Contrib instrumentations enabled: our own HTTP helpers step aside for them (one span per request, not two). */
+  autoInstrumented: ReadonlySet<InstrumentationName>;
 }
 
 export const DEFAULT_PROPAGATOR: TextMapPropagator = new CompositePropagator({
@@ -44,6 +47,11 @@ export function getContextManager(): Pick<ContextManager, 'active' | 'with'> {
 
 export function getPropagator(): TextMapPropagator {
   return active?.propagator ?? DEFAULT_PROPAGATOR;
+}
+
+/** Whether a contrib instrumentation covers this kind of call now. */
+export function isAutoInstrumented(name: InstrumentationName): boolean {
+  return active?.autoInstrumented.has(name) ?? false;
 }
 
 /** Redacts when a redactor is configured; used for content and exception text. */

@@ -1,18 +1,32 @@
-// startTracing(): composes the OpenTelemetry SDK 2.x pieces (BasicTracerProvider,
-// AsyncLocalStorage context, propagators) with our sampler, pipeline and sinks, and registers
-// them globally until close().
-import { context, propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+// startTracing(): our sampler, span pipeline, id generator, propagator and AsyncLocalStorage
+// context manager, registered globally until close(). With contrib instrumentations requested it
+// starts through OpenTelemetry's NodeSDK (which registers them); without, through a plain
+// BasicTracerProvider, because requiring sdk-node loads every exporter it knows, gRPC included
+// (~2 s on a loaded 2-core VM against ~0.6 s), a cost no one asked for.
+import {
+  context,
+  propagation,
+  trace,
+  ProxyTracerProvider,
+  type TextMapPropagator,
+  type TracerProvider,
+  type Tracer,
+} from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import type * as B3 from '@opentelemetry/propagator-b3';
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
 import { TracingExportError, TracingStateError } from './errors';
 import { buildSinks, type ExportLedger } from './exporters';
 import { TracingMetrics } from './instrumentation';
+import { createInstrumentations, type LoadedInstrumentation } from './instrumentations';
 import { OwnTraceIds, TraceContextPropagator } from './w3c';
 import { PipelineProcessor } from './pipeline';
+import { processResourceAttributes } from './resource';
 import { baseSampler, HeadSampler } from './sampling';
 import { getActive, INSTRUMENTATION_NAME, setActive } from './state';
 import { TraceStore } from './store';
@@ -28,7 +42,7 @@ export interface Tracing {
   readonly tailBuffer: { traces: number; spans: number };
   /** Exports everything ended so far (decides tail-sampled traces whose root has ended). Rejects with TracingExportError when an exporter fails. */
   forceFlush(): Promise<void>;
-  /** Flushes, stops the exporters and unregisters the global provider, context manager and propagator. Idempotent. */
+  /** Flushes, stops the exporters, disables the instrumentations and unregisters the global provider, context manager and propagator. Idempotent; settles within closeTimeoutMs. */
   close(): Promise<void>;
   /** @deprecated The same as close(): `close()` is the shutdown verb of every Periscope package. */
   shutdown(): Promise<void>;
@@ -39,14 +53,29 @@ function buildPropagator(names: readonly PropagatorName[], ids: OwnTraceIds): Te
   for (const n of names) {
     if (n === 'tracecontext') list.push(new TraceContextPropagator(ids));
     else if (n === 'baggage') list.push(new W3CBaggagePropagator());
-    else if (n === 'b3') list.push(new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }));
-    else if (n === 'b3multi') list.push(new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }));
+    else if (n === 'b3' || n === 'b3multi') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- B3 is loaded only when configured
+      const b3 = require('@opentelemetry/propagator-b3') as typeof B3;
+      const encoding = n === 'b3' ? b3.B3InjectEncoding.SINGLE_HEADER : b3.B3InjectEncoding.MULTI_HEADER;
+      list.push(new b3.B3Propagator({ injectEncoding: encoding }));
+    }
   }
   return new CompositePropagator({ propagators: list });
 }
 
-/** Builds the provider and its pipeline without registering anything globally (startTracing() and the benchmark). */
-export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
+/** The resource of every span: SDK defaults, host and process, OTEL_RESOURCE_ATTRIBUTES, then the options. */
+function buildResource(cfg: ResolvedConfig): Resource {
+  return defaultResource().merge(
+    resourceFromAttributes({
+      ...processResourceAttributes(),
+      ...cfg.resourceAttributes,
+      'service.name': cfg.serviceName,
+    }),
+  );
+}
+
+/** Our sampler, pipeline, store and id generator: the parts registered on whichever provider runs them. */
+export function buildPipeline(cfg: ResolvedConfig, options: TracingOptions) {
   const ids = new OwnTraceIds();
   const ledgers = new Map<string, ExportLedger>();
   const metrics = new TracingMetrics(options.metrics, cfg.spanMetrics);
@@ -64,47 +93,129 @@ export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
     cfg.samplerRatio,
   );
   const sampler = new HeadSampler(base, cfg.dropRules, cfg.maxSpansPerSecond, metrics);
-  const provider = new BasicTracerProvider({
-    sampler,
-    resource: defaultResource().merge(
-      resourceFromAttributes({ ...cfg.resourceAttributes, 'service.name': cfg.serviceName }),
-    ),
-    spanProcessors: [pipeline],
-    idGenerator: ids,
-  });
-  return { provider, pipeline, store, sampler, ids, ledgers, metrics };
+  return { pipeline, store, sampler, ids, ledgers, metrics, resource: buildResource(cfg) };
 }
 
-/** Starts tracing for this process. Throws TracingConfigError on a bad option or variable, TracingStateError when already started. */
+/** A provider with our pipeline that registers nothing globally (the benchmark's second provider). */
+export function buildProvider(cfg: ResolvedConfig, options: TracingOptions) {
+  const parts = buildPipeline(cfg, options);
+  const provider = new BasicTracerProvider({
+    sampler: parts.sampler,
+    resource: parts.resource,
+    spanProcessors: [parts.pipeline],
+    idGenerator: parts.ids,
+  });
+  return { provider, ...parts };
+}
+
+/** The provider the global API hands out now (the no-op one when none is registered). */
+function globalProvider(): TracerProvider {
+  const p = trace.getTracerProvider();
+  return p instanceof ProxyTracerProvider ? p.getDelegate() : p;
+}
+
+type SdkConfig = NonNullable<ConstructorParameters<typeof NodeSDK>[0]>;
+
+/** Starts NodeSDK with our parts; throws TracingStateError (and undoes what it did) when another SDK holds a global. */
+function startSdk(
+  parts: ReturnType<typeof buildPipeline>,
+  propagator: TextMapPropagator,
+  instrumentations: LoadedInstrumentation[],
+): { sdk: NodeSDK; tracer: Tracer; contextManager: AsyncLocalStorageContextManager } {
+  const contextManager = new AsyncLocalStorageContextManager();
+  const before = globalProvider();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when instrumentations are asked for
+  const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const sdk = new Sdk({
+    // Our resource only: the stock detectors would put the command line (secrets) in it and let the
+    // environment override explicit options.
+    autoDetectResources: false,
+    resource: parts.resource,
+    sampler: parts.sampler,
+    spanProcessors: [parts.pipeline],
+    idGenerator: parts.ids,
+    contextManager,
+    textMapPropagator: propagator,
+    instrumentations: instrumentations as unknown as SdkConfig['instrumentations'],
+    // No metrics or logs pipelines: the SDK would otherwise start OTLP exporters for both by default.
+    metricReaders: [],
+    logRecordProcessors: [],
+  } as Partial<SdkConfig>);
+  sdk.start();
+  const provider = globalProvider();
+  const probe = context.active().setValue(Symbol('periscope probe'), 1);
+  const ownsContext = contextManager.with(probe, () => context.active() === probe);
+  if (provider === before || !ownsContext) {
+    for (const i of instrumentations) i.disable();
+    if (provider !== before) {
+      trace.disable();
+      propagation.disable();
+    }
+    if (ownsContext) context.disable();
+    contextManager.disable();
+    void sdk.shutdown().catch(() => undefined);
+    throw new TracingStateError(
+      provider === before
+        ? 'another OpenTelemetry tracer provider is already registered globally (or OTEL_SDK_DISABLED is set); shut it down before startTracing()'
+        : 'another OpenTelemetry context manager is already registered globally; disable it before startTracing()',
+    );
+  }
+  return { sdk, tracer: provider.getTracer(INSTRUMENTATION_NAME), contextManager };
+}
+
+/** Registers a plain provider with our parts (no instrumentations asked for); same checks as startSdk(). */
+function startPlain(
+  parts: ReturnType<typeof buildPipeline>,
+  propagator: TextMapPropagator,
+): { sdk: Closable; tracer: Tracer; contextManager: AsyncLocalStorageContextManager } {
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const provider = new BasicTracerProvider({
+    resource: parts.resource,
+    sampler: parts.sampler,
+    spanProcessors: [parts.pipeline],
+    idGenerator: parts.ids,
+  });
+  const ownsTrace = trace.setGlobalTracerProvider(provider);
+  const ownsContext = context.setGlobalContextManager(contextManager);
+  if (!ownsTrace || !ownsContext) {
+    if (ownsTrace) trace.disable();
+    if (ownsContext) context.disable();
+    contextManager.disable();
+    void provider.shutdown().catch(() => undefined);
+    throw new TracingStateError(
+      !ownsTrace
+        ? 'another OpenTelemetry tracer provider is already registered globally; shut it down before startTracing()'
+        : 'another OpenTelemetry context manager is already registered globally; disable it before startTracing()',
+    );
+  }
+  propagation.setGlobalPropagator(propagator);
+  return { sdk: provider, tracer: provider.getTracer(INSTRUMENTATION_NAME), contextManager };
+}
+
+/** What close() shuts down: the NodeSDK, or the plain provider. */
+interface Closable {
+  shutdown(): Promise<void>;
+}
+
+/** Starts tracing for this process. Throws TracingConfigError on a bad option or variable (or a missing instrumentation package), TracingStateError when already started. */
 export function startTracing(options: TracingOptions = {}): Tracing {
   const cfg = resolveConfig(options);
   if (getActive())
     throw new TracingStateError(
       'tracing is already started in this process; call close() on the running instance first',
     );
-  const { provider, pipeline, store, sampler, ids, ledgers, metrics } = buildProvider(cfg, options);
+  const parts = buildPipeline(cfg, options);
+  const { pipeline, store, sampler, ids, ledgers, metrics } = parts;
+  let instrumentations: LoadedInstrumentation[];
+  try {
+    instrumentations = createInstrumentations(cfg.instrumentations, sampler);
+  } catch (e) {
+    void pipeline.shutdown();
+    throw e;
+  }
   const propagator = buildPropagator(cfg.propagators, ids);
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-
-  if (!trace.setGlobalTracerProvider(provider)) {
-    contextManager.disable();
-    void pipeline.shutdown();
-    throw new TracingStateError(
-      'another OpenTelemetry tracer provider is already registered globally; shut it down before startTracing()',
-    );
-  }
-  // Without our context manager spans would not nest: refuse rather than trace wrongly.
-  if (!context.setGlobalContextManager(contextManager)) {
-    trace.disable();
-    contextManager.disable();
-    void pipeline.shutdown();
-    throw new TracingStateError(
-      'another OpenTelemetry context manager is already registered globally; disable it before startTracing()',
-    );
-  }
-  propagation.setGlobalPropagator(propagator);
-
-  const tracer = provider.getTracer(INSTRUMENTATION_NAME);
+  const { sdk, tracer, contextManager } =
+    instrumentations.length > 0 ? startSdk(parts, propagator, instrumentations) : startPlain(parts, propagator);
   setActive({
     tracer,
     captureContent: cfg.captureContent,
@@ -113,6 +224,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     propagator,
     contextManager,
     sampler,
+    autoInstrumented: new Set(cfg.instrumentations),
   });
 
   let shutdownPromise: Promise<void> | undefined;
@@ -138,13 +250,15 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     },
     close() {
       shutdownPromise ??= (async () => {
+        for (const i of instrumentations) i.disable();
         try {
-          await boundedShutdown(provider, cfg.closeTimeoutMs, ledgers, metrics);
+          await boundedShutdown(sdk, cfg.closeTimeoutMs, ledgers, metrics);
         } finally {
           setActive(undefined);
           trace.disable();
           context.disable();
           propagation.disable();
+          logs.disable();
         }
       })();
       return shutdownPromise;
@@ -161,7 +275,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
  * exported by then are counted as dropped and reported in one line, so the loss is visible.
  */
 async function boundedShutdown(
-  provider: BasicTracerProvider,
+  sdk: Closable,
   timeoutMs: number,
   ledgers: Map<string, ExportLedger>,
   metrics: TracingMetrics,
@@ -170,7 +284,7 @@ async function boundedShutdown(
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
-  const done = provider.shutdown().then(
+  const done = sdk.shutdown().then(
     () => 'done' as const,
     () => 'done' as const,
   );

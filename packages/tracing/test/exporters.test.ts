@@ -53,7 +53,15 @@ describe('exporters against real receivers', () => {
       'service.version': '1.2.3',
       'deployment.environment': 'test',
       team: 'ai platform',
+      'host.name': os.hostname(),
+      'process.runtime.name': 'nodejs',
     });
+    expect(root.resource['service.instance.id']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(typeof root.resource['process.pid']).toBe('number');
+    // The command line may carry secrets: never in the resource.
+    expect(Object.keys(root.resource).filter((k) => k.startsWith('process.command'))).toEqual([]);
   });
 
   it('zipkin and file at once: Zipkin gets v2 JSON spans with the expected fields', async () => {

@@ -98,21 +98,26 @@ describe('GenAI spans', () => {
     }
   });
 
-  it('records content with captureContent: redacted, then truncated', async () => {
+  it('records content with captureContent: as schema messages, redacted, then cut inside the JSON', async () => {
     tracing = startMemory({
       captureContent: true,
-      contentMaxLength: 60,
+      contentMaxLength: 85,
       redact: (t) => t.replace(/sk-[a-z0-9]+/g, '[REDACTED]'),
     });
     const traceId = await runTask();
     const spans = tracing.store!.getTrace(traceId)!.spans;
     const llm = spans.find((s) => s.name === 'chat gpt-4o')!;
-    const input = String(llm.attributes['gen_ai.input.messages']);
-    expect(input).toContain('what is 2+2?');
-    expect(input).not.toContain('sk-secret');
-    expect(input).toMatch(/…\[truncated \d+ chars\]$/);
-    expect(input.length).toBeLessThan(60 + 30);
-    expect(String(llm.attributes['gen_ai.output.messages'])).toContain('The answer is 4. key=[REDACTED]');
+    const inputText = String(llm.attributes['gen_ai.input.messages']);
+    expect(inputText.length).toBeLessThanOrEqual(85);
+    const input = JSON.parse(inputText);
+    expect(input).toEqual([{ role: 'user', parts: [{ type: 'text', content: expect.any(String) }] }]);
+    expect(input[0].parts[0].content).toMatch(/^what is .*…\[truncated \d+ chars\]$/);
+    expect(inputText).not.toContain('sk-secret');
+    const output = JSON.parse(String(llm.attributes['gen_ai.output.messages']));
+    expect(output[0]).toMatchObject({ role: 'assistant', finish_reason: 'stop', parts: [{ type: 'text' }] });
+    // Too long for 85 chars with its structure: the structure stays, the text is cut.
+    expect(output[0].parts[0].content).toMatch(/^…\[truncated 31 chars\]$/);
+    expect(JSON.stringify(output)).not.toContain('sk-secret');
     const tool = spans.find((s) => s.name === 'execute_tool calculator')!;
     expect(tool.attributes['gen_ai.tool.call.arguments']).toBe('{"expr":"2+2"}');
     expect(tool.attributes['gen_ai.tool.call.result']).toBe('{"value":4}');
