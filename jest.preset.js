@@ -11,6 +11,9 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(root, 'tsconfig.base.json'), diagnostics: false }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // A Stryker sandbox (packages/<x>/.stryker-tmp) holds a copy of the package: never a second module.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.stryker-tmp/'],
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   moduleNameMapper: {
     '^@periscope/db-pool/embedded$': path.join(root, 'packages/db-pool/src/embedded.ts'),
