@@ -353,7 +353,7 @@ export class Cache {
     const { controller } = flight;
     return tracer.startActiveSpan(
       'cache.factory',
-      { attributes: { 'cache.namespace': this.namespace } },
+      { attributes: { 'periscope.cache.namespace': this.namespace } },
       async (span) => {
         const start = performance.now();
         let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,8 @@
 // circuit breaker, so a dead or black-holed Redis costs at most one timeout and then almost
 // nothing; the client reconnects in the background. Keys: <prefix><namespace>:v<version>:k:<key>.
 import { Cluster } from 'ioredis';
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, trace, type Context, type Span } from '@opentelemetry/api';
+import { isTracingSuppressed, suppressTracing } from '@opentelemetry/core';
 import { NOOP_LOGGER, redactUrl, type Logger } from '@periscope/core';
 import { BreakerSet, type BreakerOptions, type CircuitBreaker } from './breaker';
 import { CacheConfigError, L2UnavailableError } from './errors';
@@ -11,6 +12,7 @@ import type { RedisTarget } from './redis-url';
 import { WriteRetryQueue } from './write-retry';
 import { closeClient, createRedisClient, type RedisClient } from './redis-client';
 import { keySlot } from './slot';
+import { failSpan, L2Spans, OPS, RELEASE_SCRIPT, RENEW_SCRIPT, type L2Op } from './redis-spans';
 
 export type { RedisClient } from './redis-client';
 
@@ -29,10 +31,6 @@ export interface RedisTierOptions {
 }
 
 const tracer = trace.getTracer('@periscope/cache');
-const CLIENT_SPAN = { kind: SpanKind.CLIENT };
-
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export class RedisTier {
   readonly client: RedisClient;
@@ -52,6 +50,9 @@ export class RedisTier {
   private replacing = false;
   private pendingGets: { key: string; resolve: (v: Buffer | null) => void; reject: (e: unknown) => void }[] | null =
     null;
+  /** A recording span waits in pendingGets: the flush runs with tracing suppressed. */
+  private suppressFlush = false;
+  private readonly spans: L2Spans;
   private readonly where: string;
   private readonly retry?: WriteRetryQueue;
   /** Set when a reply shows l2.url points at one node of a Redis Cluster (MOVED/ASK). */
@@ -80,6 +81,7 @@ export class RedisTier {
       this.where = redactUrl(options.target!.url);
     }
     if (!(this.client instanceof Cluster)) this.single = this.breakers.for('*');
+    this.spans = new L2Spans(this.client, options.namespace);
     this.everReady = this.client.status === 'ready';
     // Without an 'error' listener ioredis reports every failed reconnect as unhandled.
     this.client.on('error', this.onError);
@@ -133,7 +135,7 @@ export class RedisTier {
 
   get(key: string): Promise<Buffer | null> {
     const k = this.dataKey(key);
-    return this.guarded<Buffer | null>('GET', k, (ok, fail) => this.enqueueGet(k, ok, fail));
+    return this.guarded<Buffer | null>(OPS.get, k, (ok, fail) => this.enqueueGet(k, ok, fail));
   }
 
   /**
@@ -144,8 +146,14 @@ export class RedisTier {
   private enqueueGet(redisKey: string, resolve: (v: Buffer | null) => void, reject: (e: unknown) => void): void {
     if (this.pendingGets === null) {
       this.pendingGets = [];
-      queueMicrotask(() => this.flushGets());
+      queueMicrotask(() => {
+        // The microtask runs in the first caller's context: suppress for all when any span records.
+        if (!this.suppressFlush) return this.flushGets();
+        this.suppressFlush = false;
+        context.with(suppressTracing(context.active()), () => this.flushGets());
+      });
     }
+    if (!this.suppressFlush && isTracingSuppressed(context.active())) this.suppressFlush = true;
     this.pendingGets.push({ key: redisKey, resolve, reject });
   }
 
@@ -228,7 +236,7 @@ export class RedisTier {
 
   private async write(key: string, bytes: Buffer, pxMs: number, tags: readonly string[]): Promise<void> {
     const px = Math.max(1, Math.ceil(pxMs));
-    await this.call('SET', this.dataKey(key), (c) => {
+    await this.call(tags.length ? OPS.setTagged : OPS.set, this.dataKey(key), (c) => {
       const ops: Promise<unknown>[] = [c.set(this.dataKey(key), bytes, 'PX', px)];
       for (const tag of tags) {
         const tk = this.tagKey(tag);
@@ -243,13 +251,15 @@ export class RedisTier {
     if (!keys.length) return;
     this.retry?.forget(keys);
     // One UNLINK per key so a Cluster routes each to its own slot.
-    await this.call('UNLINK', this.dataKey(keys[0]), (c) => Promise.all(keys.map((k) => c.unlink(this.dataKey(k)))));
+    await this.call(keys.length > 1 ? OPS.deleteMany : OPS.delete, this.dataKey(keys[0]), (c) =>
+      Promise.all(keys.map((k) => c.unlink(this.dataKey(k)))),
+    );
   }
 
   /** Deletes every key carrying one of the tags; returns those keys. */
   async deleteByTags(tags: readonly string[]): Promise<string[]> {
     this.retry?.forgetTags(tags);
-    return this.call('DELETE_BY_TAG', tags.length ? this.tagKey(tags[0]) : undefined, async (c) => {
+    return this.call(OPS.deleteByTag, tags.length ? this.tagKey(tags[0]) : undefined, async (c) => {
       const keys = new Set<string>();
       for (const tag of tags) {
         const members = await c.smembers(this.tagKey(tag));
@@ -267,7 +277,7 @@ export class RedisTier {
   async clear(): Promise<void> {
     this.retry?.clear();
     await this.call(
-      'CLEAR',
+      OPS.clear,
       undefined,
       async (c) => {
         const nodes = c instanceof Cluster ? c.nodes('master') : [c];
@@ -289,17 +299,21 @@ export class RedisTier {
 
   async lockAcquire(key: string, token: string, ttlMs: number): Promise<boolean> {
     return (
-      (await this.call('LOCK', this.lockKey(key), (c) => c.set(this.lockKey(key), token, 'PX', ttlMs, 'NX'))) === 'OK'
+      (await this.call(OPS.lock, this.lockKey(key), (c) => c.set(this.lockKey(key), token, 'PX', ttlMs, 'NX'))) === 'OK'
     );
   }
   async lockRenew(key: string, token: string, ttlMs: number): Promise<boolean> {
     return (
-      (await this.call('LOCK_RENEW', this.lockKey(key), (c) => c.eval(RENEW, 1, this.lockKey(key), token, ttlMs))) === 1
+      (await this.call(OPS.lockRenew, this.lockKey(key), (c) =>
+        c.eval(RENEW_SCRIPT, 1, this.lockKey(key), token, ttlMs),
+      )) === 1
     );
   }
   async lockRelease(key: string, token: string): Promise<boolean> {
     return (
-      (await this.call('LOCK_RELEASE', this.lockKey(key), (c) => c.eval(RELEASE, 1, this.lockKey(key), token))) === 1
+      (await this.call(OPS.lockRelease, this.lockKey(key), (c) =>
+        c.eval(RELEASE_SCRIPT, 1, this.lockKey(key), token),
+      )) === 1
     );
   }
 
@@ -307,14 +321,14 @@ export class RedisTier {
   async publish(message: string): Promise<void> {
     if (this.client instanceof Cluster) {
       const c = this.client;
-      await this.call('SPUBLISH', this.channel, () => c.spublish(this.channel, message));
-    } else await this.call('PUBLISH', undefined, (c) => c.publish(this.channel, message));
+      await this.call(OPS.spublish, this.channel, () => c.spublish(this.channel, message));
+    } else await this.call(OPS.publish, undefined, (c) => c.publish(this.channel, message));
   }
 
   /** Round trip with the per-call timeout, bypassing the breaker (for health checks). */
   async ping(): Promise<number> {
     const start = performance.now();
-    await this.call('PING', undefined, (c) => c.ping(), this.options.timeoutMs, true);
+    await this.call(OPS.ping, undefined, (c) => c.ping(), this.options.timeoutMs, true);
     return performance.now() - start;
   }
 
@@ -334,7 +348,7 @@ export class RedisTier {
 
   /** Runs one L2 operation under the breaker, the per-call timeout and a span. */
   private call<T>(
-    op: string,
+    op: L2Op,
     route: string | undefined,
     fn: (c: RedisClient) => Promise<T>,
     timeoutMs = this.options.timeoutMs,
@@ -345,7 +359,7 @@ export class RedisTier {
 
   /** call() for operations that report through callbacks (saves a promise on the GET path). */
   private guarded<T>(
-    op: string,
+    op: L2Op,
     route: string | undefined,
     begin: (ok: (v: T) => void, fail: (e: unknown) => void) => void,
     timeoutMs = this.options.timeoutMs,
@@ -359,15 +373,15 @@ export class RedisTier {
       this.failure('disconnected', breaker);
       return Promise.reject(this.downError);
     }
-    const span: Span = tracer.startSpan(op, CLIENT_SPAN);
-    // Attributes only for a real SDK: with the no-op tracer this path allocates nothing more.
-    if (span.isRecording())
-      span.setAttributes({
-        'db.system.name': 'redis',
-        'db.operation.name': op,
-        'cache.tier': 'l2',
-        'cache.namespace': this.options.namespace,
-      });
+    const span: Span = tracer.startSpan(op.command, this.spans.optionsFor(op));
+    // The command runs in our span's context with tracing suppressed, so an active
+    // @opentelemetry/instrumentation-ioredis adds no second span. Only for a recording span:
+    // with the no-op tracer this path allocates nothing more.
+    let driverContext: Context | undefined;
+    if (span.isRecording()) {
+      if (route !== undefined && !this.single) this.spans.node(span, keySlot(route));
+      driverContext = suppressTracing(trace.setSpan(context.active(), span));
+    }
     const start = performance.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -376,32 +390,30 @@ export class RedisTier {
         this.failure('timeout', breaker);
         this.replaceIfSilent();
         const err = new L2UnavailableError('timeout', timeoutMs);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-        span.end();
+        failSpan(span, err, true);
         reject(err);
       }, timeoutMs);
-      begin(
-        (value) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          breaker.success();
-          this.lastReplyAt = performance.now();
-          this.counters.latency(op, this.lastReplyAt - start);
-          span.end();
-          resolve(value);
-        },
-        (err: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.failure('error', breaker);
-          if (isRedirect(err)) this.misdirected();
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          span.end();
-          reject(err);
-        },
-      );
+      const ok = (value: T) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        breaker.success();
+        this.lastReplyAt = performance.now();
+        this.counters.latency(op.label, this.lastReplyAt - start);
+        span.end();
+        resolve(value);
+      };
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.failure('error', breaker);
+        if (isRedirect(err)) this.misdirected();
+        failSpan(span, err, false);
+        reject(err);
+      };
+      if (driverContext) context.with(driverContext, begin, undefined, ok, fail);
+      else begin(ok, fail);
     });
   }
 

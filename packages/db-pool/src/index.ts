@@ -16,7 +16,7 @@ export type {
 } from './types';
 export { DEFAULT_MAX_WAITING } from './config';
 export type { PgConnectionConfig, PoolOptions } from './config';
-export { sanitizeSql, statementInfo, type StatementInfo } from './sql';
+export { querySummary, sanitizeSql, statementInfo, type StatementInfo } from './sql';
 export {
   ConnectError,
   ConnectionLostError,

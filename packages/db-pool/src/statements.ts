@@ -4,7 +4,16 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { QueryResult, QueryResultRow } from 'pg';
-import { SpanKind, SpanStatusCode, trace, type Span, type SpanOptions } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+} from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { Acquirer } from './acquire';
 import { messageOf, type Conn, type Running } from './conn';
 import type { Connections } from './connections';
@@ -21,7 +30,6 @@ import type { DestroyReason } from './instrumentation';
 import { statementInfo } from './sql';
 import type { QueryOptions } from './types';
 
-const SPAN_OPTIONS: SpanOptions = { kind: SpanKind.CLIENT };
 // pg's callback signature needs a values array; never mutated (pg only maps non-empty ones).
 const NO_PARAMS: unknown[] = [];
 // SQLSTATEs after which the server closes the session: the connection is gone.
@@ -87,17 +95,21 @@ class Statement<R extends QueryResultRow> implements Running {
 }
 
 export class Statements {
-  private readonly spanAttributes: Record<string, string | number>;
+  /** Kind and the pool's fixed attributes, given at span start (samplers see db.system.name). */
+  private readonly spanOptions: SpanOptions;
   constructor(
     private readonly ctx: PoolContext,
     private readonly connections: Connections,
     readonly acquirer: Acquirer,
   ) {
-    this.spanAttributes = {
-      'db.system.name': 'postgresql',
-      'db.namespace': ctx.server.database,
-      'server.address': ctx.server.host,
-      'server.port': ctx.server.port,
+    this.spanOptions = {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.namespace': ctx.server.database,
+        'server.address': ctx.server.host,
+        'server.port': ctx.server.port,
+      },
     };
   }
 
@@ -121,12 +133,15 @@ export class Statements {
         new InvalidArgumentError('timeoutMs', `timeoutMs must be a number >= 0, got ${String(options?.timeoutMs)}`),
       );
     const info = statementInfo(text);
-    const span = tracer.startSpan(info.spanName, SPAN_OPTIONS);
+    const span = tracer.startSpan(info.spanName, this.spanOptions);
+    // The driver call runs in our span's context with tracing suppressed, so an active
+    // @opentelemetry/instrumentation-pg adds no second span; only for a recording span (cheap otherwise).
+    let driverContext: Context | undefined;
     if (span.isRecording()) {
-      span.setAttributes(this.spanAttributes);
-      span.setAttribute('db.operation.name', info.operation);
-      span.setAttribute('db.query.text', info.sanitized);
-      if (info.collection) span.setAttribute('db.collection.name', info.collection);
+      // Parameterized text is recorded as is (the conventions); other text with its literals replaced.
+      span.setAttribute('db.query.text', params && params.length > 0 ? text : info.sanitized);
+      if (info.summary !== undefined) span.setAttribute('db.query.summary', info.summary);
+      driverContext = suppressTracing(trace.setSpan(context.active(), span));
     }
     const started = performance.now();
     const signal = options?.signal;
@@ -141,7 +156,7 @@ export class Statements {
           reject(err);
         }
       };
-      if (conn) return this.execute<R>(conn, text, params, timeoutMs, signal, false, done);
+      if (conn) return this.execute<R>(conn, text, params, timeoutMs, signal, false, done, driverContext);
       // query() gives its connection back itself, so it cannot leak one; a connection held too long
       // there is a slow statement, reported with its (sanitized) text instead of a captured stack.
       this.acquirer.acquireThen(
@@ -149,7 +164,7 @@ export class Statements {
         options?.priority,
         this.ctx.opts.leakDetectionMs > 0 ? info.sanitized : undefined,
         started,
-        (own) => this.execute<R>(own, text, params, timeoutMs, signal, true, done),
+        (own) => this.execute<R>(own, text, params, timeoutMs, signal, true, done, driverContext),
         (err) => done(err, undefined),
       );
     });
@@ -171,6 +186,7 @@ export class Statements {
     signal: AbortSignal | undefined,
     release: boolean,
     done: Done<R>,
+    driverContext?: Context,
   ): void {
     const statement = new Statement<R>(this, conn, timeoutMs, signal, release, done);
     if (signal) {
@@ -192,7 +208,8 @@ export class Statements {
     )
       statement.cancelTimer = this.statementTimeout(conn);
     try {
-      conn.client.query<R>(text, (params ?? NO_PARAMS) as unknown[], statement.callback);
+      if (driverContext) context.with(driverContext, () => send(conn, text, params, statement));
+      else send(conn, text, params, statement);
     } catch (err) {
       statement.callback(err instanceof Error ? err : new Error(String(err)), undefined as unknown as QueryResult<R>);
     }
@@ -279,6 +296,15 @@ export class Statements {
     ctx.instruments.error('client');
     return new QueryError(ctx.scrub(messageOf(err)), undefined, err);
   }
+}
+
+function send<R extends QueryResultRow>(
+  conn: Conn,
+  text: string,
+  params: readonly unknown[] | undefined,
+  statement: Statement<R>,
+): void {
+  conn.client.query<R>(text, (params ?? NO_PARAMS) as unknown[], statement.callback);
 }
 
 function endWithError(span: Span, err: unknown): void {

@@ -1,14 +1,28 @@
 // Metrics, spans and secrecy: what operators see, and that the password is never part of it.
 import { inspect } from 'node:util';
-import { trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { trace, type Attributes } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { createMetrics } from '@periscope/metrics';
 import { postgresUrl, TcpFaultProxy } from '@periscope-tools/testing';
-import { createPool, DbPool, sanitizeSql, statementInfo } from '../src';
+import fc from 'fast-check';
+import { createPool, DbPool, querySummary, sanitizeSql, statementInfo } from '../src';
 import { captureLogger, uniqueName, waitFor } from './helpers';
 
 const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+/** Attributes as they were when each span started (what a sampler sees). */
+const started: Attributes[] = [];
+const atStart: SpanProcessor = {
+  onStart: (span) => void started.push({ ...span.attributes }),
+  onEnd: () => undefined,
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), atStart] });
 const table = uniqueName('dbpool_obs');
 const pools: DbPool[] = [];
 let proxy: TcpFaultProxy | undefined;
@@ -37,17 +51,43 @@ function metricValue(body: string, name: string, labels: Record<string, string>)
   return undefined;
 }
 
-test('literals become placeholders, parameters stay, operation and table are found', () => {
+test('literals become placeholders, parameters stay; the summary lists operations and targets as written', () => {
   expect(sanitizeSql("SELECT * FROM docs WHERE title = 'It''s secret' AND id = 42 AND v = $1 AND x = -3.5e2")).toBe(
     'SELECT * FROM docs WHERE title = ? AND id = ? AND v = $1 AND x = ?',
   );
   expect(sanitizeSql("SELECT $tag$ hidden $tag$, E'a\\'b' FROM t2")).toBe('SELECT ?, ? FROM t2');
   expect(statementInfo('  /* c */ insert into memory (a) values (1)')).toMatchObject({
     operation: 'INSERT',
-    collection: 'memory',
-    spanName: 'INSERT memory',
+    summary: 'insert memory',
+    spanName: 'insert memory',
   });
-  expect(statementInfo('VACUUMX')).toMatchObject({ operation: 'OTHER', spanName: 'OTHER' });
+  // The conventions' examples.
+  expect(querySummary('SELECT *\nFROM   wuser_table\nWHERE  username = ?')).toBe('SELECT wuser_table');
+  expect(querySummary('INSERT INTO shipping_details (order_id, address) SELECT order_id, address FROM orders')).toBe(
+    'INSERT shipping_details SELECT orders',
+  );
+  expect(querySummary('SELECT * FROM songs, artists WHERE songs.artist_id = artists.id')).toBe('SELECT songs artists');
+  expect(
+    querySummary('SELECT order_date FROM (SELECT * FROM orders o JOIN customers c ON o.customer_id = c.customer_id)'),
+  ).toBe('SELECT SELECT orders customers');
+  expect(querySummary('UPDATE kb SET title = $1 WHERE id = $2')).toBe('UPDATE kb');
+  expect(querySummary('CREATE TABLE IF NOT EXISTS kb (id int)')).toBe('CREATE TABLE kb');
+  expect(querySummary('SELECT 1')).toBe('SELECT');
+  expect(querySummary(`SELECT * FROM ${'t'.repeat(300)}`)).toBe('SELECT');
+  // Never OTHER: an unknown command falls back to db.system.name.
+  expect(statementInfo('VACUUMX')).toMatchObject({ operation: 'OTHER', summary: undefined, spanName: 'postgresql' });
+});
+
+test('summaries stay within 255 characters and never cut a part', () => {
+  fc.assert(
+    fc.property(fc.array(fc.stringMatching(/^[a-z_][a-z0-9_]{0,40}$/), { minLength: 1, maxLength: 30 }), (tables) => {
+      const summary = querySummary(`SELECT * FROM ${tables.join(', ')}`)!;
+      expect(summary.length).toBeLessThanOrEqual(255);
+      const parts = summary.split(' ');
+      expect(parts[0]).toBe('SELECT');
+      expect(parts.slice(1)).toEqual(tables.slice(0, parts.length - 1));
+    }),
+  );
 });
 
 test('metrics: connections by state, acquire wait, created, query duration by operation, errors by class, timeouts', async () => {
@@ -117,7 +157,7 @@ test('two pools can share one Metrics, told apart by their name', async () => {
   ).toBe(2);
 });
 
-test('spans follow the database conventions, with sanitized text and errors marked', async () => {
+test('spans follow the database conventions: summary as name, text sanitized unless parameterized, errors marked', async () => {
   const pool = createPool({
     connectionString: postgresUrl(),
     poolSize: 1,
@@ -126,24 +166,40 @@ test('spans follow the database conventions, with sanitized text and errors mark
   });
   pools.push(pool);
   await pool.query(`CREATE TABLE ${table} (id int, title text)`);
+  exporter.reset();
+  started.length = 0;
   try {
     await pool.query(`SELECT * FROM ${table} WHERE title = 'top secret' AND id = 7`);
+    await pool.query(`SELECT title FROM ${table} WHERE title = $1 AND id = 7`, ['x']);
     await pool.query(`SELECT * FROM ${table}_missing`).catch(() => undefined);
+    await pool.query('SELECT 1 + 1');
     const spans = exporter.getFinishedSpans();
-    const select = spans.find((s) => s.name === `SELECT ${table}`)!;
     const u = new URL(postgresUrl());
+    const select = spans.find(
+      (s) => s.name === `SELECT ${table}` && String(s.attributes['db.query.text']).includes('*'),
+    )!;
     expect(select.attributes).toMatchObject({
       'db.system.name': 'postgresql',
-      'db.operation.name': 'SELECT',
-      'db.collection.name': table,
+      'db.query.summary': `SELECT ${table}`,
       'db.query.text': `SELECT * FROM ${table} WHERE title = ? AND id = ?`,
+      'db.namespace': u.pathname.slice(1) || 'postgres',
       'server.address': u.hostname,
       'server.port': Number(u.port || 5432),
     });
+    // Not parsed into the attributes the conventions reserve for what the application says.
+    expect(select.attributes['db.operation.name']).toBeUndefined();
+    expect(select.attributes['db.collection.name']).toBeUndefined();
+    const parameterized = spans.find((s) => String(s.attributes['db.query.text']).includes('$1'))!;
+    expect(parameterized.attributes['db.query.text']).toBe(`SELECT title FROM ${table} WHERE title = $1 AND id = 7`);
     const failed = spans.find((s) => s.name === `SELECT ${table}_missing`)!;
     expect(failed.status.code).toBe(2);
     expect(failed.attributes['error.type']).toBe('42P01');
     expect(failed.attributes['db.response.status_code']).toBe('42P01');
+    expect(spans.find((s) => s.attributes['db.query.text'] === 'SELECT ? + ?')!.name).toBe('SELECT');
+    expect(spans.map((s) => s.name)).not.toContain('OTHER');
+    // db.system.name is there when the span starts, for samplers.
+    expect(started.length).toBe(spans.length);
+    for (const attributes of started) expect(attributes['db.system.name']).toBe('postgresql');
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${table}`);
   }
