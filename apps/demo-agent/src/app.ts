@@ -9,6 +9,10 @@ import type { Tracing } from '@periscope/tracing';
 import type { LogAggregator, PeriscopeLogger } from '@periscope/logging';
 import type { DbPool } from '@periscope/db-pool';
 import type { Cache } from '@periscope/cache';
+import type { GpuPool } from '@periscope/gpu-pool';
+import type { AlertManager } from '@periscope/alerting';
+import { startProfilers, type Profilers } from './boot';
+import { addObservabilityStatus, addProfileRoutes, createDemoAlerts, createDemoGpuPool } from './observability';
 import type { Agent, TaskResult } from './agent';
 import { UsageError, type DemoConfig } from './config';
 import { OpenAiProvider } from './llm/openai';
@@ -46,6 +50,10 @@ export interface DemoApp {
   embeddingCache: Cache;
   agent: Agent;
   store: TaskStore;
+  /** The continuous CPU profiler and heap sampler (started at boot). */
+  profilers: Profilers;
+  gpus: GpuPool;
+  alerts: AlertManager;
   /** Lines to show once at start (what runs where, what is degraded). */
   notices: string[];
   /** Resolves once the schema is set up and the knowledge base seeded. */
@@ -78,7 +86,10 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   const { pool, ready } = database;
   server.addStartupTask('database-schema', ready);
   const caches = await createCaches(telemetry, env, notices);
-  const agent = createDemoAgent(config, provider, telemetry, pool, caches);
+  const profilers = startProfilers();
+  const gpus = await createDemoGpuPool(metrics, logger, notices);
+  const alerts = createDemoAlerts(metrics, logger, telemetry.logAlerts, config.alertmanager, notices);
+  const agent = createDemoAgent(config, provider, telemetry, pool, caches, gpus);
   const store = new TaskStore();
   const admission = new AdmissionController(
     { maxConcurrent: config.maxConcurrentTasks, maxQueued: config.maxQueuedTasks },
@@ -102,10 +113,14 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   };
   addTaskRoutes(server, runTask, store, admission);
   addTraceRoutes(server, tracing);
+  addProfileRoutes(server, profilers);
   if (!env.PERISCOPE_DEBUG_TOKEN)
-    notices.push('debug endpoints (/debug/traces): off — set PERISCOPE_DEBUG_TOKEN to enable');
+    notices.push(
+      'debug endpoints (/debug/traces, /debug/pprof/profile, /debug/pprof/heap, /debug/flame): off — set PERISCOPE_DEBUG_TOKEN to enable',
+    );
   addChecks(server, pool, caches, agent);
   addStatusAndShutdown(server, { config, provider, telemetry, database, caches, agent, admission });
+  addObservabilityStatus(server, { gpus, alerts, profilers });
 
   return {
     config,
@@ -115,6 +130,9 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
     ...caches,
     agent,
     store,
+    profilers,
+    gpus,
+    alerts,
     notices,
     ready,
     runTask,

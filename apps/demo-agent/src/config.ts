@@ -1,6 +1,8 @@
 // The demo's command line: flags, their env vars and defaults. Invalid input is reported with the
 // usage text and exit code 2, as CLI conventions expect. Booleans take the house syntax (core's
 // parseBoolean: true/false, 1/0, yes/no, on/off).
+import os from 'node:os';
+import path from 'node:path';
 import { parseBoolean, PeriscopeError } from '@periscope/core';
 
 export interface DemoConfig {
@@ -17,6 +19,16 @@ export interface DemoConfig {
   maxConcurrentTasks: number;
   /** POST /tasks admission control: tasks waiting for a slot; beyond it 429. */
   maxQueuedTasks: number;
+  /** Alertmanager base URL the alerts are pushed to ('' = none). */
+  alertmanager: string;
+  /** Where the batch writes profile.pb.gz and flame.html. */
+  outDir: string;
+}
+
+/** The default --out-dir: a private per-user directory in the temp dir. */
+export function defaultOutDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
+  return path.join(os.tmpdir(), `periscope-demo-${uid}`);
 }
 
 export class UsageError extends PeriscopeError<'ERR_DEMO_USAGE'> {
@@ -116,6 +128,29 @@ const FLAGS: Record<string, FlagSpec> = {
     default: '32',
     help: 'POST /tasks waiting for a slot (beyond: 429)',
     parse: integer(0, 100000),
+  },
+  alertmanager: {
+    env: 'PERISCOPE_ALERTMANAGER_URL',
+    default: 'off',
+    help: 'Alertmanager base URL the alerts are pushed to (API v2)',
+    parse: (raw, flag) => {
+      if (raw === 'off') return '';
+      let url: URL | undefined;
+      try {
+        url = new URL(raw);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+        throw new UsageError(`${flag} must be an http(s) URL like http://127.0.0.1:9093, got ${JSON.stringify(raw)}`);
+      return raw;
+    },
+  },
+  'out-dir': {
+    env: 'PERISCOPE_DEMO_OUT_DIR',
+    default: '$TMPDIR/periscope-demo-<uid>',
+    help: 'where the batch writes profile.pb.gz and flame.html',
+    parse: (raw) => (raw === '$TMPDIR/periscope-demo-<uid>' ? defaultOutDir() : path.resolve(raw)),
   },
   'latency-scale': {
     env: 'PERISCOPE_DEMO_LATENCY_SCALE',

@@ -10,6 +10,7 @@ import { createLogAggregator, createLogger, type LogAggregator, type PeriscopeLo
 import { createPool, type DbPool } from '@periscope/db-pool';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@periscope/db-pool/embedded';
 import { createCache, llmCacheKey, sha256Hex, type Cache } from '@periscope/cache';
+import type { GpuPool } from '@periscope/gpu-pool';
 import { Agent, AGENT_NAME, type TaskResult } from './agent';
 import type { AdmissionController } from './admission';
 import type { DemoConfig } from './config';
@@ -17,7 +18,7 @@ import type { LlmProvider } from './llm/provider';
 import { ProgressAwareStream } from './progress';
 import { generateTasks } from './tasks';
 import { createTools } from './tools';
-import { embed } from './tools/embedding';
+import { embedOnGpu, LogAlertRelay, withLocalReranker } from './observability';
 import { PostgresKnowledgeBase, setUpSchema } from './tools/pg-knowledge-base';
 
 export interface Telemetry {
@@ -26,13 +27,16 @@ export interface Telemetry {
   logStream: ProgressAwareStream;
   logger: PeriscopeLogger;
   tracing: Tracing;
+  /** Hands the aggregator's log-pattern alerts to the alert manager once it exists. */
+  logAlerts: LogAlertRelay;
 }
 
 export function startTelemetry(version: string): Telemetry {
   const metrics = createMetrics({ collectDefaultMetrics: true });
   // Logs go to stderr (stdout carries the progress and summary); the aggregator keeps recent
-  // records, spots known failure patterns and feeds /status.
-  const logs = createLogAggregator({ metrics });
+  // records, spots known failure patterns and feeds /status; its alerts enter the alert manager.
+  const logAlerts = new LogAlertRelay();
+  const logs = createLogAggregator({ metrics, onAlert: logAlerts.onAlert });
   const logStream = new ProgressAwareStream(process.stderr);
   const logger = createLogger({ service: 'periscope-demo-agent', metrics, aggregator: logs, destination: logStream });
   // Every task is one trace. The in-process store backs /debug/traces and the summary's tree;
@@ -43,7 +47,7 @@ export function startTelemetry(version: string): Telemetry {
     metrics,
     redact: redactString,
   });
-  return { metrics, logs, logStream, logger, tracing };
+  return { metrics, logs, logStream, logger, tracing, logAlerts };
 }
 
 export function createServer(config: DemoConfig, t: Telemetry, version: string, env: NodeJS.ProcessEnv): HealthServer {
@@ -147,10 +151,12 @@ export function createDemoAgent(
   t: Telemetry,
   pool: DbPool,
   caches: Caches,
+  gpus: GpuPool,
 ): Agent {
+  // The embedding model and the knowledge base's reranker run under GPU leases.
   const tools = createTools({
-    knowledgeBase: new PostgresKnowledgeBase(pool),
-    embed: (text) => caches.embeddingCache.getOrSet(sha256Hex(text), async () => embed(text)),
+    knowledgeBase: withLocalReranker(new PostgresKnowledgeBase(pool), gpus),
+    embed: (text) => caches.embeddingCache.getOrSet(sha256Hex(text), () => embedOnGpu(gpus, text)),
   });
   return new Agent({
     provider,

@@ -1,4 +1,5 @@
-import { parseConfig, UsageError } from '../src/config';
+import path from 'node:path';
+import { defaultOutDir, parseConfig, UsageError } from '../src/config';
 
 test('defaults, env vars and flags, flags winning', () => {
   expect(parseConfig([], {})).toEqual({
@@ -13,6 +14,8 @@ test('defaults, env vars and flags, flags winning', () => {
     latencyScale: 1,
     maxConcurrentTasks: 8,
     maxQueuedTasks: 32,
+    alertmanager: '',
+    outDir: defaultOutDir(),
   });
   expect(
     parseConfig(['--max-concurrent-tasks', '3'], { PERISCOPE_DEMO_MAX_QUEUED_TASKS: '5', PERISCOPE_DEMO_EXIT: 'on' }),
@@ -27,6 +30,17 @@ test('defaults, env vars and flags, flags winning', () => {
   expect(parseConfig(['--help'], {})).toBe('help');
 });
 
+test('--alertmanager / PERISCOPE_ALERTMANAGER_URL and --out-dir / PERISCOPE_DEMO_OUT_DIR', () => {
+  expect(parseConfig([], { PERISCOPE_ALERTMANAGER_URL: 'http://127.0.0.1:9093' })).toMatchObject({
+    alertmanager: 'http://127.0.0.1:9093',
+  });
+  expect(
+    parseConfig(['--alertmanager', 'https://am.example:9093'], { PERISCOPE_ALERTMANAGER_URL: 'http://127.0.0.1:9093' }),
+  ).toMatchObject({ alertmanager: 'https://am.example:9093' });
+  expect(parseConfig(['--out-dir', 'profiles'], {})).toMatchObject({ outDir: path.resolve('profiles') });
+  expect(parseConfig([], { PERISCOPE_DEMO_OUT_DIR: '/var/tmp/p' })).toMatchObject({ outDir: '/var/tmp/p' });
+});
+
 test.each([
   [['--concurrency', '0'], '--concurrency must be an integer from 1 to 256, got "0"'],
   [['--port', '70000'], '--port must be an integer from 0 to 65535'],
@@ -36,6 +50,10 @@ test.each([
   [['tasks'], 'unknown argument "tasks"'],
   [['--error-rate', '1.5'], '--error-rate must be a number from 0 to 1'],
   [['--max-concurrent-tasks', '0'], '--max-concurrent-tasks must be an integer from 1 to 1024, got "0"'],
+  [
+    ['--alertmanager', 'localhost:9093'],
+    '--alertmanager must be an http(s) URL like http://127.0.0.1:9093, got "localhost:9093"',
+  ],
 ])('%j is a usage error', (argv, message) => {
   expect(() => parseConfig(argv, {})).toThrow(UsageError);
   expect(() => parseConfig(argv, {})).toThrow(message);

@@ -18,10 +18,15 @@ const DASHBOARD = path.join(__dirname, '..', '..', '..', 'deploy', 'grafana', 'p
 const DEBUG_TOKEN = 'e2e-debug-token-0123456789';
 // A private cache directory and fresh seeds: earlier runs' cached replies must not leak in.
 const CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-demo-e2e-'));
+const OUT_DIR = path.join(CACHE_DIR, 'out');
 const FAST = {
   PERISCOPE_DEMO_LATENCY_SCALE: '0.02',
   PERISCOPE_HEALTH_DRAIN_DELAY_MS: '300',
   PERISCOPE_DEMO_CACHE_DIR: CACHE_DIR,
+  // The batch's profile.pb.gz and flame.html (tested in e2e-observability.test.ts) stay private to the run.
+  PERISCOPE_DEMO_OUT_DIR: OUT_DIR,
+  PERISCOPE_GPU_NVIDIA_SMI: path.join(CACHE_DIR, 'no-nvidia-smi'),
+  PERISCOPE_GPU_SYSTEMINFORMATION: 'false',
 };
 const freshSeed = () => String(Math.floor(Math.random() * 2 ** 30));
 afterAll(() => fs.rmSync(CACHE_DIR, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-// The node monitor: host metrics, dependency checks and agent readiness on one health server.
+// The node monitor: host and GPU metrics, dependency checks and agent readiness on one health server.
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createHealthServer, type HealthServer, type CheckOutcome } from '@periscope/health';
 import { redactString } from '@periscope/core';
@@ -6,6 +6,8 @@ import { createLogger, type PeriscopeLogger } from '@periscope/logging';
 import { startTracing, tracedFetch, type Tracing } from '@periscope/tracing';
 import { describeEndpoint, probeAgent, probePostgres, probeRedis, type ProbeResult } from './probes';
 import type { MonitorConfig } from './config';
+import { watchGpus } from './gpus';
+import type { GpuPool } from '@periscope/gpu-pool';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -16,6 +18,7 @@ export interface Monitor {
   metrics: Metrics;
   logger: PeriscopeLogger;
   tracing: Tracing;
+  gpus: GpuPool;
   close(): Promise<unknown>;
 }
 
@@ -55,6 +58,8 @@ export function createMonitor(config: MonitorConfig): Monitor {
     ),
   );
 
+  const gpus = watchGpus(server, metrics, logger, config.probeIntervalMs);
+
   server.addStatus('dependencies', () => Object.fromEntries(last));
   server.addStatus('agents', () =>
     config.agents.map((base, i) => ({
@@ -66,7 +71,7 @@ export function createMonitor(config: MonitorConfig): Monitor {
   server.onShutdown('logging', () => logger.shutdown());
   server.onShutdown('metrics', () => metrics.close());
   server.onShutdown('tracing', () => tracing.shutdown());
-  return { server, metrics, logger, tracing, close: () => server.close() };
+  return { server, metrics, logger, tracing, gpus, close: () => server.close() };
 }
 
 type LastResults = Map<string, ProbeResult & { target: string; checkedAt: string }>;

@@ -16,6 +16,8 @@ import {
 } from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
+// @periscope/gpu-pool's nvidia-smi double (answers from a real H100 capture): two GPUs, the second one hot.
+const FAKE_NVIDIA_SMI_DIR = path.join(__dirname, '..', '..', '..', 'packages', 'gpu-pool', 'test', 'fixtures', 'bin');
 
 let app: ChildApp;
 let agent: http.Server;
@@ -49,6 +51,9 @@ beforeAll(async () => {
       PERISCOPE_PROBE_TIMEOUT_MS: '500',
       PERISCOPE_PROBE_INTERVAL_MS: '0',
       PERISCOPE_HEALTH_DRAIN_DELAY_MS: '0',
+      PATH: `${FAKE_NVIDIA_SMI_DIR}${path.delimiter}${process.env.PATH ?? ''}`,
+      FAKE_NVSMI_GPUS: '2',
+      FAKE_NVSMI_SET: '1:temperature.gpu=95',
     },
   });
 });
@@ -122,6 +127,25 @@ test('host metrics (CPU, memory, disk, network) are collected in the background'
   expect(text).toMatch(/periscope_host_memory/);
   expect(text).toMatch(/periscope_host_(disk|filesystem)/);
   expect(text).toMatch(/periscope_host_network/);
+});
+
+test("the node's GPUs: DCGM-named metrics, a warn-level check naming the unhealthy device, /status lists them", async () => {
+  const doc = (await (await fetch(`${app.url}/health`)).json()) as any;
+  const [gpuCheck] = doc.checks['gpus:healthyDevices'];
+  expect(gpuCheck).toMatchObject({ status: 'warn', componentType: 'system', observedValue: 1 });
+  expect(gpuCheck.output).toMatch(/GPU 1 \(GPU-[0-9a-f-]+\) unhealthy: temperature 95 C/);
+  // warn, not fail: the monitor stays ready.
+  expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  promtoolCheckMetrics(text);
+  expect(text).toMatch(/^DCGM_FI_DEV_GPU_TEMP\{gpu="1",UUID="GPU-[0-9a-f-]+",modelName="NVIDIA H100 80GB HBM3"\} 95$/m);
+  expect(text).toMatch(/^DCGM_FI_DEV_FB_FREE\{gpu="0",[^}]*\} \d+$/m);
+  expect(text).toMatch(/^periscope_gpu_pool_device_healthy\{pool="node",UUID="GPU-[^"]+",source="nvidia-smi"\} 0$/m);
+  const status = (await (await fetch(`${app.url}/status`)).json()) as any;
+  expect(status.gpus.source).toBe('nvidia-smi');
+  expect(status.gpus.devices).toHaveLength(2);
+  expect(status.gpus.devices.map((d: any) => d.healthy)).toEqual([true, false]);
+  expect(status.gpus.queue).toMatchObject({ depth: 0 });
 });
 
 test('invalid configuration exits 2 naming the variable', () => {
