@@ -28,6 +28,8 @@ describe('prefersOpenMetrics (Accept negotiation)', () => {
     ['application/openmetrics-text;q=0.2, text/*;q=0.3', false],
     ['application/json, application/openmetrics-text;q=0.1', true],
     ['application/openmetrics-text;q=abc', false],
+    ['application/openmetrics-text; charset=utf-8', true],
+    ['application/openmetrics-text; version = 2.0.0', false],
     [' application/openmetrics-text ; q = 0.7 , text/plain ; q = 0.6', true],
   ])('%j → %s', (accept, expected) => {
     expect(prefersOpenMetrics(accept)).toBe(expected);
@@ -120,6 +122,20 @@ describe('metrics that are not ours (rendered from get())', () => {
     const { body } = await m.expose('application/openmetrics-text');
     expect(body).toBe('# HELP legacy_hits hits\n# TYPE legacy_hits counter\nlegacy_hits_total 2\n# EOF\n');
   });
+});
+
+test('OpenMetrics: only a trailing _total is dropped from a counter family, and _total is added to samples', async () => {
+  const m = createMetrics({ collectDefaultMetrics: false });
+  m.registry.registerMetric(foreign('ext_total_requests', 'counter', 'r', [{ value: 1 }]) as never);
+  m.registry.registerMetric(foreign('ext_jobs', 'counter', 'j', [{ value: 2 }]) as never);
+  expect((await m.expose('application/openmetrics-text')).body).toBe(
+    '# HELP ext_total_requests r\n# TYPE ext_total_requests counter\next_total_requests_total 1\n' +
+      '# HELP ext_jobs j\n# TYPE ext_jobs counter\next_jobs_total 2\n# EOF\n',
+  );
+  expect((await m.expose()).body).toBe(
+    '# HELP ext_total_requests r\n# TYPE ext_total_requests counter\next_total_requests 1\n' +
+      '# HELP ext_jobs j\n# TYPE ext_jobs counter\next_jobs 2\n',
+  );
 });
 
 describe('streamed exposition', () => {
