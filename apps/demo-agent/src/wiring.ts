@@ -61,6 +61,10 @@ export function createServer(config: DemoConfig, t: Telemetry, version: string, 
     logger: t.logger,
     // A short default drain for an interactive demo; PERISCOPE_HEALTH_DRAIN_DELAY_MS still wins.
     drainDelayMs: env.PERISCOPE_HEALTH_DRAIN_DELAY_MS ? undefined : 1000,
+    // The status page at / (loopback-only, or behind the debug token): checks, sections, recent
+    // traces and their waterfalls. PERISCOPE_HEALTH_PAGE=false turns it off.
+    page: env.PERISCOPE_HEALTH_PAGE ? undefined : true,
+    traces: t.tracing.store,
   });
 }
 

@@ -4,6 +4,8 @@
 import { createConfigReader, NOOP_LOGGER, type ConfigReader, type Env, type Logger } from '@periscope/core';
 import type { Metrics } from '@periscope/metrics';
 import { HealthConfigError } from './errors';
+import { isSeriesOptions, type SeriesOptions } from './page/series';
+import { isTraceSource, type TraceSource } from './page/traces';
 
 /**
  * Used when handleSignals is on and no logger is given: a process that exits on a signal has no
@@ -59,6 +61,12 @@ export interface HealthServerOptions {
   logger?: Logger;
   /** Read instead of process.env. */
   env?: Env;
+  /** Serve the status page on GET / (and /status/traces). @default false, env PERISCOPE_HEALTH_PAGE */
+  page?: boolean;
+  /** Where the status page reads traces: a TraceStore from @periscope/tracing (`tracing.store`) or anything with recentTraces/getTrace. */
+  traces?: TraceSource;
+  /** Sparklines on the status page: a metrics `History` and the tracked metric names to draw. */
+  series?: SeriesOptions;
 }
 
 const KNOWN_OPTIONS: readonly (keyof HealthServerOptions)[] = [
@@ -81,6 +89,9 @@ const KNOWN_OPTIONS: readonly (keyof HealthServerOptions)[] = [
   'redact',
   'logger',
   'env',
+  'page',
+  'traces',
+  'series',
 ];
 
 export interface ResolvedConfig {
@@ -99,6 +110,7 @@ export interface ResolvedConfig {
   maxConnections: number;
   handleSignals: boolean;
   debugToken: string | undefined;
+  page: boolean;
 }
 
 export const DEFAULTS = {
@@ -148,6 +160,10 @@ function checkShapes(r: ConfigReader, options: HealthServerOptions): void {
   const l = options.logger;
   if (l !== undefined && (typeof l !== 'object' || l === null || typeof l.error !== 'function'))
     r.fail('logger', 'a Logger (debug, info, warn, error)', l);
+  if (options.traces !== undefined && !isTraceSource(options.traces))
+    r.fail('traces', 'a trace store with recentTraces() and getTrace() (e.g. tracing.store)', options.traces);
+  if (options.series !== undefined && !isSeriesOptions(options.series))
+    r.fail('series', '{ history: a metrics History, names: string[] }', options.series);
 }
 
 export function resolveConfig(options: HealthServerOptions): ResolvedConfig {
@@ -183,6 +199,7 @@ export function resolveConfig(options: HealthServerOptions): ResolvedConfig {
       default: DEFAULTS.handleSignals,
     }),
     debugToken: r.string('debugToken', o.debugToken, { env: 'PERISCOPE_DEBUG_TOKEN', default: undefined }),
+    page: r.boolean('page', o.page, { env: 'PERISCOPE_HEALTH_PAGE', default: false }),
   };
 }
 

@@ -29,3 +29,6 @@ export {
   InvalidBodyError,
 } from './errors';
 export type { HealthErrorCode, HttpErrorOptions } from './errors';
+export type { TraceSource, TraceSummaryLike } from './page/traces';
+export { PAGE_CSP } from './page/routes';
+export type { SeriesOptions, SeriesDocument, HistorySource } from './page/series';

@@ -9,9 +9,11 @@ import { resolveConfig, resolveLogger, type HealthServerOptions, type ResolvedCo
 import { Connections } from './connections';
 import { createDebugGuard } from './debug-guard';
 import { dispatch, type DispatchContext } from './dispatch';
+import { ExternalServer } from './external-server';
 import { HealthListenError, HealthStateError } from './errors';
 import { createInstruments, type Instruments, type LifecycleState } from './instrumentation';
 import { Lifecycle } from './lifecycle';
+import { mountPage } from './page/routes';
 import { builtInRoutes } from './probe-routes';
 import { Router, type RouteHandler, type RouteMethod } from './router';
 import { ShutdownHooks, type ShutdownHook, type ShutdownHookOptions, type ShutdownReport } from './shutdown';
@@ -41,6 +43,10 @@ export class HealthServer {
   private readonly hooks: ShutdownHooks;
   private readonly signals: SignalHandlers;
   private readonly connections: Connections;
+  /** Where this server records (undefined with `metrics: false`); framework integrations record into it too. */
+  readonly metrics: Metrics | undefined;
+  private readonly externals: ExternalServer[] = [];
+  private readonly probeContext: DispatchContext;
   private address: ListenAddress | undefined;
   private listening: Promise<ListenAddress> | undefined;
   private closing: Promise<ShutdownReport> | undefined;
@@ -48,6 +54,7 @@ export class HealthServer {
   constructor(options: HealthServerOptions = {}) {
     this.config = resolveConfig(options);
     const metrics: Metrics | undefined = options.metrics === false ? undefined : (options.metrics ?? createMetrics());
+    this.metrics = metrics;
     const redact = options.redact ?? coreRedact;
     this.instruments = createInstruments(metrics);
     this.logger = resolveLogger(options, this.config);
@@ -67,6 +74,13 @@ export class HealthServer {
       serviceId: this.config.serviceId,
     });
     this.router = new Router((p) => builtIns.has(p) || p.startsWith('/readyz/'));
+    if (this.config.page)
+      mountPage(this.router, {
+        debugToken: this.config.debugToken,
+        redact,
+        traces: options.traces,
+        series: options.series,
+      });
     const ctx: DispatchContext = {
       builtIns,
       router: this.router,
@@ -75,6 +89,7 @@ export class HealthServer {
       logger: this.logger,
       redact,
     };
+    this.probeContext = ctx;
     this.connections = new Connections(this.config, this.instruments, (req, res) => dispatch(ctx, req, res));
     this.http = this.connections.server;
   }
@@ -128,6 +143,34 @@ export class HealthServer {
    */
   route(method: RouteMethod, path: string, handler: RouteHandler): this {
     this.router.add(method, path, handler);
+    return this;
+  }
+
+  /**
+   * Answers `req` if its path is a built-in probe route (/livez, /readyz, /readyz/<check>, /ready,
+   * /health, /health/detailed, /metrics, /status) and returns true; returns false (and writes
+   * nothing) otherwise. This is how a framework integration mounts the probes on the app's router.
+   */
+  handleProbe(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (!this.probeContext.builtIns.has(path) && !path.startsWith('/readyz/')) return false;
+    dispatch(this.probeContext, req, res);
+    return true;
+  }
+
+  /**
+   * Another node:http server (your Express or Fastify app's) that close() drains with this one:
+   * readiness fails first, then after drainDelayMs it stops accepting, its in-flight requests get
+   * up to shutdownTimeoutMs, and only then the onShutdown hooks run. Call before close(). With
+   * handleSignals, this installs the SIGTERM/SIGINT handlers as listen() does.
+   */
+  addServer(server: http.Server): this {
+    if (this.closing) throw new HealthStateError(`cannot add a server: the server is ${this.state}`);
+    if (!this.externals.some((e) => e.server === server)) this.externals.push(new ExternalServer(server));
+    // The probes may live on the app's port only (listen() never called): signals still drain.
+    if (this.config.handleSignals) this.signals.install();
     return this;
   }
 
@@ -195,9 +238,14 @@ export class HealthServer {
     let abortedRequests = 0;
     // A bind in progress finishes first, so the listener it opens is closed below.
     await this.listening?.catch(() => undefined);
-    if (this.address) {
+    if (this.address || this.externals.length > 0) {
       if (wasReady && this.config.drainDelayMs > 0) await sleep(this.config.drainDelayMs);
-      abortedRequests = await this.connections.drain(this.config.shutdownTimeoutMs);
+      const timeout = this.config.shutdownTimeoutMs;
+      const counts = await Promise.all([
+        this.address ? this.connections.drain(timeout) : 0,
+        ...this.externals.map((e) => e.drain(timeout)),
+      ]);
+      abortedRequests = counts.reduce((a, b) => a + b, 0);
       if (abortedRequests > 0)
         this.logger.warn('requests were still running at shutdownTimeoutMs; their connections were cut', {
           abortedRequests,

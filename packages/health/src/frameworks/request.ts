@@ -1,0 +1,148 @@
+// What every framework integration does per request, independent of the framework: a SERVER span
+// continuing `traceparent` (or the span an HTTP auto-instrumentation already opened: never two),
+// the context in which the app's handlers run (so log lines carry the trace id), and RED metrics
+// by route template, all finished when the response closes (streaming answers included).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { Buckets, type Metrics } from '@periscope/metrics';
+import { extract, recordError } from '@periscope/tracing';
+
+/** The route label of requests that matched no route (404s): one series, whatever the path. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+const TRACER_NAME = '@periscope/health';
+
+type Observe = (seconds: number) => void;
+
+/** RED metrics per (method, route template, status code), with bound handles for the hot path. */
+export interface RequestMetrics {
+  observe(method: string, route: string, code: number, seconds: number): void;
+}
+
+const NOOP_METRICS: RequestMetrics = { observe() {} };
+
+export function createRequestMetrics(metrics: Metrics | undefined): RequestMetrics {
+  if (!metrics) return NOOP_METRICS;
+  const histogram = metrics.histogram({
+    name: 'periscope_http_server_request_duration_seconds',
+    help: 'Requests answered by the app, by method, route template and status code (count = rate, 5xx = errors)',
+    labelNames: ['method', 'route', 'code'] as const,
+    buckets: Buckets.latency,
+  });
+  const handles = new Map<string, Observe>();
+  return {
+    observe(method, route, code, seconds) {
+      const key = `${method} ${code} ${route}`;
+      let h = handles.get(key);
+      if (!h) {
+        const bound = histogram.labels({ method, route, code: String(code) });
+        h = (s) => bound.observe(s);
+        // Bounded like the metric itself: past the cap, label sets are looked up each time.
+        if (handles.size < 2048) handles.set(key, h);
+      }
+      h(seconds);
+    },
+  };
+}
+
+/** One request in flight: its span and the context the app's handlers must run in. */
+export interface RequestScope {
+  readonly span: Span;
+  readonly context: Context;
+  /** Records a thrown error on the span (message and type; the client never sees it). */
+  fail(err: unknown): void;
+}
+
+const scopes = new WeakMap<IncomingMessage, RequestScope>();
+
+/** The scope of a request begun with beginRequest (e.g. for an error handler). */
+export function scopeOf(req: IncomingMessage): RequestScope | undefined {
+  return scopes.get(req);
+}
+
+/**
+ * Starts the span (or adopts the active one: with the http auto-instrumentation on, the request
+ * already runs in its SERVER span, which is renamed and enriched instead) and arranges for the
+ * span to end and the request to be counted when `res` closes. `route()` is asked then, when the
+ * framework has matched the request; `undefined` means no route matched.
+ */
+export function beginRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: () => string | undefined,
+  red: RequestMetrics,
+): RequestScope {
+  const start = performance.now();
+  const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
+  const active = context.active();
+  const existing = trace.getSpan(active);
+  let span: Span;
+  let ctx: Context;
+  const owned = !existing?.isRecording();
+  if (!owned) {
+    span = existing!;
+    ctx = active;
+  } else {
+    const parent = extract(req.headers, active);
+    span = trace.getTracer(TRACER_NAME).startSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': method,
+          'url.path': pathOf(req.url),
+          'url.scheme': 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+        },
+      },
+      parent,
+    );
+    ctx = trace.setSpan(parent, span);
+  }
+  let failed = false;
+  const scope: RequestScope = {
+    span,
+    context: ctx,
+    fail(err) {
+      failed = true;
+      recordError(span, err);
+    },
+  };
+  scopes.set(req, scope);
+  let template: string | undefined;
+  // An adopted span may be ended by its owner on 'finish': name it before that listener runs.
+  const name = () => {
+    if (template !== undefined) return;
+    template = route() ?? UNMATCHED_ROUTE;
+    if (template !== UNMATCHED_ROUTE) span.updateName(`${method} ${template}`).setAttribute('http.route', template);
+  };
+  if (!owned) res.prependOnceListener('finish', name);
+  res.once('close', () => {
+    name();
+    const code = res.statusCode;
+    red.observe(method, template!, code, (performance.now() - start) / 1000);
+    span.setAttribute('http.response.status_code', code);
+    if (code >= 500 && !failed) span.setStatus({ code: SpanStatusCode.ERROR });
+    else if (!res.writableFinished && !failed)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted before the response finished' });
+    if (owned) span.end();
+  });
+  return scope;
+}
+
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q === -1 ? u : u.slice(0, q);
+}
+
+/** The body of a 5xx answer for a thrown error: never its message or stack. */
+export const INTERNAL_ERROR_BODY = '{"error":"internal error"}';
+
+/** A thrown value's HTTP status if it carries a valid one (http-errors, Fastify, HttpError), else 500. */
+export function statusOf(err: unknown): number {
+  const e = err as { status?: unknown; statusCode?: unknown } | null;
+  const s = typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.status === 'number' ? e.status : 500;
+  return Number.isInteger(s) && s >= 400 && s <= 599 ? s : 500;
+}
