@@ -52,16 +52,17 @@ export class FileSpanExporter implements SpanExporter {
 
   private async write(text: string): Promise<void> {
     const bytes = Buffer.byteLength(text);
-    if (this.size === undefined)
-      this.size = await fs.stat(this.path).then(
-        (s) => s.size,
-        () => 0,
-      );
+    if (this.size === undefined) {
+      const stat = await fs.stat(this.path).catch(() => undefined);
+      this.size = stat?.size ?? 0;
+      // Spans can hold prompts and URLs: the file is the owner's alone, even one made before us.
+      if (stat !== undefined && (stat.mode & 0o077) !== 0) await fs.chmod(this.path, 0o600);
+    }
     if (this.size > 0 && this.size + bytes > this.maxBytes) {
       await this.rotate();
       this.size = 0;
     }
-    await fs.appendFile(this.path, text);
+    await fs.appendFile(this.path, text, { mode: 0o600 });
     this.size += bytes;
   }
 

@@ -142,6 +142,21 @@ describe('exporters against real receivers', () => {
     }
   });
 
+  it('file: an existing file readable by others is made private before spans go in', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-file-'));
+    const file = path.join(dir, 'spans.jsonl');
+    try {
+      await fs.writeFile(file, '', { mode: 0o644 });
+      await fs.chmod(file, 0o644);
+      tracing = startTracing({ exporter: 'file', file: { path: file }, store: false, env: {} });
+      trace('one', () => undefined);
+      await tracing.close();
+      expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('file: writes JSON lines and rotates by size', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-file-'));
     const file = path.join(dir, 'spans.jsonl');
@@ -157,7 +172,11 @@ describe('exporters against real receivers', () => {
       await tracing.close(); // flushes
       const names = (await fs.readdir(dir)).sort();
       expect(names).toEqual(['spans.jsonl', 'spans.jsonl.1', 'spans.jsonl.2']);
-      for (const n of names) expect((await fs.stat(path.join(dir, n))).size).toBeLessThanOrEqual(2048);
+      for (const n of names) {
+        const stat = await fs.stat(path.join(dir, n));
+        expect(stat.size).toBeLessThanOrEqual(2048);
+        expect({ n, mode: stat.mode & 0o777 }).toEqual({ n, mode: 0o600 }); // spans may hold prompts: owner only
+      }
       const last = (await fs.readFile(file, 'utf8'))
         .trim()
         .split('\n')
