@@ -56,3 +56,17 @@ export type {
   BinaryOp,
   VectorMatching,
 } from './promql/ast';
+export { defineSlo, BURN_RATE_WINDOWS, SLO_FAST_BURN_ALERT, SLO_SLOW_BURN_ALERT } from './slo';
+export type {
+  Slo,
+  SloDefinition,
+  RatioSli,
+  LatencySli,
+  BurnRateWindow,
+  PrometheusRecordingRule,
+  PrometheusAlert,
+} from './slo';
+export { defaultOpsCatalogue, defaultSlos } from './catalogue';
+export type { OpsCatalogue, OpsCatalogueOptions, OpsRuleGroup, Runbook } from './catalogue';
+export { sloStatus } from './slo-status';
+export type { SloStatus } from './slo-status';

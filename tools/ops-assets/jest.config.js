@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset.js'), displayName: 'tools-ops-assets', rootDir: __dirname };
