@@ -19,7 +19,18 @@ const boundaries = (depConstraints) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.nx/**', 'tmp/**', '**/.stryker-tmp/**', '**/reports/**', '**/test-artifacts/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '.nx/**',
+      'tmp/**',
+      '**/.stryker-tmp/**',
+      '**/reports/**',
+      '**/test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

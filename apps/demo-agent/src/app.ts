@@ -120,7 +120,7 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
     );
   addChecks(server, pool, caches, agent);
   addStatusAndShutdown(server, { config, provider, telemetry, database, caches, agent, admission });
-  addObservabilityStatus(server, { gpus, alerts, profilers });
+  addObservabilityStatus(server, { gpus, alerts, profilers, metrics: telemetry.metrics });
 
   return {
     config,

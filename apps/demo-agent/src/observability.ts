@@ -8,7 +8,14 @@ import type { Metrics } from '@periscope/metrics';
 import type { LogAlert, PeriscopeLogger } from '@periscope/logging';
 import { startCapture, type CpuProfile, type TopFunction } from '@periscope/profiling';
 import { createGpuPool, type GpuPool } from '@periscope/gpu-pool';
-import { createAlertManager, defaultRules, type AlertManager } from '@periscope/alerting';
+import {
+  createAlertManager,
+  defaultRules,
+  defaultSlos,
+  historySource,
+  sloStatus,
+  type AlertManager,
+} from '@periscope/alerting';
 import type { KnowledgeBase, SearchHit } from './tools/knowledge-base';
 import { embed } from './tools/embedding';
 import type { Profilers } from './boot';
@@ -181,9 +188,10 @@ export function createDemoAlerts(
 /** GET /alerts, and the gpus / alerts / profiling sections of /status, and their shutdown hooks. */
 export function addObservabilityStatus(
   server: HealthServer,
-  parts: { gpus: GpuPool; alerts: AlertManager; profilers: Profilers },
+  parts: { gpus: GpuPool; alerts: AlertManager; profilers: Profilers; metrics: Metrics },
 ): void {
   const { gpus, alerts, profilers } = parts;
+  addSloStatus(server, parts.metrics);
   server.route('GET', '/alerts', (_req, res) => sendJson(res, 200, { alerts: alerts.alerts() }));
   server.addStatus('gpus', () => gpus.status());
   server.addStatus('alerts', () => ({
@@ -195,4 +203,23 @@ export function addObservabilityStatus(
   server.onShutdown('alerting', () => alerts.close());
   server.onShutdown('gpu-pool', () => gpus.close());
   server.onShutdown('profiling', () => Promise.all([profilers.cpu.close(), profilers.heap.close()]));
+}
+
+/** The SLOs the ops assets alert on, with the error budget left over the last hour of samples. */
+const SLO_RANGE_MS = 3_600_000;
+function addSloStatus(server: HealthServer, metrics: Metrics): void {
+  const slos = defaultSlos();
+  const history = metrics.history({
+    series: ['periscope_agent_tasks_total', 'gen_ai_client_operation_duration_seconds'],
+    intervalMs: 5_000,
+    retentionMs: SLO_RANGE_MS,
+  });
+  const source = historySource(history);
+  server.addStatus('slo', () =>
+    slos.map((slo) => ({
+      ...sloStatus(slo, source, Date.now(), SLO_RANGE_MS),
+      measuredOver: '1h of in-process samples',
+    })),
+  );
+  server.onShutdown('slo-history', () => history.close());
 }

@@ -145,6 +145,9 @@ describe('demo agent serving', () => {
     expect(status.agent.tokens.input).toBeGreaterThan(0);
     expect(status.agent.models['sim-gpt-4o-mini'].costUsd).toBeGreaterThan(0);
     expect(status.state).toBe('ready');
+    // The SLOs the generated burn-rate alerts watch, with the error budget left (issue 15).
+    expect(status.slo.map((s: { name: string }) => s.name)).toEqual(['agent_task_success', 'llm_latency']);
+    for (const slo of status.slo) expect(slo.budgetRemaining).toBeLessThanOrEqual(1);
     expect(status.logs).toBeDefined();
     expect(status.database).toMatchObject({ kind: 'postgresql', state: 'open' });
     expect(status.cache.llm.l2).toMatchObject({ connected: true });
