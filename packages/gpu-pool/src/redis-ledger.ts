@@ -25,7 +25,9 @@ export interface RedisLedgerOptions {
   /** Redis URL. Env `REDIS_URL`. Default `redis://127.0.0.1:6379`. Ignored when `redis` is given. */
   url?: string;
   /** A client of your own (not closed by the ledger). */
-  redis?: Redis;
+  /** An ioredis client of your own (not closed by the ledger). Typed structurally so these
+   *  declarations do not need ioredis' types when no ledger is used. */
+  redis?: object;
   /** Key prefix; processes sharing GPUs use the same. Env `PERISCOPE_GPU_LEDGER_PREFIX`. Default `'periscope:gpu'`. */
   prefix?: string;
   /** An entry not renewed for this long is dropped. Env `PERISCOPE_GPU_LEDGER_TTL`. Default `15000`. */
@@ -123,7 +125,7 @@ class RedisLedger implements GpuLedger {
     });
     this.logger = options.logger ?? NOOP_LOGGER;
     this.own = options.redis === undefined;
-    if (options.redis !== undefined) this.redis = options.redis;
+    if (options.redis !== undefined) this.redis = options.redis as Redis;
     else {
       const url = r.url('url', options.url, {
         env: 'REDIS_URL',

@@ -36,10 +36,16 @@ export function startFromEnvironment(options: AutostartOptions = {}): Tracing | 
   const cfg = resolveConfig({ env });
   if (cfg.instrumentations.length > 0 && options.registerEsmHook) {
     // Resolved from sdk-node, whose dependency it is, so it is found however npm laid out node_modules.
-    const fromSdk = require.resolve('@opentelemetry/instrumentation/hook.mjs', {
-      paths: [require.resolve('@opentelemetry/sdk-node')],
-    });
-    options.registerEsmHook(pathToFileURL(fromSdk).href);
+    // Without sdk-node (an optional peer) startTracing() below fails with the error naming it.
+    let fromSdk: string | undefined;
+    try {
+      fromSdk = require.resolve('@opentelemetry/instrumentation/hook.mjs', {
+        paths: [require.resolve('@opentelemetry/sdk-node')],
+      });
+    } catch {
+      fromSdk = undefined;
+    }
+    if (fromSdk !== undefined) options.registerEsmHook(pathToFileURL(fromSdk).href);
   }
   const tracing = startTracing({ env });
   closeOnExit(tracing);

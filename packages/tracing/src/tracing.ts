@@ -20,7 +20,7 @@ import { defaultResource, resourceFromAttributes, type Resource } from '@opentel
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
-import { TracingExportError, TracingStateError } from './errors';
+import { TracingConfigError, TracingExportError, TracingStateError } from './errors';
 import { buildSinks, type ExportLedger } from './exporters';
 import { TracingMetrics } from './instrumentation';
 import { createInstrumentations, type LoadedInstrumentation } from './instrumentations';
@@ -124,8 +124,7 @@ function startSdk(
 ): { sdk: NodeSDK; tracer: Tracer; contextManager: AsyncLocalStorageContextManager } {
   const contextManager = new AsyncLocalStorageContextManager();
   const before = globalProvider();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when instrumentations are asked for
-  const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const Sdk = loadNodeSdk();
   const sdk = new Sdk({
     // Our resource only: the stock detectors would put the command line (secrets) in it and let the
     // environment override explicit options.
@@ -161,6 +160,20 @@ function startSdk(
     );
   }
   return { sdk, tracer: provider.getTracer(INSTRUMENTATION_NAME), contextManager };
+}
+
+/** sdk-node is an optional peer: needed only with contrib instrumentations (it is large: gRPC and every exporter). */
+function loadNodeSdk(): typeof NodeSDK {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when instrumentations are asked for
+    return (require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node')).NodeSDK;
+  } catch {
+    throw new TracingConfigError(
+      'instrumentations',
+      'the @opentelemetry/sdk-node package installed (npm install @opentelemetry/sdk-node@~0.223.0)',
+      'sdk-node missing',
+    );
+  }
 }
 
 /** Registers a plain provider with our parts (no instrumentations asked for); same checks as startSdk(). */
