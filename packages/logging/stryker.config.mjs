@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const preset = require('../../jest.preset.js');
+const preset = require('@periscope-tools/testing/jest-preset');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

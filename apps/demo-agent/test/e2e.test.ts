@@ -1,4 +1,5 @@
 // End to end: the built demo (dist/main.js) as a child process, talked to over HTTP.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -203,7 +204,9 @@ describe('demo agent serving', () => {
     const res = await fetch(`${app.url}/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01` },
-      body: JSON.stringify({ prompt: 'Search the docs about redis caching.' }),
+      // A prompt no earlier run has sent: a reply cached in Redis or on disk by a previous run would
+      // skip the LLM call and its chat span.
+      body: JSON.stringify({ prompt: `Search the docs about redis caching (run ${randomUUID().slice(0, 8)}).` }),
     });
     expect(res.status).toBe(200);
     expect((await fetch(`${app.url}/debug/traces/${traceId}`)).status).toBe(401);

@@ -27,5 +27,9 @@ test('the subpath exports point at the framework modules, and the main entry is 
     types: './dist/frameworks/fastify.d.ts',
     default: './dist/frameworks/fastify.js',
   });
-  expect(pkg.peerDependenciesMeta).toEqual({ express: { optional: true }, fastify: { optional: true } });
+  expect(pkg.peerDependenciesMeta).toEqual({
+    '@periscope/tracing': { optional: true },
+    express: { optional: true },
+    fastify: { optional: true },
+  });
 });
