@@ -138,6 +138,29 @@ export class ConfigReader {
     return match;
   }
 
+  /**
+   * `key=value` pairs, comma separated, values percent-decoded — the syntax of
+   * OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. A pair without a key fails; with
+   * `secret` (headers carry credentials) the bad entry is not quoted in the error.
+   */
+  keyValues(option: string, spec: { env: string; secret?: boolean; lowerCaseKeys?: boolean }): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const pair of this.list<string>(option, undefined, { env: spec.env, default: [] })) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0)
+        throw this.makeError(spec.env, 'comma-separated key=value pairs', spec.secret ? '(a malformed entry)' : pair);
+      let value = pair.slice(eq + 1).trim();
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        /* keep the raw text: a stray % is not worth failing start for */
+      }
+      const key = pair.slice(0, eq).trim();
+      out[spec.lowerCaseKeys ? key.toLowerCase() : key] = value;
+    }
+    return out;
+  }
+
   /** A comma-separated list in the environment; each item checked against `accepted` when given. */
   list<V extends string>(
     option: string,

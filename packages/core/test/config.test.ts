@@ -335,3 +335,26 @@ describe('ConfigReader: properties', () => {
     );
   });
 });
+
+describe('keyValues (the OTEL_RESOURCE_ATTRIBUTES / OTEL_EXPORTER_OTLP_HEADERS syntax)', () => {
+  test('pairs are split, trimmed and percent-decoded; a stray % is kept as written', () => {
+    const read = new ConfigReader({ env: { X: ' a=1 , b=x%20y, c=50% ' } });
+    expect(read.keyValues('x', { env: 'X' })).toEqual({ a: '1', b: 'x y', c: '50%' });
+    expect(new ConfigReader({ env: {} }).keyValues('x', { env: 'X' })).toEqual({});
+  });
+
+  test('a pair without a key fails naming the variable; secret values are never quoted', () => {
+    expect(() => new ConfigReader({ env: { X: 'a=1,=2' } }).keyValues('x', { env: 'X' })).toThrow(
+      /invalid X: expected comma-separated key=value pairs, got "=2"/,
+    );
+    const secret = () =>
+      new ConfigReader({ env: { H: 'authorization=Bearer t0ken,oops' } }).keyValues('h', { env: 'H', secret: true });
+    expect(secret).toThrow(/a malformed entry/);
+    expect(secret).not.toThrow(/oops|t0ken/);
+  });
+
+  test('lowerCaseKeys folds header names', () => {
+    const read = new ConfigReader({ env: { H: 'Authorization=abc' } });
+    expect(read.keyValues('h', { env: 'H', lowerCaseKeys: true })).toEqual({ authorization: 'abc' });
+  });
+});

@@ -23,26 +23,6 @@ export function serviceInstanceId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs, comma separated, values percent-encoded. */
-function envResourceAttributes(read: ConfigReader): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of read.list<string>('resourceAttributes', undefined, {
-    env: 'OTEL_RESOURCE_ATTRIBUTES',
-    default: [],
-  })) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) read.fail('OTEL_RESOURCE_ATTRIBUTES', 'comma-separated key=value pairs', pair);
-    let value = pair.slice(eq + 1).trim();
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      /* keep the raw text: a stray % is not worth failing start for */
-    }
-    out[pair.slice(0, eq).trim()] = value;
-  }
-  return out;
-}
-
 /**
  * service.name (option > OTEL_SERVICE_NAME > unknown_service:node), OTEL_RESOURCE_ATTRIBUTES, the
  * options' attributes, then host and process attributes (never the command line: it may carry secrets).
@@ -63,7 +43,7 @@ export function resolveResource(
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
     'process.runtime.description': 'Node.js',
-    ...envResourceAttributes(read),
+    ...read.keyValues('resourceAttributes', { env: 'OTEL_RESOURCE_ATTRIBUTES' }),
     ...extra,
     'service.name': read.string('serviceName', serviceName, {
       env: 'OTEL_SERVICE_NAME',
@@ -72,25 +52,11 @@ export function resolveResource(
   };
 }
 
-/** `k=v,k2=v2` (values percent-encoded), as OTEL_EXPORTER_OTLP_HEADERS is written. */
-function parseHeaders(read: ConfigReader, variable: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of read.list<string>('headers', undefined, { env: variable, default: [] })) {
-    const eq = pair.indexOf('=');
-    // The value is never shown: headers carry credentials.
-    if (eq <= 0) read.fail(variable, 'comma-separated key=value pairs', '(a malformed entry)');
-    let value = pair.slice(eq + 1).trim();
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      /* sent as written */
-    }
-    out[pair.slice(0, eq).trim().toLowerCase()] = value;
-  }
-  return out;
-}
-
 const HTTP = ['http:', 'https:'] as const;
+
+/** OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS through core's reader: keys lower-cased, values never quoted in errors. */
+const headersFrom = (read: ConfigReader, variable: string) =>
+  read.keyValues('headers', { env: variable, secret: true, lowerCaseKeys: true });
 
 /** The signal's endpoint (per-signal variable as is; else the base + `/v1/<signal>`), headers and timeout. */
 export function resolveOtlpEndpoint(
@@ -123,8 +89,8 @@ export function resolveOtlpEndpoint(
   return {
     url,
     headers: {
-      ...parseHeaders(read, 'OTEL_EXPORTER_OTLP_HEADERS'),
-      ...parseHeaders(read, `OTEL_EXPORTER_OTLP_${upper}_HEADERS`),
+      ...headersFrom(read, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      ...headersFrom(read, `OTEL_EXPORTER_OTLP_${upper}_HEADERS`),
       ...options.headers,
     },
     timeoutMs: read.duration('timeoutMs', options.timeoutMs, { env: timeoutVar, default: 10_000, min: 1 }),

@@ -202,25 +202,9 @@ const KNOWN_OPTIONS: readonly (keyof TracingOptions)[] = [
 
 const HTTP = ['http:', 'https:'] as const;
 
-/** OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs, comma separated, values percent-encoded. */
-function parseResourceAttributes(read: ConfigReader): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of read.list<string>('resourceAttributes', undefined, {
-    env: 'OTEL_RESOURCE_ATTRIBUTES',
-    default: [],
-  })) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) read.fail('OTEL_RESOURCE_ATTRIBUTES', 'comma-separated key=value pairs', pair);
-    let value = pair.slice(eq + 1).trim();
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      /* keep the raw text: a stray % is not worth failing start for */
-    }
-    out[pair.slice(0, eq).trim()] = value;
-  }
-  return out;
-}
+/** OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS through core's reader: keys lower-cased, values never quoted in errors. */
+const headersFrom = (read: ConfigReader, variable: string) =>
+  read.keyValues('otlp.headers', { env: variable, secret: true, lowerCaseKeys: true });
 
 function resolveEndpoints(options: TracingOptions, read: ConfigReader, exporters: readonly ExporterName[]) {
   const protocolVar = read.raw('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
@@ -253,24 +237,6 @@ function resolveEndpoints(options: TracingOptions, read: ConfigReader, exporters
   return { otlpUrl, zipkinUrl };
 }
 
-/** `k=v,k2=v2` (values percent-encoded), as OTEL_EXPORTER_OTLP_HEADERS is written. */
-function parseHeaders(read: ConfigReader, variable: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of read.list<string>('otlp.headers', undefined, { env: variable, default: [] })) {
-    const eq = pair.indexOf('=');
-    // The value is never shown: headers carry credentials.
-    if (eq <= 0) read.fail(variable, 'comma-separated key=value pairs', '(a malformed entry)');
-    let value = pair.slice(eq + 1).trim();
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      /* sent as written */
-    }
-    out[pair.slice(0, eq).trim().toLowerCase()] = value;
-  }
-  return out;
-}
-
 /** Headers and timeout as @periscope/metrics' OTLP push reads them: the signal's variable over the generic one, the option over both. */
 function resolveOtlpHeadersAndTimeout(options: TracingOptions, read: ConfigReader) {
   const timeoutVar = read.raw('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT')
@@ -278,8 +244,8 @@ function resolveOtlpHeadersAndTimeout(options: TracingOptions, read: ConfigReade
     : 'OTEL_EXPORTER_OTLP_TIMEOUT';
   return {
     headers: {
-      ...parseHeaders(read, 'OTEL_EXPORTER_OTLP_HEADERS'),
-      ...parseHeaders(read, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+      ...headersFrom(read, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      ...headersFrom(read, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
       ...options.otlp?.headers,
     },
     timeoutMs: read.duration('otlp.timeoutMs', options.otlp?.timeoutMs, { env: timeoutVar, default: 10000, min: 1 }),
@@ -380,7 +346,7 @@ function resolveResource(options: TracingOptions, read: ConfigReader) {
   });
   if (serviceName.trim() === '') read.fail('serviceName', 'a non-empty string', serviceName);
   const resourceAttributes: Record<string, string | number | boolean> = {
-    ...parseResourceAttributes(read),
+    ...read.keyValues('resourceAttributes', { env: 'OTEL_RESOURCE_ATTRIBUTES' }),
     ...options.resourceAttributes,
   };
   if (options.serviceVersion) resourceAttributes['service.version'] = options.serviceVersion;
