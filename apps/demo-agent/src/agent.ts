@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@periscope/core';
 import type { Metrics } from '@periscope/metrics';
-import { traceAgent, traceLlmCall, traceTool, recordError } from '@periscope/tracing';
+import { traceAgent, traceLlmCall, traceTool, recordError, llmErrorType } from '@periscope/tracing';
 import { createAgentMetrics, type AgentMetrics } from './agent-metrics';
 import {
   LlmError,
@@ -76,7 +76,12 @@ interface CallScope {
   signal: AbortSignal | undefined;
   /** this.now() value after which no attempt starts. */
   deadline: number;
+  /** gen_ai.conversation.id: one conversation per task (the task id). */
+  conversationId: string;
 }
+
+/** gen_ai.tool.type of the demo's tools: functions the agent runs itself. */
+const TOOL_TYPE = 'function';
 
 const SYSTEM_PROMPT = 'You are an operations assistant. Use the tools when they help, then answer briefly.';
 
@@ -150,7 +155,8 @@ export class Agent {
         }
         return result;
       },
-      { id },
+      // The conventions require the provider (and want the model) on invoke_agent; one conversation per task.
+      { id, provider: this.provider.name, model: this.model, conversationId: id },
     );
   }
 
@@ -174,7 +180,7 @@ export class Agent {
     this.stats.inFlight++;
     this.m.inFlight.inc();
     try {
-      await this.converse(prompt, result, { signal, deadline: this.now() + this.taskDeadlineMs });
+      await this.converse(prompt, result, { signal, deadline: this.now() + this.taskDeadlineMs, conversationId: id });
     } catch (err) {
       result.status = 'error';
       result.error = err instanceof LlmError ? `${err.type}: ${err.message}` : (err as Error).message;
@@ -267,7 +273,7 @@ export class Agent {
             this.logger?.debug('retrying LLM call', { attempt, 'error.type': err.type, delay_ms: delayMs });
           },
         },
-        (attempt) => this.instrumentedCall(request, attempt, call.signal),
+        (attempt) => this.instrumentedCall(request, attempt, call),
       );
       if (retried) this.stats.recoveredCalls++;
       return reply;
@@ -278,13 +284,25 @@ export class Agent {
   }
 
   /** One provider attempt: a `chat {model}` span (with its attempt number), GenAI metrics, tokens and cost. */
-  private async instrumentedCall(request: ChatRequest, attempt: number, signal?: AbortSignal): Promise<ChatResult> {
+  private async instrumentedCall(request: ChatRequest, attempt: number, call: CallScope): Promise<ChatResult> {
     const started = performance.now();
-    const base = { provider: this.provider.name, model: this.model, operation: 'chat' };
+    const server = this.provider.server;
+    const base = {
+      provider: this.provider.name,
+      model: this.model,
+      operation: 'chat',
+      serverAddress: server?.address,
+      serverPort: server?.port,
+    };
     try {
       const reply = await traceLlmCall(
         {
           ...base,
+          // Every attempt streams (chatStream), so the span carries the time to the first chunk.
+          stream: true,
+          conversationId: call.conversationId,
+          maxTokens: request.maxTokens,
+          temperature: request.temperature,
           input: request.messages,
           attributes: { [ATTEMPT_ATTRIBUTE]: attempt },
           describe: (r: ChatResult) => ({
@@ -292,28 +310,30 @@ export class Agent {
             inputTokens: r.usage.inputTokens,
             outputTokens: r.usage.outputTokens,
             finishReasons: [r.finishReason],
+            timeToFirstChunkSeconds: r.timeToFirstTokenSeconds,
             output: r.text || r.toolCalls,
           }),
         },
-        () => this.provider.chatStream(request, () => undefined, { signal, attempt }),
+        () => this.provider.chatStream(request, () => undefined, { signal: call.signal, attempt }),
       );
       this.m.metrics.recordLlmCall({
         ...base,
+        responseModel: reply.model,
         inputTokens: reply.usage.inputTokens,
         outputTokens: reply.usage.outputTokens,
         durationSeconds: (performance.now() - started) / 1000,
-        timeToFirstTokenSeconds: reply.timeToFirstTokenSeconds,
+        timeToFirstChunkSeconds: reply.timeToFirstTokenSeconds,
       });
       this.stats.recordLlm(reply.model, reply.usage.inputTokens, reply.usage.outputTokens);
       this.m.cost.inc({ model: reply.model }, costUsd(reply.model, reply.usage.inputTokens, reply.usage.outputTokens));
       return reply;
     } catch (err) {
+      // No token counts: a failed call's usage is unknown, and the conventions forbid reporting it.
+      // error.type is the value the span got (LlmError.type, the provider's error type).
       this.m.metrics.recordLlmCall({
         ...base,
-        inputTokens: 0,
-        outputTokens: 0,
         durationSeconds: (performance.now() - started) / 1000,
-        errorType: err instanceof LlmError ? err.type : (err as Error).name,
+        errorType: llmErrorType(err),
       });
       throw err;
     }
@@ -338,7 +358,7 @@ export class Agent {
           return `error: ${(err as Error).message}`;
         }
       },
-      { callId: call.id, arguments: call.arguments },
+      { callId: call.id, type: TOOL_TYPE, description: tool?.spec.description, arguments: call.arguments },
     );
     const durationMs = performance.now() - started;
     this.m.toolCalls.inc({ tool: call.name, status });

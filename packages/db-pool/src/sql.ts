@@ -11,7 +11,7 @@ export interface StatementInfo {
   summary?: string;
   /** The text with string and number literals replaced by "?" (parameters $n are kept). */
   sanitized: string;
-  /** Span name: the summary, else "postgresql" (the conventions' last fallback; never "OTHER"). */
+  /** Span name without a connection: the summary, else "postgresql" (the conventions' last fallback; never "OTHER"); spans use the database as the target ahead of it. */
   spanName: string;
 }
 

@@ -97,11 +97,17 @@ class Statement<R extends QueryResultRow> implements Running {
 export class Statements {
   /** Kind and the pool's fixed attributes, given at span start (samplers see db.system.name). */
   private readonly spanOptions: SpanOptions;
+  /**
+   * The span name of a statement without a summary: the conventions' `{target}`, here db.namespace
+   * (the database), ahead of their last fallback `{db.system.name}`.
+   */
+  private readonly unsummarizedName: string;
   constructor(
     private readonly ctx: PoolContext,
     private readonly connections: Connections,
     readonly acquirer: Acquirer,
   ) {
+    this.unsummarizedName = ctx.server.database || 'postgresql';
     this.spanOptions = {
       kind: SpanKind.CLIENT,
       attributes: {
@@ -133,7 +139,7 @@ export class Statements {
         new InvalidArgumentError('timeoutMs', `timeoutMs must be a number >= 0, got ${String(options?.timeoutMs)}`),
       );
     const info = statementInfo(text);
-    const span = tracer.startSpan(info.spanName, this.spanOptions);
+    const span = tracer.startSpan(info.summary ?? this.unsummarizedName, this.spanOptions);
     // The driver call runs in our span's context with tracing suppressed, so an active
     // @opentelemetry/instrumentation-pg adds no second span; only for a recording span (cheap otherwise).
     let driverContext: Context | undefined;

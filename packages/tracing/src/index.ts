@@ -49,7 +49,17 @@ export {
   traceHeaders,
   type HeaderCarrier,
   type HttpHandlerOptions,
+  type TracedFetchOptions,
 } from './propagation';
+export {
+  httpServerSpanStart,
+  httpServerSpanEnd,
+  httpClientSpanStart,
+  httpClientSpanResponse,
+  httpSpanName,
+  ABORTED_ERROR_TYPE,
+  type HttpServerSpanOptions,
+} from './http';
 export { TraceStore, renderSpanTree, type TraceSummary, type StoredTrace, type RecentTracesQuery } from './store';
 export type { SpanRecord, SpanEventRecord, SpanStatusName } from './record';
 export { FileSpanExporter } from './exporters';

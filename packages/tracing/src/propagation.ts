@@ -1,18 +1,18 @@
 // inject()/extract() with the configured propagators (W3C trace context + baggage by default,
-// B3 on request), and wrappers for node:http handlers and outgoing fetch/http requests.
-import { redactUrl } from '@periscope/core';
+// B3 on request), and wrappers for node:http handlers and outgoing node:http requests (fetch: http-client.ts).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
   context,
   SpanKind,
-  SpanStatusCode,
   trace as otelTrace,
   type Context,
   type TextMapGetter,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { endWith, isPromiseLike, recordError } from './api';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
+import { isPromiseLike, recordError } from './api';
 import { PROBE_PATHS } from './config';
+import { httpMethod, httpServerSpanEnd, httpServerSpanStart, httpSpanName, type HttpServerSpanOptions } from './http';
 import { getPropagator, getTracer, isAutoInstrumented } from './state';
 
 export type HeaderCarrier = Record<string, string | string[] | number | undefined>;
@@ -61,21 +61,20 @@ export function extract(carrier: HeaderCarrier | undefined | null, base: Context
   }
 }
 
-export interface HttpHandlerOptions {
+export interface HttpHandlerOptions extends HttpServerSpanOptions {
   /** Paths (without query) never traced; default the probe and scrape routes. */
   ignorePaths?: readonly (string | RegExp)[];
-  /** The low-cardinality route for the span name, e.g. '/tasks/:id'; default the path. */
+  /** The low-cardinality route for the span name, e.g. '/tasks/:id'; without one the span is named by the method alone. */
   route?: (req: IncomingMessage) => string | undefined;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
-
 /**
  * Wraps a node:http request handler: continues an incoming traceparent, runs the handler in a
- * SERVER span `{METHOD} {route}` (`{METHOD}` when no route is given) that ends when the response finishes (ERROR on 5xx or an
- * aborted request), and leaves probe routes untraced.
+ * SERVER span `{METHOD} {route}` (`{METHOD}` when no route is given) with the HTTP conventions'
+ * attributes, ending when the response finishes (ERROR with error.type on 5xx or an aborted
+ * request, never on 4xx), and leaves probe routes untraced.
  */
 export function wrapHttpHandler<H extends Handler>(
   handler: H,
@@ -92,90 +91,41 @@ export function wrapHttpHandler<H extends Handler>(
       // The http instrumentation already runs this request in its SERVER span: name it by our route.
       const route = options.route?.(req);
       const active = otelTrace.getActiveSpan();
-      if (route && active) active.setAttribute('http.route', route).updateName(`${req.method ?? '_OTHER'} ${route}`);
+      if (route && active)
+        active.setAttribute(ATTR_HTTP_ROUTE, route).updateName(httpSpanName(httpMethod(req.method), route));
       return handler.call(this, req, res);
     }
-    const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
-    const route = options.route?.(req);
+    const { name, attributes } = httpServerSpanStart(req, options.route?.(req), options);
     const parent = extract(req.headers);
-    // The semantic conventions forbid the raw path in the span name (unbounded cardinality):
-    // `{method} {route}` when the route template is known, else `{method}` alone.
-    const span = getTracer().startSpan(
-      route ? `${method} ${route}` : method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': method,
-          ...(method === '_OTHER' && req.method ? { 'http.request.method_original': req.method } : {}),
-          'url.scheme': 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
-          'url.path': path,
-          ...(route ? { 'http.route': route } : {}),
-          ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),
-        },
-      },
-      parent,
-    );
+    const span = getTracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     let ended = false;
-    const finish = (aborted: boolean) => {
+    let failed = false;
+    const finish = () => {
       if (ended) return;
       ended = true;
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      else if (aborted)
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted before the response finished' });
+      httpServerSpanEnd(span, res, failed);
       span.end();
     };
-    res.once('finish', () => finish(false));
-    res.once('close', () => finish(!res.writableFinished));
+    res.once('finish', finish);
+    res.once('close', finish);
+    const fail = (e: unknown) => {
+      failed = true;
+      recordError(span, e);
+    };
     try {
       const result = context.with(otelTrace.setSpan(parent, span), () => handler.call(this, req, res));
       if (isPromiseLike(result))
         return Promise.resolve(result).catch((e: unknown) => {
-          recordError(span, e);
+          fail(e);
           throw e;
         });
       return result;
     } catch (e) {
-      recordError(span, e);
+      fail(e);
       throw e;
     }
   };
   return wrapped as (req: IncomingMessage, res: ServerResponse) => ReturnType<H>;
-}
-
-type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-
-/**
- * Returns a fetch that runs each request in a CLIENT span `{METHOD}` and injects the trace
- * headers (traceparent, tracestate, baggage) into it. ERROR status on 5xx and network errors.
- */
-export function tracedFetch(fetchImpl: FetchLike = globalThis.fetch): FetchLike {
-  return (input, init) => {
-    // The undici instrumentation already spans and propagates every call of the global fetch.
-    if (fetchImpl === globalThis.fetch && isAutoInstrumented('undici')) return fetchImpl(input, init);
-    const request = input instanceof Request ? input : undefined;
-    const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-    const url = request ? request.url : String(input);
-    const span = getTracer().startSpan(method, {
-      kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': method, 'url.full': redactUrl(url, { form: 'semconv' }) },
-    });
-    const headers = new Headers(init?.headers ?? request?.headers);
-    getPropagator().inject(otelTrace.setSpan(context.active(), span), headers, { set: (h, k, v) => h.set(k, v) });
-    let result: Promise<Response>;
-    try {
-      result = context.with(otelTrace.setSpan(context.active(), span), () => fetchImpl(input, { ...init, headers }));
-    } catch (e) {
-      recordError(span, e);
-      span.end();
-      throw e;
-    }
-    return endWith(span, result, (v) => {
-      const status = (v as Response).status;
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    });
-  };
 }
 
 /** Outgoing node:http headers with the active context injected: `http.request(url, { headers: traceHeaders(h) })`. */
@@ -184,3 +134,5 @@ export function traceHeaders(headers: OutgoingHttpHeaders = {}, ctx: Context = c
   for (const [k, v] of Object.entries(headers)) out[k] = v;
   return inject(out, ctx);
 }
+
+export { tracedFetch, type TracedFetchOptions } from './http-client';

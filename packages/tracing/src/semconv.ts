@@ -1,4 +1,4 @@
-// Incubating GenAI semantic-convention names, copied from @opentelemetry/semantic-conventions
+// Incubating GenAI (and url.template) semantic-convention names, copied from @opentelemetry/semantic-conventions
 // 1.45.0 (/incubating), as that package recommends for unstable names: the incubating entry is
 // ~850 KB and would add ~90 ms to the first require of this package. test/semconv.test.ts proves
 // every value equal to the package's own.
@@ -39,6 +39,7 @@ export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_rea
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens' as const;
 export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens' as const;
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens' as const;
+export const ATTR_URL_TEMPLATE = 'url.template' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_CHAT = 'chat' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL = 'execute_tool' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT = 'invoke_agent' as const;

@@ -14,10 +14,12 @@ export interface EmittedSpan {
 
 /**
  * What the scenario says about each conditionally-required attribute of the group: true when
- * its condition holds (it must be present), false when it does not (it must be absent). One
- * without a decision is a violation, so a new condition in the conventions cannot slip by.
+ * its condition holds (it must be present), false when it does not (it must be absent),
+ * 'opt_in' when it does not but the conventions let instrumentation set it anyway (a condition
+ * that is no "if and only if": the attribute falls back to opt-in). One without a decision is a
+ * violation, so a new condition in the conventions cannot slip by.
  */
-export type Conditions = Readonly<Record<string, boolean>>;
+export type Conditions = Readonly<Record<string, boolean | 'opt_in'>>;
 
 function valueMatchesType(type: string, v: unknown): boolean {
   switch (type) {
@@ -75,6 +77,7 @@ export function checkRequirements(
         problems.push(
           `${where}: no decision for conditionally required '${name}' ("${requirement.conditionally_required}")`,
         );
+      else if (decided === 'opt_in') continue;
       else if (decided && !present(name))
         problems.push(`${where}: '${name}' is required here ("${requirement.conditionally_required}")`);
       else if (!decided && present(name))
@@ -143,5 +146,79 @@ export function checkMetric(
     problems.push(...checkAttributeNames(model, where, attrs));
     problems.push(...checkRequirements(model, group.id, where, (n) => attrs[n] !== undefined, conditions(s.labels)));
   }
+  return problems;
+}
+
+/**
+ * Recording errors: the span status is ERROR exactly when `error.type` is set (a failure the
+ * conventions tell us to mark, or one we recorded), UNSET otherwise (never OK from a library).
+ */
+export function checkErrorStatus(span: EmittedSpan): string[] {
+  const where = `span '${span.name}'`;
+  const typed = span.attributes['error.type'] !== undefined;
+  if (typed && span.status.code !== 'ERROR')
+    return [`${where}: error.type is set but the status is ${span.status.code}`];
+  if (!typed && span.status.code !== 'UNSET')
+    return [`${where}: status ${span.status.code} without error.type (ERROR needs one, OK is for applications)`];
+  return [];
+}
+
+const HTTP_OTHER = '_OTHER';
+
+/**
+ * An HTTP span's name and status: `{method} {target}` or `{method}` (`HTTP` for `_OTHER`), the
+ * target being http.route (server) or url.template (client), never the path; status ERROR on 5xx
+ * (and on 4xx for a client), never on a server's 4xx, with error.type the status code.
+ */
+export function checkHttpSpan(span: EmittedSpan): string[] {
+  const where = `span '${span.name}'`;
+  const a = span.attributes;
+  const problems = checkErrorStatus(span);
+  const method = a['http.request.method'] === HTTP_OTHER ? 'HTTP' : String(a['http.request.method']);
+  const target = span.kind === 'SERVER' ? a['http.route'] : a['url.template'];
+  const expected = typeof target === 'string' ? `${method} ${target}` : method;
+  if (span.name !== expected) problems.push(`${where}: the conventions name it '${expected}'`);
+  const status = a['http.response.status_code'];
+  if (typeof status === 'number') {
+    const failing = status >= 500 || (status >= 400 && span.kind === 'CLIENT');
+    if (failing && a['error.type'] === undefined) problems.push(`${where}: status code ${status} is an error here`);
+    if (!failing && span.status.code === 'ERROR' && span.kind === 'SERVER' && status >= 400)
+      problems.push(`${where}: a ${status} is no server error`);
+    if (failing && a['error.type'] !== undefined && typeof a['error.type'] !== 'string')
+      problems.push(`${where}: error.type must be a string`);
+  }
+  return problems;
+}
+
+/**
+ * The span names the database conventions allow for these attributes: `{db.query.summary}`, else
+ * `{db.operation.name} {target}` or `{db.operation.name}`, else `{target}`, else
+ * `{db.system.name}`; target = collection, stored procedure, namespace (not for Redis, whose
+ * index "looks confusing"), or `server.address:server.port`.
+ */
+export function allowedDbSpanNames(a: Record<string, unknown>): string[] {
+  if (typeof a['db.query.summary'] === 'string') return [a['db.query.summary']];
+  const targets: string[] = [];
+  for (const key of ['db.collection.name', 'db.stored_procedure.name'])
+    if (typeof a[key] === 'string') targets.push(a[key]);
+  if (a['db.system.name'] !== 'redis' && typeof a['db.namespace'] === 'string') targets.push(a['db.namespace']);
+  if (a['server.address'] !== undefined && a['server.port'] !== undefined)
+    targets.push(`${String(a['server.address'])}:${String(a['server.port'])}`);
+  const op = a['db.operation.name'];
+  if (typeof op === 'string') return [...targets.map((t) => `${op} ${t}`), op];
+  return targets.length > 0 ? targets : [String(a['db.system.name'])];
+}
+
+/** A database span: db.system.name as the system's conventions demand, its name, error status. */
+export function checkDbSpan(span: EmittedSpan, system: string): string[] {
+  const where = `span '${span.name}'`;
+  const problems = checkErrorStatus(span);
+  if (span.attributes['db.system.name'] !== system)
+    problems.push(
+      `${where}: db.system.name MUST be '${system}', got ${JSON.stringify(span.attributes['db.system.name'])}`,
+    );
+  const allowed = allowedDbSpanNames(span.attributes);
+  if (!allowed.includes(span.name))
+    problems.push(`${where}: the conventions name it one of ${JSON.stringify(allowed)}`);
   return problems;
 }

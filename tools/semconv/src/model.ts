@@ -22,6 +22,8 @@ export interface AttributeDef {
   members?: EnumMember[];
   deprecated?: unknown;
   stability?: string;
+  /** Referenced by a vendored group, its registry not vendored: type and deprecation unknown. */
+  outsideExcerpt?: boolean;
 }
 
 interface RawAttribute {
@@ -73,6 +75,12 @@ export class SemconvModel {
       // definition/2 (newer files): registry attributes at the top level, keyed by `key`.
       for (const a of doc.attributes ?? []) this.addAttribute({ ...a, id: a.key });
     }
+    // A group may `ref` an attribute whose registry is outside the excerpt (client.address,
+    // user_agent.original): it is defined, but its type and deprecation are unknown here.
+    for (const g of this.groups.values())
+      for (const a of g.attributes ?? [])
+        if (a.ref !== undefined && !this.attributes.has(a.ref))
+          this.attributes.set(a.ref, { id: a.ref, type: 'any', outsideExcerpt: true });
   }
 
   private add(group: GroupDef): void {

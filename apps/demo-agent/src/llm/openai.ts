@@ -77,6 +77,7 @@ function errorType(status: number): string {
 export class OpenAiProvider implements LlmProvider {
   readonly name = 'openai';
   readonly defaultModel: string;
+  readonly server: { address: string; port: number };
   private readonly endpoint: string;
 
   constructor(private readonly options: OpenAiProviderOptions) {
@@ -91,6 +92,10 @@ export class OpenAiProvider implements LlmProvider {
     if (!options.model) throw new TypeError('OPENAI_MODEL (model) must be set for the openai provider');
     this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
     this.defaultModel = options.model;
+    this.server = {
+      address: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+    };
   }
 
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatResult> {

@@ -60,6 +60,8 @@ export interface LlmProvider {
   readonly name: string;
   /** The model used when a request names none. */
   readonly defaultModel: string;
+  /** server.address / server.port of the model endpoint, for a provider reached over the network. */
+  readonly server?: { address: string; port: number };
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatResult>;
   /** Streams tokens to `onToken` and resolves the whole result, with time to first token. */
   chatStream(request: ChatRequest, onToken: (token: string) => void, options?: CallOptions): Promise<ChatResult>;

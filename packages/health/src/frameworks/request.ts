@@ -4,9 +4,16 @@
 // by route template, all finished when the response closes (streaming answers included).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import { Buckets, type Metrics } from '@periscope/metrics';
-import { extract, recordError } from '@periscope/tracing';
+import {
+  extract,
+  httpServerSpanEnd,
+  httpServerSpanStart,
+  httpSpanName,
+  recordError,
+  type HttpServerSpanOptions,
+} from '@periscope/tracing';
 
 /** The route label of requests that matched no route (404s): one series, whatever the path. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -66,13 +73,15 @@ export function scopeOf(req: IncomingMessage): RequestScope | undefined {
  * Starts the span (or adopts the active one: with the http auto-instrumentation on, the request
  * already runs in its SERVER span, which is renamed and enriched instead) and arranges for the
  * span to end and the request to be counted when `res` closes. `route()` is asked then, when the
- * framework has matched the request; `undefined` means no route matched.
+ * framework has matched the request; `undefined` means no route matched. `http.trustProxy`: take
+ * client.address, server.* and url.scheme from the proxy headers.
  */
 export function beginRequest(
   req: IncomingMessage,
   res: ServerResponse,
   route: () => string | undefined,
   red: RequestMetrics,
+  http: HttpServerSpanOptions = {},
 ): RequestScope {
   const start = performance.now();
   const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
@@ -86,18 +95,9 @@ export function beginRequest(
     ctx = active;
   } else {
     const parent = extract(req.headers, active);
-    span = trace.getTracer(TRACER_NAME).startSpan(
-      method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': method,
-          'url.path': pathOf(req.url),
-          'url.scheme': 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
-        },
-      },
-      parent,
-    );
+    // The route is not matched yet: the span is renamed when the response closes.
+    const { name, attributes } = httpServerSpanStart(req, undefined, http);
+    span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     ctx = trace.setSpan(parent, span);
   }
   let failed = false;
@@ -115,26 +115,18 @@ export function beginRequest(
   const name = () => {
     if (template !== undefined) return;
     template = route() ?? UNMATCHED_ROUTE;
-    if (template !== UNMATCHED_ROUTE) span.updateName(`${method} ${template}`).setAttribute('http.route', template);
+    if (template !== UNMATCHED_ROUTE)
+      span.updateName(httpSpanName(method, template)).setAttribute('http.route', template);
   };
   if (!owned) res.prependOnceListener('finish', name);
   res.once('close', () => {
     name();
     const code = res.statusCode;
     red.observe(method, template!, code, (performance.now() - start) / 1000);
-    span.setAttribute('http.response.status_code', code);
-    if (code >= 500 && !failed) span.setStatus({ code: SpanStatusCode.ERROR });
-    else if (!res.writableFinished && !failed)
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted before the response finished' });
+    httpServerSpanEnd(span, res, failed);
     if (owned) span.end();
   });
   return scope;
-}
-
-function pathOf(url: string | undefined): string {
-  const u = url ?? '/';
-  const q = u.indexOf('?');
-  return q === -1 ? u : u.slice(0, q);
 }
 
 /** The body of a 5xx answer for a thrown error: never its message or stack. */
