@@ -1,5 +1,6 @@
 // Public surface of @periscope/core: errors, the option/environment reader, redaction and the
-// structural interfaces every package accepts. Nothing else belongs here.
+// structural interfaces every package accepts, and the OTEL_* resource/endpoint rule every signal
+// shares (part of reading the environment). Nothing else belongs here.
 export { PeriscopeError, ConfigError, describeValue } from './errors';
 export type { PeriscopeErrorOptions, ConfigErrorOptions } from './errors';
 export { ConfigReader, createConfigReader, parseBoolean, parseDuration, nearest } from './config';
@@ -17,6 +18,21 @@ export {
 export type { Redactor, RedactorOptions, RedactPattern } from './redact';
 export { redactUrl } from './url';
 export type { RedactUrlOptions, UrlForm } from './url';
+export {
+  serviceInstanceId,
+  processResourceAttributes,
+  resolveOtlpResource,
+  resolveOtlpEndpoint,
+  resolveOtlpCompression,
+} from './otlp';
+export type {
+  ResourceValue,
+  ResourceAttributes,
+  OtlpSignal,
+  OtlpResourceOptions,
+  OtlpEndpointOptions,
+  OtlpEndpoint,
+} from './otlp';
 export { NOOP_LOGGER } from './interfaces';
 export type {
   Logger,

@@ -13,7 +13,7 @@ export interface PostOptions {
   agent: http.Agent;
   headers: Record<string, string>;
   contentType: string;
-  body: string;
+  body: string | Buffer;
   timeoutMs: number;
   /** Keep the body of a 2xx reply (Elasticsearch reports per item); else it is drained unread. */
   wantBody: boolean;

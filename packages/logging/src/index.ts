@@ -45,3 +45,5 @@ export type {
 export { messageTemplate } from './template';
 export { toElasticsearchBulk, toLokiPush, HttpLogTransport, createHttpTransport } from './shipping';
 export type { LokiPushBody, ShippingTarget, ShipDropReason, HttpTransportOptions, ShippingStats } from './shipping';
+export { createOtlpTransport } from './otlp';
+export type { OtlpTransportOptions } from './otlp';

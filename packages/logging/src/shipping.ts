@@ -1,4 +1,5 @@
-// Shipping logs to Elasticsearch (_bulk, ECS documents) or Loki (/loki/api/v1/push). The HTTP
+// Shipping logs to Elasticsearch (_bulk, ECS documents), Loki (/loki/api/v1/push) or an OTLP/HTTP
+// receiver (otlp.ts builds the settings of that one; the machinery below is shared). The HTTP
 // transport never blocks or crashes the application: log() only appends to a bounded buffer;
 // batches go out in the background, one request at a time, retried with backoff; whatever must
 // be given up (buffer full, retries exhausted, rejected, shutdown) is counted, never thrown.
@@ -17,12 +18,12 @@ import { post } from './http-request';
 export { toElasticsearchBulk, toLokiPush } from './shipping-format';
 export type { LokiPushBody } from './shipping-format';
 
-export type ShippingTarget = 'elasticsearch' | 'loki';
+export type ShippingTarget = 'elasticsearch' | 'loki' | 'otlp';
 export type ShipDropReason = 'buffer_full' | 'retries_exhausted' | 'rejected' | 'shutdown';
 
 export interface HttpTransportOptions {
-  /** Env PERISCOPE_LOG_SHIP_TARGET. Required (option or env). */
-  target?: ShippingTarget;
+  /** Env PERISCOPE_LOG_SHIP_TARGET. Required (option or env). For OTLP use createOtlpTransport(). */
+  target?: Exclude<ShippingTarget, 'otlp'>;
   /** Base URL of the receiver (the API path is appended). Credentials in it become a Basic header. Env PERISCOPE_LOG_SHIP_URL. */
   url?: string;
   /** Elasticsearch index / data stream. Env PERISCOPE_LOG_SHIP_INDEX; default `logs-periscope-default`. */
@@ -87,12 +88,20 @@ export interface ShippingStats {
   lastError?: string;
 }
 
-interface Settings {
+/** How one target writes a batch and reads the answer. */
+export interface WireFormat {
+  contentType: string;
+  /** Keep the body of a 2xx reply for `outcome`. */
+  wantBody: boolean;
+  encode(batch: readonly LogRecord[]): string | Buffer | Promise<string | Buffer>;
+  outcome(batch: readonly LogRecord[], text: string | undefined): BulkOutcome;
+}
+
+export interface ShipSettings {
   target: ShippingTarget;
   endpoint: URL;
   safeEndpoint: string;
-  index: string;
-  labels: Record<string, string>;
+  format: WireFormat;
   headers: Record<string, string>;
   batchSize: number;
   flushIntervalMs: number;
@@ -104,7 +113,25 @@ interface Settings {
   closeTimeoutMs: number;
 }
 
-function resolveSettings(options: HttpTransportOptions): Settings {
+const ACCEPT_ALL = (): BulkOutcome => ({ retry: [], rejected: 0 });
+
+function wireFormat(target: 'elasticsearch' | 'loki', index: string, labels: Record<string, string>): WireFormat {
+  return target === 'elasticsearch'
+    ? {
+        contentType: 'application/x-ndjson',
+        wantBody: true,
+        encode: (batch) => toElasticsearchBulk(batch, index),
+        outcome: (batch, text) => bulkOutcome(batch, text),
+      }
+    : {
+        contentType: 'application/json',
+        wantBody: false,
+        encode: (batch) => JSON.stringify(toLokiPush(batch, labels)),
+        outcome: ACCEPT_ALL,
+      };
+}
+
+function resolveSettings(options: HttpTransportOptions): ShipSettings {
   const r: ConfigReader = createConfigReader({ env: options.env, error: configError });
   r.rejectUnknown(options, KNOWN, 'createHttpTransport options');
   const target = r.oneOf('target', options.target, ['elasticsearch', 'loki'] as const, {
@@ -131,12 +158,15 @@ function resolveSettings(options: HttpTransportOptions): Settings {
   if (!url.pathname.endsWith(apiPath)) url.pathname = url.pathname.replace(/\/$/, '') + apiPath;
   const int = (option: keyof HttpTransportOptions, fallback: number, min = 1): number =>
     r.integer(option, options[option] as number | undefined, { default: fallback, min });
+  const index = r.string('index', options.index, {
+    env: 'PERISCOPE_LOG_SHIP_INDEX',
+    default: 'logs-periscope-default',
+  });
   return {
     target,
     endpoint: url,
     safeEndpoint: redactUrl(url.toString(), { form: 'masked' }), // a token in the query string stays out of errors
-    index: r.string('index', options.index, { env: 'PERISCOPE_LOG_SHIP_INDEX', default: 'logs-periscope-default' }),
-    labels: { ...options.labels },
+    format: wireFormat(target, index, { ...options.labels }),
     headers,
     batchSize: int('batchSize', 500),
     flushIntervalMs: int('flushIntervalMs', 1000),
@@ -156,7 +186,7 @@ function resolveSettings(options: HttpTransportOptions): Settings {
 
 export class HttpLogTransport extends TransportStream {
   readonly target: ShippingTarget;
-  private readonly s: Settings;
+  private readonly s: ShipSettings;
   private readonly agent: http.Agent;
   private readonly timer: NodeJS.Timeout;
   private readonly m: ShippingInstruments;
@@ -176,9 +206,10 @@ export class HttpLogTransport extends TransportStream {
   private readonly droppedBy: Partial<Record<ShipDropReason, number>> = {};
   private lastError: string | undefined;
 
-  constructor(options: HttpTransportOptions = {}) {
+  /** `settings` (already resolved) is how other targets (createOtlpTransport) reuse this machinery. */
+  constructor(options: HttpTransportOptions = {}, settings?: ShipSettings) {
     super({ level: options.level });
-    this.s = resolveSettings(options);
+    this.s = settings ?? resolveSettings(options);
     this.target = this.s.target;
     this.retryMaxMs = this.s.retryMaxMs;
     this.m = shippingInstruments(options.metrics, this.target);
@@ -326,23 +357,22 @@ export class HttpLogTransport extends TransportStream {
 
   /** Resolves with the records to retry individually and the count rejected; rejects with a ShippingError. */
   private async send(batch: LogRecord[]): Promise<BulkOutcome> {
-    const es = this.target === 'elasticsearch';
-    const body = es ? toElasticsearchBulk(batch, this.s.index) : JSON.stringify(toLokiPush(batch, this.s.labels));
+    const { format } = this.s;
+    const body = await format.encode(batch);
     this.counts.requests++;
     const reply = await post({
       endpoint: this.s.endpoint,
       safeEndpoint: this.s.safeEndpoint,
       agent: this.agent,
       headers: this.s.headers,
-      contentType: es ? 'application/x-ndjson' : 'application/json',
+      contentType: format.contentType,
       body,
       timeoutMs: this.s.timeoutMs,
-      wantBody: es,
+      wantBody: format.wantBody,
       maxReplyBytes: MAX_REPLY_BYTES,
       onRequest: (req) => (this.request = req),
     });
-    if (reply.status >= 200 && reply.status < 300)
-      return es ? bulkOutcome(batch, reply.text) : { retry: [], rejected: 0 };
+    if (reply.status >= 200 && reply.status < 300) return format.outcome(batch, reply.text);
     const retryable = reply.status >= 500 || reply.status === 429 || reply.status === 408;
     throw new ShippingError(
       `${this.target} at ${this.s.safeEndpoint} answered HTTP ${reply.status}`,

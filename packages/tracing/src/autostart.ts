@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigReader } from '@periscope/core';
 import { resolveConfig } from './config';
 import { TracingConfigError } from './errors';
-import { startTracing, type Tracing } from './tracing';
+import { isClosedByApp, startTracing, type Tracing } from './tracing';
 
 export interface AutostartOptions {
   /** Called with the loader hook of @opentelemetry/instrumentation when instrumentations are enabled (ES-module apps). */
@@ -14,11 +14,16 @@ export interface AutostartOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Closes tracing on SIGTERM (then lets the signal end the process when the app does not handle it) and before exit. */
+/**
+ * Closes tracing on SIGTERM (then lets the signal end the process when the app does not handle it)
+ * and before exit. An app that said it closes tracing itself (configure({ closedByApp: true }))
+ * and handles SIGTERM is left to do so after its drain, so the drained requests' spans get out.
+ */
 function closeOnExit(tracing: Tracing): void {
   const onSigterm = () => {
     // Ours is the only listener: the default action (exit) must still happen once spans are out.
     const alone = process.listenerCount('SIGTERM') === 1;
+    if (!alone && isClosedByApp(tracing)) return;
     void tracing.close().finally(() => {
       process.removeListener('SIGTERM', onSigterm);
       if (alone) process.kill(process.pid, 'SIGTERM');

@@ -26,6 +26,28 @@ import type { SpanSink } from './pipeline';
 import { toSpanRecord } from './record';
 import type { TraceStore } from './store';
 
+/**
+ * The SDK's console exporter, without `version: undefined` (or `schemaUrl: undefined`) in the
+ * instrumentation scope of spans whose tracer was created without them.
+ */
+export class TidyConsoleSpanExporter extends ConsoleSpanExporter {
+  override export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    super.export(spans.map(tidyScope), done);
+  }
+}
+
+function tidyScope(span: ReadableSpan): ReadableSpan {
+  const scope = span.instrumentationScope;
+  if (scope.version !== undefined && scope.schemaUrl !== undefined) return span;
+  const tidy: ReadableSpan['instrumentationScope'] = {
+    name: scope.name,
+    ...(scope.version !== undefined && { version: scope.version }),
+    ...(scope.schemaUrl !== undefined && { schemaUrl: scope.schemaUrl }),
+  };
+  // The span itself stays as it is (other sinks share it): a view with another scope.
+  return Object.create(span, { instrumentationScope: { value: tidy } }) as ReadableSpan;
+}
+
 /** Appends spans as JSON lines; when the file would pass maxBytes it is rotated to path.1 … path.maxFiles. */
 export class FileSpanExporter implements SpanExporter {
   private queue: Promise<void> = Promise.resolve();
@@ -157,7 +179,7 @@ function makeExporter(name: 'otlp' | 'zipkin' | 'console' | 'file', cfg: Resolve
     case 'zipkin':
       return new (loadZipkin())({ url: cfg.zipkinUrl, serviceName: cfg.serviceName });
     case 'console':
-      return new ConsoleSpanExporter();
+      return new TidyConsoleSpanExporter();
     case 'file':
       return new FileSpanExporter(cfg.file.path, cfg.file.maxBytes, cfg.file.maxFiles);
   }

@@ -1,5 +1,5 @@
 // Public surface of @periscope/tracing.
-export { startTracing, type Tracing } from './tracing';
+export { startTracing, getTracing, type Tracing } from './tracing';
 export {
   PROBE_PATHS,
   DEFAULT_DROP_RULES,

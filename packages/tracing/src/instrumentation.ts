@@ -24,13 +24,21 @@ const STATUS = ['unset', 'ok', 'error'] as const;
 
 /** The package's own metrics; every method is a no-op without a registry. */
 export class TracingMetrics {
-  private readonly dropped?: { inc(labels: MetricLabels, value?: number): void };
-  private readonly exportFailures?: { inc(labels: MetricLabels, value?: number): void };
-  private readonly spanDuration?: { observe(labels: MetricLabels, value: number): void };
-  private readonly spanCount?: { inc(labels: MetricLabels, value?: number): void };
+  private dropped?: { inc(labels: MetricLabels, value?: number): void };
+  private exportFailures?: { inc(labels: MetricLabels, value?: number): void };
+  private spanDuration?: { observe(labels: MetricLabels, value: number): void };
+  private spanCount?: { inc(labels: MetricLabels, value?: number): void };
 
   constructor(metrics: MetricsLike | undefined, spanMetrics: boolean) {
-    if (!metrics) return;
+    if (metrics) this.bind(metrics, spanMetrics);
+  }
+
+  get bound(): boolean {
+    return this.dropped !== undefined;
+  }
+
+  /** Registers the metrics on `metrics` (at start, or later for a tracing started by the register entry). */
+  bind(metrics: MetricsLike, spanMetrics: boolean): void {
     this.dropped = metrics.counter({
       name: 'periscope_tracing_dropped_spans_total',
       help: 'Spans not exported, by reason',

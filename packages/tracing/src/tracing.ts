@@ -22,14 +22,16 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig, safeUrl, type PropagatorName, type ResolvedConfig, type TracingOptions } from './config';
 import { TracingConfigError, TracingExportError, TracingStateError } from './errors';
 import { buildSinks, type ExportLedger } from './exporters';
-import { TracingMetrics } from './instrumentation';
+import { TracingMetrics, type MetricsLike } from './instrumentation';
 import { createInstrumentations, type LoadedInstrumentation } from './instrumentations';
 import { OwnTraceIds, TraceContextPropagator } from './w3c';
+import { warnOnApiCopies } from './api-copies';
 import { PipelineProcessor } from './pipeline';
 import { processResourceAttributes } from './resource';
 import { baseSampler, HeadSampler } from './sampling';
 import { getActive, INSTRUMENTATION_NAME, setActive } from './state';
 import { TraceStore } from './store';
+import { PACKAGE_VERSION } from './version';
 
 export interface Tracing {
   readonly serviceName: string;
@@ -46,6 +48,28 @@ export interface Tracing {
   close(): Promise<void>;
   /** @deprecated The same as close(): `close()` is the shutdown verb of every Periscope package. */
   shutdown(): Promise<void>;
+  /**
+   * Options that cannot come from the environment, for a tracing started by the register entry
+   * (`node --import @periscope/tracing/register`): the registry of its own metrics (once; throws
+   * TracingStateError when it already has one) and the redactor of content and exception text.
+   * `closedByApp: true`: the app closes tracing in its own shutdown, after draining its requests,
+   * so the register entry does not close it at SIGTERM (their spans would be lost); it still
+   * closes it when the event loop empties.
+   */
+  configure(options: { metrics?: MetricsLike; redact?: (text: string) => string; closedByApp?: boolean }): void;
+}
+
+let running: Tracing | undefined;
+const closedByApp = new WeakSet<Tracing>();
+
+/** Whether the app took over closing this tracing (Tracing.configure({ closedByApp: true })). */
+export function isClosedByApp(tracing: Tracing): boolean {
+  return closedByApp.has(tracing);
+}
+
+/** The tracing running in this process (started by startTracing() or the register entry), if any. */
+export function getTracing(): Tracing | undefined {
+  return running;
 }
 
 function buildPropagator(names: readonly PropagatorName[], ids: OwnTraceIds): TextMapPropagator {
@@ -159,7 +183,7 @@ function startSdk(
         : 'another OpenTelemetry context manager is already registered globally; disable it before startTracing()',
     );
   }
-  return { sdk, tracer: provider.getTracer(INSTRUMENTATION_NAME), contextManager };
+  return { sdk, tracer: provider.getTracer(INSTRUMENTATION_NAME, PACKAGE_VERSION), contextManager };
 }
 
 /** sdk-node is an optional peer: needed only with contrib instrumentations (it is large: gRPC and every exporter). */
@@ -202,7 +226,7 @@ function startPlain(
     );
   }
   propagation.setGlobalPropagator(propagator);
-  return { sdk: provider, tracer: provider.getTracer(INSTRUMENTATION_NAME), contextManager };
+  return { sdk: provider, tracer: provider.getTracer(INSTRUMENTATION_NAME, PACKAGE_VERSION), contextManager };
 }
 
 /** What close() shuts down: the NodeSDK, or the plain provider. */
@@ -213,6 +237,7 @@ interface Closable {
 /** Starts tracing for this process. Throws TracingConfigError on a bad option or variable (or a missing instrumentation package), TracingStateError when already started. */
 export function startTracing(options: TracingOptions = {}): Tracing {
   const cfg = resolveConfig(options);
+  warnOnApiCopies();
   if (getActive())
     throw new TracingStateError(
       'tracing is already started in this process; call close() on the running instance first',
@@ -242,7 +267,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
 
   let shutdownPromise: Promise<void> | undefined;
   const { otlp, ...rest } = cfg;
-  return {
+  running = {
     serviceName: cfg.serviceName,
     store,
     tracer,
@@ -267,6 +292,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
         try {
           await boundedShutdown(sdk, cfg.closeTimeoutMs, ledgers, metrics);
         } finally {
+          running = undefined;
           setActive(undefined);
           trace.disable();
           context.disable();
@@ -279,7 +305,23 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     shutdown() {
       return this.close();
     },
+    configure(late) {
+      if (shutdownPromise) return;
+      configureLate(late, metrics, options);
+      if (late.closedByApp) closedByApp.add(this);
+    },
   };
+  return running;
+}
+
+/** Tracing.configure(): the registry (once) and the redactor of a running instance. */
+function configureLate(late: Parameters<Tracing['configure']>[0], metrics: TracingMetrics, options: TracingOptions) {
+  if (late.metrics) {
+    if (metrics.bound) throw new TracingStateError('tracing already reports its metrics to a registry');
+    metrics.bind(late.metrics, options.spanMetrics ?? true);
+  }
+  const state = getActive();
+  if (late.redact && state) setActive({ ...state, redact: late.redact });
 }
 
 /**

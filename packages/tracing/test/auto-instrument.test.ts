@@ -135,3 +135,40 @@ describe('node --import @periscope/tracing/register (ES modules) and SIGTERM', (
     }
   });
 });
+
+describe('the register entry and an app that drains on SIGTERM', () => {
+  const DIST_INDEX = path.join(__dirname, '../dist/index.js');
+  // The app adopts the register's tracing with closedByApp and closes it after its drain, as the demo does.
+  const app = `
+    const { getTracing } = require(${JSON.stringify(DIST_INDEX)});
+    const tracing = getTracing();
+    tracing.configure({ closedByApp: true });
+    process.on('SIGTERM', () => {
+      setTimeout(async () => {
+        tracing.tracer.startSpan('request finished during the drain').end();
+        await tracing.close();
+        process.exit(0);
+      }, 200);
+    });
+    setInterval(() => {}, 1000);
+    process.stdout.write('ready\\n');`;
+
+  it('keeps tracing open until the app closes it, so spans of drained requests are exported', async () => {
+    if (!existsSync(DIST_REGISTER)) throw new Error(`${DIST_REGISTER} is missing: build first (npx nx run tracing:build)`);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-drain-'));
+    try {
+      const file = path.join(dir, 'spans.jsonl');
+      const child = spawn(process.execPath, ['--require', DIST_REGISTER, '-e', app], {
+        env: { ...process.env, OTEL_TRACES_EXPORTER: 'file', PERISCOPE_TRACING_FILE: file, OTEL_SERVICE_NAME: 'drain' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect((await readSpans(file)).map((s) => s.name)).toEqual(['request finished during the drain']);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
