@@ -20,6 +20,7 @@ import type { LlmProvider } from './llm/provider';
 import { SimulatedProvider } from './llm/simulated';
 import { addTaskRoutes, addTraceRoutes, TaskStore } from './task-api';
 import { AdmissionController } from './admission';
+import { addCacheRoutes } from './cache-api';
 import { rememberTask } from './tools/pg-knowledge-base';
 import type { ProgressAwareStream } from './progress';
 import {
@@ -85,7 +86,7 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   const database = await connectDatabase(telemetry, env, notices);
   const { pool, ready } = database;
   server.addStartupTask('database-schema', ready);
-  const caches = await createCaches(telemetry, env, notices);
+  const caches = await createCaches(telemetry, config, env, notices);
   const profilers = startProfilers();
   const gpus = await createDemoGpuPool(metrics, logger, notices);
   const alerts = createDemoAlerts(metrics, logger, telemetry.logAlerts, config.alertmanager, notices);
@@ -113,6 +114,7 @@ export async function createDemoApp(config: DemoConfig, env: NodeJS.ProcessEnv =
   };
   addTaskRoutes(server, runTask, store, admission);
   addTraceRoutes(server, tracing);
+  addCacheRoutes(server, caches);
   addProfileRoutes(server, profilers);
   if (!env.PERISCOPE_DEBUG_TOKEN)
     notices.push(

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseBoolean, PeriscopeError } from '@periscope/core';
+import { CacheConfigError, parseRedisUrl } from '@periscope/cache';
 
 export interface DemoConfig {
   tasks: number;
@@ -23,6 +24,10 @@ export interface DemoConfig {
   alertmanager: string;
   /** Where the batch writes profile.pb.gz and flame.html. */
   outDir: string;
+  /** Redis of the LLM and embedding caches, in @periscope/cache's forms ('' = none: L1 + L3 only). */
+  redisUrl: string;
+  /** Base URL of a peer agent that the `delegate` tool hands sub-tasks to ('' = no such tool). */
+  peerUrl: string;
 }
 
 /** The default --out-dir: a private per-user directory in the temp dir. */
@@ -39,6 +44,8 @@ export class UsageError extends PeriscopeError<'ERR_DEMO_USAGE'> {
 
 interface FlagSpec {
   env: string;
+  /** Read when `env` is unset (another name the same setting is known by). */
+  alsoEnv?: string;
   default: string;
   help: string;
   parse: (raw: string, flag: string) => unknown;
@@ -60,6 +67,31 @@ function number(min: number, max: number) {
       throw new UsageError(`${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return n;
   };
+}
+function httpUrl(example: string) {
+  return (raw: string, flag: string) => {
+    if (raw === 'off') return '';
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new UsageError(`${flag} must be an http(s) URL like ${example}, got ${JSON.stringify(raw)}`);
+    return raw;
+  };
+}
+/** The cache's own parser: the demo accepts exactly what @periscope/cache accepts, nothing else. */
+function redisUrl(raw: string, flag: string) {
+  if (raw === 'off') return '';
+  try {
+    parseRedisUrl(raw, flag);
+  } catch (err) {
+    if (err instanceof CacheConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  return raw;
 }
 function boolean(raw: string, flag: string) {
   const value = parseBoolean(raw);
@@ -133,18 +165,20 @@ const FLAGS: Record<string, FlagSpec> = {
     env: 'PERISCOPE_ALERTMANAGER_URL',
     default: 'off',
     help: 'Alertmanager base URL the alerts are pushed to (API v2)',
-    parse: (raw, flag) => {
-      if (raw === 'off') return '';
-      let url: URL | undefined;
-      try {
-        url = new URL(raw);
-      } catch {
-        url = undefined;
-      }
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-        throw new UsageError(`${flag} must be an http(s) URL like http://127.0.0.1:9093, got ${JSON.stringify(raw)}`);
-      return raw;
-    },
+    parse: httpUrl('http://127.0.0.1:9093'),
+  },
+  'redis-url': {
+    env: 'REDIS_URL',
+    alsoEnv: 'PERISCOPE_CACHE_L2_URL',
+    default: 'redis://127.0.0.1:6379',
+    help: 'Redis of the caches: redis[s]://host:port, redis[s]+cluster://h1:p1,h2:p2, redis[s]+sentinel://h1:p1,h2:p2/mymaster, or off',
+    parse: redisUrl,
+  },
+  'peer-url': {
+    env: 'PERISCOPE_DEMO_PEER_URL',
+    default: 'off',
+    help: 'base URL of a peer agent the delegate tool hands sub-tasks to',
+    parse: httpUrl('http://127.0.0.1:9466'),
   },
   'out-dir': {
     env: 'PERISCOPE_DEMO_OUT_DIR',
@@ -170,7 +204,8 @@ export function usage(): string {
   ];
   for (const [name, spec] of Object.entries(FLAGS)) {
     lines.push(
-      `  --${name}${spec.boolean ? '' : ' <value>'}`.padEnd(28) + `${spec.help} (default ${spec.default}; ${spec.env})`,
+      `  --${name}${spec.boolean ? '' : ' <value>'}`.padEnd(28) +
+        `${spec.help} (default ${spec.default}; ${spec.env}${spec.alsoEnv ? ` or ${spec.alsoEnv}` : ''})`,
     );
   }
   lines.push('  --help'.padEnd(28) + 'show this text');
@@ -181,7 +216,11 @@ export function usage(): string {
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): DemoConfig | 'help' {
   const raw: Record<string, { value: string; from: string }> = {};
   for (const [name, spec] of Object.entries(FLAGS)) {
-    if (env[spec.env] !== undefined && env[spec.env] !== '') raw[name] = { value: env[spec.env]!, from: spec.env };
+    // The primary variable wins over the other name (read first, so overwritten).
+    for (const variable of [spec.alsoEnv, spec.env]) {
+      const value = variable === undefined ? undefined : env[variable];
+      if (value !== undefined && value !== '') raw[name] = { value, from: variable! };
+    }
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];

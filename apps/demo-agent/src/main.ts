@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `npm run demo`: run a batch of agent tasks, print a summary, then keep serving the endpoints
 // until Ctrl-C / SIGTERM (drain, exit 0) — or exit right after the summary with --exit.
-// boot first: the CPU profiler and heap sampler start before the rest of the app loads.
+// Tracing is already running when this file loads: `npm run demo` starts it with
+// `node --env-file=apps/demo-agent/demo.env --import @periscope/tracing/register` (observability.ts
+// picks it up; without the register entry it starts tracing itself). boot first: the CPU profiler
+// and heap sampler start before the rest of the app loads.
 import './boot';
 import { parseConfig, usage, UsageError } from './config';
 import { createDemoApp, type DemoApp } from './app';

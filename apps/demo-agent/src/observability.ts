@@ -1,12 +1,15 @@
-// The demo's profiles, GPU pool and alerts: the continuous CPU profiler and heap sampler (started
-// at boot by boot.ts) behind the /debug/pprof and /debug/flame endpoints, the GPU pool the embedding
-// tool and the local reranker model lease from, and the alert manager behind /alerts.
+// The demo's tracing, profiles, GPU pool and alerts: the tracing the register entry started (or one
+// started here when run without it), the continuous CPU profiler and heap sampler (started at boot
+// by boot.ts) behind the /debug/pprof and /debug/flame endpoints, the GPU pool the embedding tool and
+// the local reranker model lease from, and the alert manager behind /alerts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { redactString } from '@periscope/core';
 import { HttpError, sendJson, type HealthServer } from '@periscope/health';
 import type { Metrics } from '@periscope/metrics';
 import type { LogAlert, PeriscopeLogger } from '@periscope/logging';
 import { startCapture, type CpuProfile, type TopFunction } from '@periscope/profiling';
+import { getTracing, startTracing, type Tracing } from '@periscope/tracing';
 import { createGpuPool, type GpuPool } from '@periscope/gpu-pool';
 import {
   createAlertManager,
@@ -21,6 +24,24 @@ import { embed } from './tools/embedding';
 import type { Profilers } from './boot';
 
 type DemoDebugCode = 'ERR_DEMO_INVALID_PARAMETER';
+
+/**
+ * `npm run demo` starts the demo as `node --import @periscope/tracing/register` (configured by
+ * apps/demo-agent/demo.env and OTEL_* variables): tracing runs before any module loads, and here
+ * the demo only hands it what the environment cannot carry (its metrics registry, the redactor).
+ * Run without the register entry (`node dist/main.js`), it starts tracing itself, as before.
+ */
+export function demoTracing(metrics: Metrics, logger: PeriscopeLogger, version: string): Tracing {
+  const running = getTracing();
+  if (running) {
+    running.configure({ metrics, redact: redactString, closedByApp: true });
+    logger.info('tracing started by @periscope/tracing/register', { 'service.name': running.serviceName });
+    return running;
+  }
+  // Every task is one trace. The in-process store backs /debug/traces and the summary's tree;
+  // OTEL_TRACES_EXPORTER=otlp (or zipkin, console, file) sends them on as well.
+  return startTracing({ serviceName: 'periscope-demo-agent', serviceVersion: version, metrics, redact: redactString });
+}
 
 /** `?seconds=` of the profile endpoints: an integer from 1 to 300 (default 30, as Go's pprof). */
 export function secondsParameter(q: URLSearchParams, defaultSeconds = 30): number {

@@ -4,21 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createHealthServer, type HealthServer } from '@periscope/health';
-import { startTracing, type Tracing } from '@periscope/tracing';
-import { redactString, redactUrl } from '@periscope/core';
+import type { Tracing } from '@periscope/tracing';
+import { redactUrl, type Logger } from '@periscope/core';
 import { createLogAggregator, createLogger, type LogAggregator, type PeriscopeLogger } from '@periscope/logging';
 import { createPool, type DbPool } from '@periscope/db-pool';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@periscope/db-pool/embedded';
 import { createCache, llmCacheKey, sha256Hex, type Cache } from '@periscope/cache';
 import type { GpuPool } from '@periscope/gpu-pool';
-import { Agent, AGENT_NAME, type TaskResult } from './agent';
+import { Agent, AGENT_NAME, type AgentOptions, type TaskResult } from './agent';
 import type { AdmissionController } from './admission';
+import { startProfilers } from './boot';
 import type { DemoConfig } from './config';
 import type { LlmProvider } from './llm/provider';
 import { ProgressAwareStream } from './progress';
 import { generateTasks } from './tasks';
 import { createTools } from './tools';
-import { embedOnGpu, LogAlertRelay, withLocalReranker } from './observability';
+import { createDelegateTool, DELEGATE_TOOL } from './tools/delegate';
+import { demoTracing, embedOnGpu, LogAlertRelay, withLocalReranker } from './observability';
 import { PostgresKnowledgeBase, setUpSchema } from './tools/pg-knowledge-base';
 
 export interface Telemetry {
@@ -39,14 +41,8 @@ export function startTelemetry(version: string): Telemetry {
   const logs = createLogAggregator({ metrics, onAlert: logAlerts.onAlert });
   const logStream = new ProgressAwareStream(process.stderr);
   const logger = createLogger({ service: 'periscope-demo-agent', metrics, aggregator: logs, destination: logStream });
-  // Every task is one trace. The in-process store backs /debug/traces and the summary's tree;
-  // OTEL_TRACES_EXPORTER=otlp (or zipkin, console, file) sends them on as well.
-  const tracing = startTracing({
-    serviceName: 'periscope-demo-agent',
-    serviceVersion: version,
-    metrics,
-    redact: redactString,
-  });
+  // Started by the register entry (`npm run demo`), or here.
+  const tracing = demoTracing(metrics, logger, version);
   return { metrics, logs, logStream, logger, tracing, logAlerts };
 }
 
@@ -65,6 +61,8 @@ export function createServer(config: DemoConfig, t: Telemetry, version: string, 
     // traces and their waterfalls. PERISCOPE_HEALTH_PAGE=false turns it off.
     page: env.PERISCOPE_HEALTH_PAGE ? undefined : true,
     traces: t.tracing.store,
+    // The page's flame graph: the continuous CPU profiler's latest window (started once, at boot).
+    profiles: startProfilers().cpu,
   });
 }
 
@@ -112,9 +110,21 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return path.join(os.tmpdir(), `periscope-demo-cache-${uid}`);
 }
 
+/**
+ * The LLM reply cache's lock across replicas: an LLM call can take tens of seconds (retries
+ * included), so the lock outlives it, and a waiter waits as long before calling the model itself.
+ */
+export const LLM_CACHE_LOCK = { ttlMs: 60_000, waitTimeoutMs: 60_000, pollMs: 25 };
+
 /** L1 memory + L2 Redis + L3 disk. Without Redis they run on L1 + L3 and say so once. */
-export async function createCaches(t: Telemetry, env: NodeJS.ProcessEnv, notices: string[]): Promise<Caches> {
-  const redisUrl = env.REDIS_URL === 'off' ? undefined : env.REDIS_URL || 'redis://127.0.0.1:6379';
+export async function createCaches(
+  t: { metrics: Metrics; logger: Logger },
+  config: Pick<DemoConfig, 'redisUrl'>,
+  env: NodeJS.ProcessEnv,
+  notices: string[],
+): Promise<Caches> {
+  // Any form @periscope/cache takes (one node, Cluster seeds, Sentinels); config.ts checked it.
+  const redisUrl = config.redisUrl || undefined;
   const cacheDir = env.PERISCOPE_DEMO_CACHE_DIR || defaultCacheDir(env);
   const cacheTiers = (name: string) => ({
     l2: redisUrl ? { url: redisUrl } : undefined,
@@ -127,6 +137,8 @@ export async function createCaches(t: Telemetry, env: NodeJS.ProcessEnv, notices
     l1: { maxEntries: 2000 },
     defaultTtlMs: 60 * 60_000,
     logger: t.logger,
+    // Identical conversations on several replicas at once cost one model call, not one per replica.
+    distributedLock: redisUrl ? LLM_CACHE_LOCK : false,
     ...cacheTiers('llm'),
   });
   const embeddingCache = createCache({
@@ -149,6 +161,31 @@ export async function createCaches(t: Telemetry, env: NodeJS.ProcessEnv, notices
   return { llmCache, embeddingCache };
 }
 
+/**
+ * The agent's chat seam: identical conversations get the stored reply, and concurrent duplicates
+ * share one call (in this process, and across replicas through the cache's lock). The provider and
+ * its seed are in the key: another simulated seed is another model.
+ */
+export function cachedChat(
+  config: Pick<DemoConfig, 'provider' | 'seed'>,
+  provider: Pick<LlmProvider, 'name' | 'defaultModel'>,
+  llmCache: Cache,
+): NonNullable<AgentOptions['chat']> {
+  return (request, call) =>
+    llmCache.getOrSet(
+      llmCacheKey({
+        model: request.model ?? provider.defaultModel,
+        params: {
+          provider: provider.name,
+          seed: config.provider === 'sim' ? config.seed : undefined,
+          tools: request.tools?.map((tool) => tool.name),
+        },
+        messages: request.messages,
+      }),
+      call,
+    );
+}
+
 export function createDemoAgent(
   config: DemoConfig,
   provider: LlmProvider,
@@ -162,26 +199,14 @@ export function createDemoAgent(
     knowledgeBase: withLocalReranker(new PostgresKnowledgeBase(pool), gpus),
     embed: (text) => caches.embeddingCache.getOrSet(sha256Hex(text), () => embedOnGpu(gpus, text)),
   });
+  // With a peer, sub-tasks can go to another agent over HTTP, in the same trace.
+  if (config.peerUrl) tools.set(DELEGATE_TOOL, createDelegateTool({ peerUrl: config.peerUrl }));
   return new Agent({
     provider,
     tools,
     metrics: t.metrics,
     logger: t.logger.agentLogger(AGENT_NAME),
-    // Identical conversations get the stored reply; concurrent duplicates share one call. The
-    // provider and its seed are in the key: another simulated seed is another model.
-    chat: (request, call) =>
-      caches.llmCache.getOrSet(
-        llmCacheKey({
-          model: request.model ?? provider.defaultModel,
-          params: {
-            provider: provider.name,
-            seed: config.provider === 'sim' ? config.seed : undefined,
-            tools: request.tools?.map((tool) => tool.name),
-          },
-          messages: request.messages,
-        }),
-        call,
-      ),
+    chat: cachedChat(config, provider, caches.llmCache),
   });
 }
 

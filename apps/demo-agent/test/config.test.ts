@@ -16,6 +16,8 @@ test('defaults, env vars and flags, flags winning', () => {
     maxQueuedTasks: 32,
     alertmanager: '',
     outDir: defaultOutDir(),
+    redisUrl: 'redis://127.0.0.1:6379',
+    peerUrl: '',
   });
   expect(
     parseConfig(['--max-concurrent-tasks', '3'], { PERISCOPE_DEMO_MAX_QUEUED_TASKS: '5', PERISCOPE_DEMO_EXIT: 'on' }),
@@ -62,5 +64,56 @@ test.each([
 test('an invalid env var is named in the error', () => {
   expect(() => parseConfig([], { PERISCOPE_DEMO_TASKS: '-3' })).toThrow(
     'PERISCOPE_DEMO_TASKS must be an integer from 0 to 100000, got "-3"',
+  );
+});
+
+describe('Redis: the forms of @periscope/cache, from REDIS_URL or the cache variable', () => {
+  test.each([
+    ['redis://cache.internal:6380/2'],
+    ['rediss://:pw@cache.example:6380'],
+    ['redis+cluster://10.0.0.1:7000,10.0.0.2:7001,10.0.0.3'],
+    ['rediss+cluster://default:pw@node-1.example:6379,node-2.example:6379'],
+    ['redis+sentinel://s1:26379,s2:26379,s3/mymaster'],
+    ['redis+sentinel://:pw@s1,s2/mymaster/1?sentinelPassword=spw'],
+  ])('%s is accepted as given', (url) => {
+    expect(parseConfig([], { REDIS_URL: url })).toMatchObject({ redisUrl: url });
+    expect(parseConfig([], { PERISCOPE_CACHE_L2_URL: url })).toMatchObject({ redisUrl: url });
+    expect(parseConfig(['--redis-url', url], {})).toMatchObject({ redisUrl: url });
+  });
+
+  test('REDIS_URL wins over PERISCOPE_CACHE_L2_URL, the flag over both; off turns L2 off', () => {
+    const env = { REDIS_URL: 'redis://a:6379', PERISCOPE_CACHE_L2_URL: 'redis://b:6379' };
+    expect(parseConfig([], env)).toMatchObject({ redisUrl: 'redis://a:6379' });
+    expect(parseConfig(['--redis-url=redis://c:6379'], env)).toMatchObject({ redisUrl: 'redis://c:6379' });
+    expect(parseConfig([], { REDIS_URL: 'off' })).toMatchObject({ redisUrl: '' });
+  });
+
+  test.each([
+    ['REDIS_URL', 'memcached://h:11211'],
+    ['REDIS_URL', 'redis+sentinel://s1,s2'],
+    ['PERISCOPE_CACHE_L2_URL', 'redis+cluster://h1:99999'],
+  ])('%s=%s is a usage error naming the variable', (variable, url) => {
+    expect(() => parseConfig([], { [variable]: url })).toThrow(UsageError);
+    expect(() => parseConfig([], { [variable]: url })).toThrow(`invalid ${variable}: expected redis://`);
+  });
+
+  test('a rejected URL does not show its password', () => {
+    let message = '';
+    try {
+      parseConfig([], { REDIS_URL: 'redis+sentinel://:hunter2secret@s1,s2' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/invalid REDIS_URL/);
+    expect(message).not.toContain('hunter2secret');
+  });
+});
+
+test('--peer-url / PERISCOPE_DEMO_PEER_URL: an http(s) base URL or off', () => {
+  expect(parseConfig([], { PERISCOPE_DEMO_PEER_URL: 'http://127.0.0.1:9466' })).toMatchObject({
+    peerUrl: 'http://127.0.0.1:9466',
+  });
+  expect(() => parseConfig(['--peer-url', 'ftp://x'], {})).toThrow(
+    '--peer-url must be an http(s) URL like http://127.0.0.1:9466, got "ftp://x"',
   );
 });

@@ -11,6 +11,8 @@ export type {
 } from './types';
 export type { CacheOptions, L1Options, L2Options, L3Options, DistributedLockOptions } from './config';
 export { defaultL3Dir } from './config';
+export { parseRedisUrl } from './redis-url';
+export type { RedisTarget, RedisNode } from './redis-url';
 export type { L1Policy } from './memory-tier';
 export type { RedisClient } from './redis-tier';
 export type {

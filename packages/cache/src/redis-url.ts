@@ -3,6 +3,7 @@
 // (redis+sentinel://[user[:pw]@]h1:p1,h2:p2/mymaster[?sentinelPassword=…]). The `s` variants
 // (rediss+cluster, rediss+sentinel) use TLS. Parsed by hand: WHATWG URL cannot hold several hosts.
 import type { ConfigReader } from '@periscope/core';
+import { CacheConfigError } from './errors';
 
 export interface RedisNode {
   host: string;
@@ -110,4 +111,15 @@ function decode(s: string): string {
   } catch {
     return s;
   }
+}
+
+/**
+ * Checks a Redis URL in the forms l2.url accepts (for applications that take one setting and hand
+ * it to the cache): the parsed target, or a CacheConfigError naming `option`.
+ */
+export function parseRedisUrl(url: string, option = 'l2.url'): RedisTarget {
+  const fail = (from: string, accepted: string, got: unknown): never => {
+    throw new CacheConfigError(from, accepted, got);
+  };
+  return parseRedisTarget(url, option, { fail });
 }

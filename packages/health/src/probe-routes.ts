@@ -95,10 +95,42 @@ async function health(ctx: ProbeContext, res: ServerResponse, query: URLSearchPa
   send(ctx, res, '/health', doc.status === 'fail' ? 503 : 200, HEALTH_JSON, JSON.stringify(doc));
 }
 
+/** Resolves when the socket wants more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Streamed: with 100k series the body is megabytes, so each slice goes to the socket as it is
+ * rendered (with backpressure) instead of one string built first; the loop is never held for
+ * more than a slice. A failure in the first slice is still a 500; a later one cuts the response.
+ */
 async function metricsRoute(ctx: ProbeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!ctx.metrics) return send(ctx, res, '/metrics', 404, TEXT, 'metrics are disabled\n');
-  const { contentType, body } = await ctx.metrics.expose(req.headers.accept);
-  send(ctx, res, '/metrics', 200, contentType, body);
+  const { contentType, chunks } = ctx.metrics.exposeStream(req.headers.accept);
+  const slices = chunks[Symbol.asyncIterator]();
+  const first = req.method === 'HEAD' ? undefined : await slices.next();
+  ctx.instruments.request('/metrics', 200);
+  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  if (first === undefined) return void res.end();
+  try {
+    for (let next = first; !next.done; next = await slices.next()) {
+      // A client that went away stops the rendering too.
+      if (res.destroyed) return void (await slices.return?.());
+      if (!res.write(next.value)) await drained(res);
+    }
+    res.end();
+  } catch (err) {
+    res.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
+  }
 }
 
 async function status(ctx: ProbeContext, res: ServerResponse): Promise<void> {

@@ -31,7 +31,11 @@ export interface PrometheusOptions {
   ruleFiles?: string[];
 }
 
-export async function startPrometheus(target: string, options: PrometheusOptions = {}): Promise<PrometheusServer> {
+/** Scrapes `target` (host:port), or several targets in one job. */
+export async function startPrometheus(
+  target: string | string[],
+  options: PrometheusOptions = {},
+): Promise<PrometheusServer> {
   const metricsPath = options.metricsPath ?? '/metrics';
   const bin = spawnSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).stdout.trim();
   if (!bin) throw new Error('prometheus is not installed: apt-get install prometheus (CI installs it in .ci/run)');
@@ -51,7 +55,10 @@ export async function startPrometheus(target: string, options: PrometheusOptions
       '  - job_name: target',
       `    metrics_path: ${metricsPath}`,
       '    static_configs:',
-      `      - targets: ['${target}']`,
+      `      - targets: [${[target]
+        .flat()
+        .map((t) => `'${t}'`)
+        .join(', ')}]`,
       '',
     ].join('\n'),
   );

@@ -53,6 +53,9 @@ export function planToolCalls(prompt: string, rng: Rng): ToolCall[] {
     `call_${Math.floor(rng() * 2 ** 32)
       .toString(16)
       .padStart(8, '0')}`;
+  // "… delegate: <sub-task>" hands the sub-task to a peer agent (the tool is offered only when one is configured).
+  const delegated = /\bdelegate:\s*(\S[\s\S]*)$/i.exec(prompt);
+  if (delegated) calls.push({ id: id(), name: 'delegate', arguments: { task: delegated[1].trim().slice(0, 4000) } });
   const expr = /(?:calculate|compute|what is)\s+([-+*/^%().\d\s]+[\d)])/i.exec(prompt);
   if (expr) calls.push({ id: id(), name: 'calculator', arguments: { expression: expr[1].trim() } });
   const topic = /(?:about|on|regarding)\s+([a-z][a-z\s-]{2,40}?)(?:[.?!,]|$)/i.exec(prompt);
