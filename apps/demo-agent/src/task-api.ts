@@ -7,6 +7,7 @@ import { HttpError, readJsonBody, sendJson, sendText, type HealthServer } from '
 import { extract, type Tracing } from '@periscope/tracing';
 import type { AdmissionController } from './admission';
 import type { TaskResult } from './agent';
+import { DELEGATION_DEPTH_HEADER, delegationDepth, parseDelegationDepth } from './tools/delegate';
 
 export const MAX_TASK_BODY_BYTES = 64 * 1024;
 const MAX_PROMPT_CHARS = 8000;
@@ -71,9 +72,13 @@ export function addTaskRoutes(
     res.once('close', () => {
       if (!res.writableFinished) ac.abort(new Error('client went away'));
     });
-    // Continue the caller's trace (a malformed traceparent just starts a new one).
+    // Continue the caller's trace (a malformed traceparent just starts a new one), at the caller's delegation depth.
+    const depth = parseDelegationDepth(req.headers[DELEGATION_DEPTH_HEADER]);
     const task = await admission.run(
-      () => context.with(extract(req.headers), () => runTask(prompt, { signal: ac.signal })),
+      () =>
+        delegationDepth.run(depth, () =>
+          context.with(extract(req.headers), () => runTask(prompt, { signal: ac.signal })),
+        ),
       ac.signal,
     );
     const summary = { id: task.id, usage: task.usage, durationMs: Math.round(task.durationMs) };

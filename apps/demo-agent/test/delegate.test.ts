@@ -2,21 +2,28 @@
 // back bounded, and every failure is a DelegationError the agent reports to the model.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDelegateTool, DelegationError } from '../src/tools/delegate';
+import {
+  createDelegateTool,
+  DELEGATION_DEPTH_HEADER,
+  delegationDepth,
+  DelegationError,
+  MAX_DELEGATION_DEPTH,
+  parseDelegationDepth,
+} from '../src/tools/delegate';
 import { planToolCalls } from '../src/llm/simulated';
 import { createRng } from '../src/random';
 
 let server: http.Server;
 let peer: string;
 let answer: (body: string, res: http.ServerResponse) => void;
-const seen: { path: string; body: string }[] = [];
+const seen: { path: string; body: string; depth?: string }[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      seen.push({ path: `${req.method} ${req.url}`, body });
+      seen.push({ path: `${req.method} ${req.url}`, body, depth: req.headers[DELEGATION_DEPTH_HEADER] as string });
       answer(body, res);
     });
   });
@@ -29,7 +36,23 @@ test("posts the sub-task to the peer's /tasks and returns its answer", async () 
   answer = (_body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"answer":"42"}');
   const tool = createDelegateTool({ peerUrl: `${peer}/` });
   await expect(tool.run({ task: 'compute 6 * 7' })).resolves.toBe('42');
-  expect(seen.at(-1)).toEqual({ path: 'POST /tasks', body: '{"prompt":"compute 6 * 7"}' });
+  expect(seen.at(-1)).toEqual({ path: 'POST /tasks', body: '{"prompt":"compute 6 * 7"}', depth: '1' });
+});
+
+test('each hop sends its depth + 1, and a task at the depth limit is not delegated again (no ping-pong between peers)', async () => {
+  answer = (_body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"answer":"ok"}');
+  const tool = createDelegateTool({ peerUrl: peer });
+  const before = seen.length;
+  await expect(delegationDepth.run(1, () => tool.run({ task: 'one more hop' }))).resolves.toBe('ok');
+  expect(seen.at(-1)?.depth).toBe('2');
+  await expect(delegationDepth.run(MAX_DELEGATION_DEPTH, () => tool.run({ task: 'again' }))).rejects.toThrow(
+    /already delegated 2 times/,
+  );
+  expect(seen.length).toBe(before + 1);
+  // The header is input from the network: garbage counts as depth 0, never as a way around the limit.
+  expect([undefined, '', 'x', '-1', '1e9', '2', ['3', '0']].map((h) => parseDelegationDepth(h))).toEqual([
+    0, 0, 0, 0, 0, 2, 3,
+  ]);
 });
 
 test('a long answer is cut; a failed or oversized answer and an unreachable peer are DelegationErrors', async () => {

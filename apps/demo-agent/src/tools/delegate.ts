@@ -2,6 +2,7 @@
 // POST {peer}/tasks. The request runs in a CLIENT span and carries the task's trace context, so
 // the peer's work is part of the same trace. Bounded: a timeout, and at most MAX_ANSWER_CHARS of
 // the peer's answer go back to the model.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PeriscopeError } from '@periscope/core';
 import { tracedFetch } from '@periscope/tracing';
 import type { Tool } from './index';
@@ -10,6 +11,23 @@ export const DELEGATE_TOOL = 'delegate';
 const MAX_TASK_CHARS = 4000;
 const MAX_ANSWER_CHARS = 2000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * How many agents a task has already passed through. Two agents that delegate to each other (or a
+ * model that keeps delegating) would otherwise bounce one task between them for ever: each hop
+ * sends its depth + 1, and an agent at MAX_DELEGATION_DEPTH answers the sub-task itself.
+ */
+export const DELEGATION_DEPTH_HEADER = 'x-periscope-delegation-depth';
+export const MAX_DELEGATION_DEPTH = 2;
+/** The depth of the task being run; set by POST /tasks from the caller's header. */
+export const delegationDepth = new AsyncLocalStorage<number>();
+
+/** The header's depth: a small non-negative integer; anything else (hostile or garbled) counts as 0. */
+export function parseDelegationDepth(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d{1,3}$/.test(value)) return 0;
+  return Number(value);
+}
 
 /** The peer could not be reached or did not finish the sub-task; reported to the model as the tool's result. */
 export class DelegationError extends PeriscopeError<'ERR_DEMO_DELEGATION'> {
@@ -59,12 +77,15 @@ export function createDelegateTool(options: DelegateToolOptions): Tool {
       const task = args.task;
       if (typeof task !== 'string' || task.trim() === '' || task.length > MAX_TASK_CHARS)
         throw new DelegationError(`delegate: argument 'task' must be a non-empty string of at most ${MAX_TASK_CHARS}`);
+      const depth = delegationDepth.getStore() ?? 0;
+      if (depth >= MAX_DELEGATION_DEPTH)
+        throw new DelegationError(`this task was already delegated ${depth} times (the limit): answer it here`);
       const timeout = AbortSignal.timeout(timeoutMs);
       let response: Response;
       try {
         response = await send(endpoint, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', [DELEGATION_DEPTH_HEADER]: String(depth + 1) },
           body: JSON.stringify({ prompt: task }),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
