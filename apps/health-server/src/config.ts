@@ -17,6 +17,8 @@ export interface MonitorConfig {
   /** Checks that make /readyz and /health fail (the rest only warn). */
   critical: Set<string>;
   hostIntervalMs: number;
+  /** The status page on GET / (PERISCOPE_HEALTH_PAGE, default on). */
+  page: boolean;
 }
 
 /** Invalid configuration: `invalid <option>: expected <accepted>, got <value>`. */
@@ -38,6 +40,7 @@ Environment:
   PERISCOPE_AGENT_MAX_BODY_BYTES largest agent /readyz answer read (default 65536)
   PERISCOPE_CRITICAL_CHECKS      checks that fail /readyz (comma-separated: postgres, redis, agent-1, …; default none)
   PERISCOPE_HOST_METRICS_INTERVAL_MS  host metrics collection interval (default 15000)
+  PERISCOPE_HEALTH_PAGE          the status page on / (default true; loopback-only unless PERISCOPE_DEBUG_TOKEN is set)
   Set DATABASE_URL=off or REDIS_URL=off to skip a check.`;
 
 function reader(env: Env): ConfigReader {
@@ -130,5 +133,6 @@ export function parseMonitorConfig(argv: string[], env: Env = process.env): Moni
       min: 1000,
       max: 3_600_000,
     }),
+    page: r.boolean('page', undefined, { env: 'PERISCOPE_HEALTH_PAGE', default: true }),
   };
 }

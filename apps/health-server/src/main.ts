@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   monitor.server.markReady();
   const base = `http://${address.host}:${address.port}`;
   process.stdout.write(
-    `Periscope health server on ${base} — /health /readyz /livez /metrics /status; watching ${[config.databaseUrl ? 'postgres' : '', config.redisUrl ? 'redis' : '', ...config.agents.map((_, i) => `agent-${i + 1}`)].filter(Boolean).join(', ') || 'the host only'}\n`,
+    `Periscope health server on ${base} — / (status page) /health /readyz /livez /metrics /status; watching ${[config.databaseUrl ? 'postgres' : '', config.redisUrl ? 'redis' : '', ...config.agents.map((_, i) => `agent-${i + 1}`)].filter(Boolean).join(', ') || 'the host only'}\n`,
   );
 }
 

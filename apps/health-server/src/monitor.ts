@@ -13,6 +13,14 @@ import path from 'node:path';
 
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
+const PAGE_SERIES = [
+  'periscope_host_cpu_load_ratio',
+  'periscope_host_memory_used_bytes',
+  'periscope_node_dependency_latency_seconds',
+  'DCGM_FI_DEV_GPU_UTIL',
+  'periscope_health_check_duration_seconds',
+];
+
 export interface Monitor {
   server: HealthServer;
   metrics: Metrics;
@@ -33,6 +41,8 @@ export function createMonitor(config: MonitorConfig): Monitor {
     redact: redactString,
   });
   const fetchWithContext = tracedFetch() as typeof fetch;
+  // Sparklines of the page: host load and memory, probe latency, GPU use, check durations.
+  const history = metrics.history({ series: PAGE_SERIES, intervalMs: 5000, retentionMs: 15 * 60_000 });
   const server = createHealthServer({
     port: config.port,
     host: config.host,
@@ -41,6 +51,11 @@ export function createMonitor(config: MonitorConfig): Monitor {
     serviceId: 'periscope-health-server',
     handleSignals: true,
     logger,
+    // The status page at / (loopback-only, or behind PERISCOPE_DEBUG_TOKEN): checks, dependencies,
+    // agents, GPUs, the monitor's own traces (its probes and agent polls) and sparklines.
+    page: config.page,
+    traces: tracing.store,
+    series: { history, names: PAGE_SERIES },
   });
   const last: LastResults = new Map();
   const addDependency = dependencyChecks(server, metrics, logger, config, last);
@@ -69,7 +84,10 @@ export function createMonitor(config: MonitorConfig): Monitor {
     })),
   );
   server.onShutdown('logging', () => logger.shutdown());
-  server.onShutdown('metrics', () => metrics.close());
+  server.onShutdown('metrics', async () => {
+    history.close();
+    await metrics.close();
+  });
   server.onShutdown('tracing', () => tracing.shutdown());
   return { server, metrics, logger, tracing, gpus, close: () => server.close() };
 }

@@ -4,6 +4,7 @@
 import { createConfigReader, NOOP_LOGGER, type ConfigReader, type Env, type Logger } from '@periscope/core';
 import type { Metrics } from '@periscope/metrics';
 import { HealthConfigError } from './errors';
+import { isProfileSource, type ProfileSource } from './page/profile';
 import { isSeriesOptions, type SeriesOptions } from './page/series';
 import { isTraceSource, type TraceSource } from './page/traces';
 
@@ -61,12 +62,14 @@ export interface HealthServerOptions {
   logger?: Logger;
   /** Read instead of process.env. */
   env?: Env;
-  /** Serve the status page on GET / (and /status/traces). @default false, env PERISCOPE_HEALTH_PAGE */
+  /** Serve the status page on GET / (and /status/traces, /status/series, /status/profile). @default false, env PERISCOPE_HEALTH_PAGE */
   page?: boolean;
   /** Where the status page reads traces: a TraceStore from @periscope/tracing (`tracing.store`) or anything with recentTraces/getTrace. */
   traces?: TraceSource;
   /** Sparklines on the status page: a metrics `History` and the tracked metric names to draw. */
   series?: SeriesOptions;
+  /** The status page's flame graph (GET /status/profile): a ContinuousProfiler from @periscope/profiling, or anything with latest(). */
+  profiles?: ProfileSource;
 }
 
 const KNOWN_OPTIONS: readonly (keyof HealthServerOptions)[] = [
@@ -92,6 +95,7 @@ const KNOWN_OPTIONS: readonly (keyof HealthServerOptions)[] = [
   'page',
   'traces',
   'series',
+  'profiles',
 ];
 
 export interface ResolvedConfig {
@@ -164,6 +168,8 @@ function checkShapes(r: ConfigReader, options: HealthServerOptions): void {
     r.fail('traces', 'a trace store with recentTraces() and getTrace() (e.g. tracing.store)', options.traces);
   if (options.series !== undefined && !isSeriesOptions(options.series))
     r.fail('series', '{ history: a metrics History, names: string[] }', options.series);
+  if (options.profiles !== undefined && !isProfileSource(options.profiles))
+    r.fail('profiles', 'a profile source with latest() (e.g. a ContinuousProfiler)', options.profiles);
 }
 
 export function resolveConfig(options: HealthServerOptions): ResolvedConfig {

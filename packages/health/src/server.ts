@@ -15,6 +15,7 @@ import { createInstruments, type Instruments, type LifecycleState } from './inst
 import { Lifecycle } from './lifecycle';
 import { mountPage } from './page/routes';
 import { builtInRoutes } from './probe-routes';
+import { healthDocument, type HealthDocument } from './probes';
 import { Router, type RouteHandler, type RouteMethod } from './router';
 import { ShutdownHooks, type ShutdownHook, type ShutdownHookOptions, type ShutdownReport } from './shutdown';
 import { SignalHandlers } from './signals';
@@ -80,6 +81,7 @@ export class HealthServer {
         redact,
         traces: options.traces,
         series: options.series,
+        profiles: options.profiles,
       });
     const ctx: DispatchContext = {
       builtIns,
@@ -172,6 +174,13 @@ export class HealthServer {
     // The probes may live on the app's port only (listen() never called): signals still drain.
     if (this.config.handleSignals) this.signals.install();
     return this;
+  }
+
+  /** The /health document (checks run, or their results reused within minIntervalMs), e.g. for a framework's own health endpoint. */
+  async checkHealth(): Promise<HealthDocument> {
+    const results = await this.checks.run();
+    const { version, serviceId } = this.config;
+    return healthDocument({ state: this.state, results, version, serviceId, uptimeSeconds: process.uptime() });
   }
 
   /** The service may receive traffic once every startup task has finished. No-op once draining. */

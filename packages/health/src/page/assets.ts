@@ -51,9 +51,20 @@ export const PAGE_HTML = `<!doctype html>
     <div id="waterfall" class="waterfall"></div>
     <div id="span-detail" class="detail" aria-live="polite"></div>
   </section>
+  <section id="flame-card" class="card" hidden aria-labelledby="flame-h">
+    <h2 id="flame-h">CPU flame graph</h2>
+    <p id="flame-meta" class="muted"></p>
+    <div class="flame-tools">
+      <button type="button" id="flame-reset" disabled>Reset zoom</button>
+      <button type="button" id="flame-latest" hidden>Show the latest profile</button>
+      <span id="flame-help" class="muted">Click a frame to zoom in. Keyboard: Tab to the graph, arrows move, Enter zooms, Escape resets.</span>
+    </div>
+    <div id="flame" class="flame" role="group" aria-label="Flame graph: the root on top, callees below, width is time" aria-describedby="flame-help"></div>
+    <p id="flame-detail" class="flame-detail mono" aria-live="polite"></p>
+  </section>
   <div id="sections"></div>
 </main>
-<footer class="foot"><p>Data from <code>/status</code>, <code>/health</code>, <code>/status/series</code> and <code>/status/traces</code>; refreshed every 5 s.</p></footer>
+<footer class="foot"><p>Data from <code>/status</code>, <code>/health</code>, <code>/status/series</code>, <code>/status/traces</code> and <code>/status/profile</code>; refreshed every 5 s.</p></footer>
 </body>
 </html>
 `;
@@ -101,6 +112,19 @@ button.link { border: none; background: none; padding: 0; color: var(--focus); t
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em; }
 .muted { color: var(--muted); }
 .foot { padding: 8px 16px; color: var(--muted); font-size: 0.85rem; }
+#checks td > span > .muted { display: block; font-size: 0.85em; overflow-wrap: anywhere; }
+.flame-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 8px; font-size: 0.85rem; }
+.flame { position: relative; width: 100%; overflow: hidden; }
+.frame { position: absolute; height: 19px; margin: 0; padding: 0 3px; border: 0; border-right: 1px solid #fff; border-radius: 2px;
+  font: 12px/19px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: #1b1f24; text-align: left;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; background: #fbd3a6; }
+.frame.h1 { background: #f9c38f; } .frame.h2 { background: #fce0b0; } .frame.h3 { background: #f7b98a; }
+.frame.h4 { background: #fbe7a1; } .frame.h5 { background: #f6cda0; } .frame.sys { background: #dde1e6; }
+.frame.anc { background: #e6e9ed; color: var(--muted); }
+.frame.zoomed { font-weight: 600; }
+.frame:hover { outline: 2px solid #8a4b00; outline-offset: -2px; }
+.frame:focus-visible { outline: 3px solid var(--focus); outline-offset: -3px; }
+.flame-detail { min-height: 1.5em; margin: 8px 0 0; overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   main { padding: 6px; }
   .span-row { grid-template-columns: 1fr; }

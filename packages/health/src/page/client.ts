@@ -1,6 +1,9 @@
-// One piece: the browser loads it as one script file. The page script, served as /page/app.js. Plain ES2020 with no dependencies. Every value shown
+// The page script, served as /page/app.js: one file, with the flame graph (flame.ts) spliced into
+// its closure. Plain ES2020 with no dependencies. Every value shown
 // comes from JSON and is user input (span names, attributes, prompts): the DOM is built with
 // createElement and textContent only, never innerHTML, and no code is built from strings.
+import { FLAME_JS } from './flame';
+
 export const PAGE_JS = String.raw`'use strict';
 (function () {
   var RESERVED = ['service', 'version', 'state', 'uptimeSeconds', 'startedAt', 'time', 'pid', 'node', 'startup', 'checks'];
@@ -17,6 +20,16 @@ export const PAGE_JS = String.raw`'use strict';
     return n;
   }
   function clear(n) { while (n.firstChild) n.removeChild(n.firstChild); }
+  // A table wider than its card scrolls sideways: keyboard users reach it with Tab (then arrows).
+  function scrollables() {
+    Array.prototype.forEach.call(document.querySelectorAll('.scroll'), function (n) {
+      if (n.scrollWidth <= n.clientWidth + 1) { n.removeAttribute('tabindex'); n.removeAttribute('role'); n.removeAttribute('aria-label'); return; }
+      var card = n.closest('.card'), h = card && card.querySelector('h2, h3');
+      n.tabIndex = 0;
+      n.setAttribute('role', 'region');
+      n.setAttribute('aria-label', (h ? h.textContent : 'Table') + ' (scrolls sideways)');
+    });
+  }
   function fmtMs(ms) {
     if (typeof ms !== 'number' || !isFinite(ms)) return '';
     if (ms >= 1000) return (ms / 1000).toFixed(2) + ' s';
@@ -52,13 +65,15 @@ export const PAGE_JS = String.raw`'use strict';
     return tr;
   }
 
-  function api(path) {
+  function api(path, extra) {
     var headers = { Accept: 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
     return fetch(path, { headers: headers, cache: 'no-store', credentials: 'same-origin' }).then(function (res) {
       if (res.status === 401) { $('auth').hidden = false; throw new Error('unauthorized'); }
       if (res.status === 404) return null;
-      return res.json().then(function (body) { return { status: res.status, body: body }; });
+      if (res.status === 304) return { status: 304, body: null };
+      return res.json().then(function (body) { return { status: res.status, body: body, etag: res.headers.get('ETag') }; });
     });
   }
 
@@ -94,6 +109,7 @@ export const PAGE_JS = String.raw`'use strict';
       card.appendChild(wrap);
       box.appendChild(card);
     });
+    scrollables();
   }
   function renderStatus(doc) {
     $('service').textContent = String(doc.service || 'service');
@@ -113,12 +129,16 @@ export const PAGE_JS = String.raw`'use strict';
     Object.keys(checks).forEach(function (key) {
       (checks[key] || []).forEach(function (c) {
         var st = el('span', 'badge ' + String(c.status), c.status);
-        var obs = c.observedValue === undefined ? '' : fmtValue(c.observedValue) + (c.observedUnit ? ' ' + c.observedUnit : '');
-        rows.push(row([c.componentId || key, st, obs, c.output || '', c.time || ''], c.status === 'fail' ? 'error' : ''));
+        var ov = typeof c.observedValue === 'number' ? +c.observedValue.toFixed(3) : c.observedValue;
+        var obs = ov === undefined ? '' : fmtValue(ov) + (c.observedUnit ? ' ' + c.observedUnit : '');
+        var name = el('span', '', key);
+        if (c.componentId && c.componentId !== key) name.appendChild(el('span', 'muted', ' ' + c.componentId));
+        rows.push(row([name, st, obs, c.output || '', c.time || ''], c.status === 'fail' ? 'error' : ''));
       });
     });
     if (rows.length === 0) { box.appendChild(el('p', 'muted', 'No checks registered. Overall: ' + (health ? health.status : 'unknown'))); return; }
     box.appendChild(table(['check', 'status', 'observed', 'output', 'time'], rows));
+    scrollables();
   }
   function refreshStatus() {
     api('/status').then(function (r) { if (r) renderStatus(r.body); }).catch(report);
@@ -161,12 +181,14 @@ export const PAGE_JS = String.raw`'use strict';
             var s = d.body, per = s.kind === 'gauge' ? '' : '/s';
             var lat = s.latency || [];
             var latLabel = s.kind === 'histogram' ? 'p95 ' : s.kind === 'summary' ? 'mean ' : '';
-            return row([s.name, fmtNum(last(s.points)) + per, spark(s.points, '', s.name + ' rate'),
+            var now = last(s.points);
+            return row([s.name, now === undefined ? 'no data yet' : fmtNum(now) + per, spark(s.points, '', s.name + ' rate'),
               lat.length ? latLabel + fmtNum(last(lat)) : '', lat.length ? spark(lat, 'lat', s.name + ' ' + latLabel) : '']);
           });
           var box = $('rates');
           clear(box);
           box.appendChild(table(['metric', 'now', 'trend', 'latency', 'latency trend'], rows));
+          scrollables();
         });
     }).catch(report);
   }
@@ -194,6 +216,7 @@ export const PAGE_JS = String.raw`'use strict';
       return row([b, st, fmtMs(t.durationMs), t.spanCount, when], flags);
     });
     box.appendChild(table(['trace', 'status', 'duration', 'spans', 'started'], rows));
+    scrollables();
   }
   function refreshTraces() {
     return api(traceQuery()).then(function (r) {
@@ -248,6 +271,7 @@ export const PAGE_JS = String.raw`'use strict';
       d.appendChild(el('p', '', '+' + fmtMs(e.time - t0) + ' ' + e.name));
       d.appendChild(kvTable(e.attributes));
     });
+    scrollables();
   }
   function renderWaterfall(t) {
     var box = $('waterfall');
@@ -294,15 +318,18 @@ export const PAGE_JS = String.raw`'use strict';
     }).catch(report);
   }
 
+${FLAME_JS}
   function report(err) {
     if (err && err.message === 'unauthorized') return;
     var s = $('summary');
     s.textContent = 'Could not load data: ' + (err && err.message ? err.message : String(err));
   }
-  function refresh() { refreshStatus(); refreshSeries(); refreshTraces(); }
+  function refresh() { refreshStatus(); refreshSeries(); refreshTraces(); refreshProfile(); }
 
   document.addEventListener('DOMContentLoaded', function () {
     $('trace-filter').addEventListener('submit', function (e) { e.preventDefault(); refreshTraces(); });
+    initFlame();
+    window.addEventListener('resize', scrollables);
     $('auth-form').addEventListener('submit', function (e) {
       e.preventDefault();
       token = $('auth-token').value;

@@ -1,7 +1,7 @@
 // The status page: GET / (HTML), /page/app.js and /page/app.css (the page's only assets, served
 // from the package), and the JSON it reads besides /status and /health: GET /status/traces and
-// GET /status/traces/:traceId from the registered trace source. Data goes through the server's
-// redactor; access follows createPageAccess.
+// GET /status/traces/:traceId from the registered trace source, GET /status/profile from the
+// registered profile source. Data goes through the server's redactor; access follows createPageAccess.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../errors';
 import { sendBody, sendJson, toJson, JSON_TYPE } from '../respond';
@@ -9,6 +9,7 @@ import type { Router } from '../router';
 import { createPageAccess } from './access';
 import { PAGE_CSS, PAGE_HTML } from './assets';
 import { PAGE_JS } from './client';
+import { createProfileReader, type ProfileSource } from './profile';
 import { seriesDocument, type SeriesOptions } from './series';
 import { MAX_LIMIT, TRACE_ID, findTraces, parseTraceQuery, type TraceSource } from './traces';
 
@@ -29,6 +30,7 @@ export interface PageOptions {
   redact: (value: unknown) => unknown;
   traces: TraceSource | undefined;
   series: SeriesOptions | undefined;
+  profiles: ProfileSource | undefined;
 }
 
 function asset(type: string, body: string) {
@@ -58,6 +60,18 @@ export function mountPage(router: Router, options: PageOptions): void {
     if (!series && name !== null) throw new HttpError(404, 'no metrics history is registered (server option series)');
     const body = !series ? { names: [] } : name === null ? { names: series.names } : seriesDocument(series, name);
     sendBody(res, 200, JSON_TYPE, toJson(body), PAGE_HEADERS);
+  });
+  const profile = createProfileReader(options.profiles, redact);
+  router.add('GET', '/status/profile', (req, res) => {
+    access.data(req);
+    const { body, etag } = profile();
+    // The page polls with the last ETag (it caches nothing itself): the same window is a 304 with no body.
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-store', ...PAGE_HEADERS });
+      res.end();
+      return;
+    }
+    sendBody(res, 200, JSON_TYPE, body, { ...PAGE_HEADERS, ETag: etag });
   });
   router.add('GET', '/status/traces/:traceId', (req, res, { params }) => {
     access.data(req);

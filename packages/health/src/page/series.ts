@@ -27,7 +27,7 @@ export interface SeriesOptions {
 export interface SeriesDocument {
   name: string;
   kind: string;
-  /** [epoch ms, value]: per second for counters and for `rate` of histograms/summaries. */
+  /** `[epoch ms, value]`: per second for counters and for `rate` of histograms/summaries. */
   points: [number, number][];
   /** Histograms: p95 of each step's observations; summaries: their mean. */
   latency?: [number, number][];
