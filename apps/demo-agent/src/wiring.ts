@@ -46,8 +46,21 @@ export function startTelemetry(version: string): Telemetry {
   return { metrics, logs, logStream, logger, tracing, logAlerts };
 }
 
+/** The page's sparklines: task and LLM call rates with their p95, time to first chunk, tokens, cost, tools. */
+const PAGE_SERIES = [
+  'periscope_agent_tasks_total',
+  'periscope_agent_task_duration_seconds',
+  'gen_ai_client_operation_duration_seconds',
+  'gen_ai_client_operation_time_to_first_chunk_seconds',
+  'gen_ai_client_token_usage',
+  'periscope_agent_llm_cost_usd_total',
+  'periscope_agent_tool_calls_total',
+  'periscope_agent_tool_errors_total',
+];
+
 export function createServer(config: DemoConfig, t: Telemetry, version: string, env: NodeJS.ProcessEnv): HealthServer {
-  return createHealthServer({
+  const history = t.metrics.history({ series: PAGE_SERIES, intervalMs: 5000, retentionMs: 15 * 60_000 });
+  const server = createHealthServer({
     port: config.port,
     host: config.host,
     metrics: t.metrics,
@@ -63,7 +76,10 @@ export function createServer(config: DemoConfig, t: Telemetry, version: string, 
     traces: t.tracing.store,
     // The page's flame graph: the continuous CPU profiler's latest window (started once, at boot).
     profiles: startProfilers().cpu,
+    series: { history, names: PAGE_SERIES },
   });
+  server.onShutdown('page-history', () => history.close());
+  return server;
 }
 
 export interface Database {

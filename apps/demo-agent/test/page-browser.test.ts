@@ -128,6 +128,9 @@ test('finds the task submitted through POST /tasks, opens its waterfall: chat sp
     expect(await prompt.first().textContent()).toContain(IMG);
     expect(await w.page.locator('main img, main script, #span-detail *[onerror]').count()).toBe(0);
     await w.page.locator('#waterfall-card').screenshot({ path: path.join(ARTIFACTS, 'waterfall.png') });
+    // Live rates from the demo's metrics history: tasks and LLM calls, each with a sparkline.
+    for (const name of ['periscope_agent_tasks_total', 'gen_ai_client_operation_duration_seconds'])
+      await w.page.locator('#rates tr', { hasText: name }).locator('svg.spark').first().waitFor();
     expect(w.dialogs).toEqual([]);
     expect(w.errors).toEqual([]);
   } finally {
