@@ -16,7 +16,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.stryker-tmp/'],
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   moduleNameMapper: {
-    '^@periscope/health/(express|fastify)$': path.join(root, 'packages/health/src/frameworks/$1.ts'),
+    '^@periscope/health/(express|fastify|nestjs)$': path.join(root, 'packages/health/src/frameworks/$1.ts'),
     '^@periscope/db-pool/embedded$': path.join(root, 'packages/db-pool/src/embedded.ts'),
     '^@periscope/(core|metrics|tracing|logging|profiling|gpu-pool|db-pool|cache|alerting|health)$': path.join(
       root,

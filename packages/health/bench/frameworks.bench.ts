@@ -1,10 +1,13 @@
-// Overhead of @periscope/health/express and /fastify per request against the bare framework, at
+// Overhead of @periscope/health/express, /fastify and /nestjs per request against the bare framework, at
 // hello-world throughput (the worst case: the app does nothing else). Two server processes: one
 // without a tracing SDK (spans are no-ops; metrics, probes and context are on) and one with
 // startTracing() sampling every request (exporter 'none', no store). Each process serves a bare
 // and an instrumented app of each framework; autocannon drives all cases from this process,
 // interleaved round by round; we print median req/s, p99 and the ratio to the same bare framework.
 import { spawn, type ChildProcess } from 'node:child_process';
+import 'reflect-metadata';
+import { Controller, Get, Module, Param } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
 import express from 'express';
 import Fastify from 'fastify';
@@ -15,11 +18,15 @@ import { startTracing } from '@periscope/tracing';
 import { createHealthServer } from '../src';
 import { periscopeExpress } from '../src/frameworks/express';
 import { periscopeFastify } from '../src/frameworks/fastify';
+import { PeriscopeModule } from '../src/frameworks/nestjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 const CONNECTIONS = 32;
-type Ports = Record<'expressBare' | 'expressPeriscope' | 'fastifyBare' | 'fastifyPeriscope', number>;
+type Ports = Record<
+  'expressBare' | 'expressPeriscope' | 'fastifyBare' | 'fastifyPeriscope' | 'nestBare' | 'nestPeriscope',
+  number
+>;
 
 async function expressApp(instrument: boolean): Promise<number> {
   const app = express();
@@ -47,6 +54,28 @@ async function fastifyApp(instrument: boolean): Promise<number> {
   return (app.server.address() as { port: number }).port;
 }
 
+// Nest on its Express platform; decorators applied as functions (no experimentalDecorators here).
+async function nestApp(instrument: boolean): Promise<number> {
+  class HelloController {
+    hello(name: string) {
+      return `hello ${name}`;
+    }
+  }
+  Controller()(HelloController);
+  Param('name')(HelloController.prototype, 'hello', 0);
+  const descriptor = Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello')!;
+  Get('hello/:name')(HelloController.prototype, 'hello', descriptor);
+  const health = createHealthServer({ port: 0, metrics: createMetrics(), drainDelayMs: 0 });
+  class AppModule {}
+  Module({ imports: instrument ? [PeriscopeModule.forRoot({ health })] : [], controllers: [HelloController] })(
+    AppModule,
+  );
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  health.markReady();
+  return (app.getHttpServer().address() as { port: number }).port;
+}
+
 async function serve(): Promise<void> {
   if (process.env.BENCH_TRACING === '1')
     startTracing({ serviceName: 'bench', exporter: 'none', store: false, env: {} });
@@ -55,6 +84,8 @@ async function serve(): Promise<void> {
     expressPeriscope: await expressApp(true),
     fastifyBare: await fastifyApp(false),
     fastifyPeriscope: await fastifyApp(true),
+    nestBare: await nestApp(false),
+    nestPeriscope: await nestApp(true),
   };
   process.stdout.write(`${JSON.stringify(ports)}\n`);
   process.stdin.resume();
@@ -111,6 +142,10 @@ async function main(): Promise<void> {
     { name: 'fastify + periscope (no tracing SDK)', url: url(off.ports.fastifyPeriscope), base: 4 },
     { name: 'fastify bare (tracing SDK process)', url: url(on.ports.fastifyBare), base: 6 },
     { name: 'fastify + periscope (SDK, every request sampled)', url: url(on.ports.fastifyPeriscope), base: 6 },
+    { name: 'nest bare', url: url(off.ports.nestBare), base: 8 },
+    { name: 'nest + periscope (no tracing SDK)', url: url(off.ports.nestPeriscope), base: 8 },
+    { name: 'nest bare (tracing SDK process)', url: url(on.ports.nestBare), base: 10 },
+    { name: 'nest + periscope (SDK, every request sampled)', url: url(on.ports.nestPeriscope), base: 10 },
   ];
   console.log(
     `# @periscope/health framework integrations benchmark\n\n${machineLine()} · autocannon ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds × ${DURATION_S} s per case; GET /hello/:name`,

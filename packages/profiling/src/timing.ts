@@ -182,7 +182,7 @@ export function createFunctionProfiler(options?: FunctionProfilerOptions): Funct
   return new FunctionProfiler(options);
 }
 
-/** The process-wide function profiler behind profileFunction, profileBlock, @Profiled and stats(). */
+/** The process-wide function profiler behind profileFunction, profileBlock, `@Profiled` and stats(). */
 export const functionProfiler = new FunctionProfiler();
 
 export interface ProfiledOptions extends ProfileFunctionOptions {

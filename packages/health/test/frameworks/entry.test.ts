@@ -5,10 +5,10 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '../../../..');
 
-test('importing @periscope/health loads neither express nor fastify', () => {
+test('importing @periscope/health loads neither express, fastify, Nest nor rxjs', () => {
   const script = [
     "require('./packages/health/src/index.ts');",
-    'const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](express|fastify)[\\\\/]/.test(k));',
+    'const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](express|fastify|@nestjs|rxjs|reflect-metadata)[\\\\/]/.test(k));',
     'process.stdout.write(JSON.stringify(loaded));',
   ].join('\n');
   const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' });
@@ -27,9 +27,18 @@ test('the subpath exports point at the framework modules, and the main entry is 
     types: './dist/frameworks/fastify.d.ts',
     default: './dist/frameworks/fastify.js',
   });
+  expect(pkg.exports['./nestjs']).toEqual({
+    types: './dist/frameworks/nestjs.d.ts',
+    default: './dist/frameworks/nestjs.js',
+  });
   expect(pkg.peerDependenciesMeta).toEqual({
+    '@nestjs/common': { optional: true },
+    '@nestjs/core': { optional: true },
+    '@nestjs/platform-express': { optional: true },
     '@periscope/tracing': { optional: true },
     express: { optional: true },
     fastify: { optional: true },
+    'reflect-metadata': { optional: true },
+    rxjs: { optional: true },
   });
 });
