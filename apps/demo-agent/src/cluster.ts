@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { redactUrl } from '@periscope/core';
-import { parseRedisUrl } from '@periscope/cache';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@periscope/db-pool/embedded';
 import { parseConfig, usage, UsageError } from './config';
 
@@ -169,14 +168,12 @@ async function startCluster(shared: Shared, dirs: string[], members: Member[]): 
   // One after the other: b has set up the schema before a starts, so they never race on it.
   const b = await startMember(members, 'b', AGENT_MAIN, args(portB, portA), agentEnv('b'), serving);
   const a = await startMember(members, 'a', AGENT_MAIN, args(portA, portB), agentEnv('a'), serving);
-  // The health-server probes a single Redis node; a Cluster or Sentinel URL is the agents' business.
-  const plainRedis = parseRedisUrl(shared.redisUrl, 'REDIS_URL').kind === 'single' ? shared.redisUrl : 'off';
   const hs = await startMember(
     members,
     'health',
     HEALTH_SERVER_MAIN,
     ['--port', '0'],
-    { ...base, REDIS_URL: plainRedis, PERISCOPE_AGENTS: `${a.url},${b.url}`, PERISCOPE_PROBE_INTERVAL_MS: '1000' },
+    { ...base, PERISCOPE_AGENTS: `${a.url},${b.url}`, PERISCOPE_PROBE_INTERVAL_MS: '1000' },
     { url: /^Periscope health server on (http:\/\/\S+)/, ready: /^Periscope health server on/ },
   );
   const task = JSON.stringify({ prompt: 'Compute 6 * 7, then delegate: search the docs about redis failover' });

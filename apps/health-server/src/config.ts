@@ -33,7 +33,8 @@ export const USAGE = `Usage: npm run health-server -- [--port <n>] [--host <addr
 Environment:
   PERISCOPE_HEALTH_SERVER_PORT   port (default 9465)            PERISCOPE_HEALTH_SERVER_HOST  interface (default 127.0.0.1)
   DATABASE_URL                   PostgreSQL to check (default postgres://postgres@127.0.0.1:5432/postgres)
-  REDIS_URL                      Redis to check (default redis://127.0.0.1:6379)
+  REDIS_URL                      Redis to check: redis://, rediss://, redis+cluster://h1,h2 (every slot
+                                 served) or redis+sentinel://h1,h2/name (default redis://127.0.0.1:6379)
   PERISCOPE_AGENTS               comma-separated agent base URLs whose /readyz is polled
   PERISCOPE_PROBE_TIMEOUT_MS     per-probe timeout (default 2000; 500ms, 2s also accepted)
   PERISCOPE_PROBE_INTERVAL_MS    probe results are reused this long (default 5000)

@@ -1,9 +1,11 @@
-// What the node monitor checks: PostgreSQL and Redis answer a round trip, and each agent instance
+// What the node monitor checks: PostgreSQL and Redis (a node, a Cluster or a Sentinel-managed
+// master, in the cache's URL forms) answer a round trip, and each agent instance
 // is ready. Each probe opens a fresh connection (a monitor must see what a new client would),
 // bounds it by a timeout (and an agent's answer by a size), and reports failure with the reason —
 // never throws, never leaks secrets.
 import pg from 'pg';
 import Redis from 'ioredis';
+import { parseRedisUrl, type RedisTarget } from '@periscope/cache';
 import { redactString, redactUrl } from '@periscope/core';
 
 export interface ProbeResult {
@@ -50,32 +52,100 @@ export async function probePostgres(connectionString: string, timeoutMs: number)
   }
 }
 
-export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
-  let client: Redis;
-  try {
-    client = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
-      disconnectTimeout: timeoutMs,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-  } catch (err) {
-    return failure(err, `Redis URL ${describeEndpoint(url)} is malformed`);
-  }
-  client.on('error', () => undefined);
+const SLOTS = 16384;
+
+const singleNode = (timeoutMs: number) => ({
+  lazyConnect: true,
+  connectTimeout: timeoutMs,
+  commandTimeout: timeoutMs,
+  disconnectTimeout: timeoutMs,
+  maxRetriesPerRequest: 0,
+  enableOfflineQueue: false,
+  retryStrategy: () => null,
+});
+
+/** PING through a client of the URL's form (a node, or the master a Sentinel names). */
+async function ping(target: Exclude<RedisTarget, { kind: 'cluster' }>, timeoutMs: number, where: string) {
+  const client =
+    target.kind === 'single'
+      ? new Redis(target.url, singleNode(timeoutMs))
+      : new Redis({
+          ...singleNode(timeoutMs),
+          username: target.username,
+          password: target.password,
+          ...(target.tls ? { tls: {} } : {}),
+          sentinels: target.sentinels,
+          name: target.name,
+          db: target.db,
+          sentinelPassword: target.sentinelPassword,
+          sentinelRetryStrategy: () => null,
+        });
+  client.on('error', () => undefined); // a server-side drop after the probe must not crash the monitor
   try {
     await client.connect();
     const pong = await client.ping();
-    if (pong !== 'PONG') return { status: 'fail', output: `Redis at ${describeEndpoint(url)} answered ${pong}` };
-    return { status: 'pass', observedValue: Math.round(performance.now() - started), observedUnit: 'ms' };
-  } catch (err) {
-    return failure(err, `Redis at ${describeEndpoint(url)}`);
+    return pong === 'PONG' ? undefined : `${where} answered ${String(pong).slice(0, 64)}`;
   } finally {
     client.disconnect();
+  }
+}
+
+/**
+ * A Cluster is asked through its seeds, one at a time, for CLUSTER INFO: the first node that
+ * answers says whether every slot is served (`cluster_state:ok`). One lost master with no replica
+ * to take over is a failed check, as it is for the keys it owned.
+ */
+async function clusterState(target: Extract<RedisTarget, { kind: 'cluster' }>, timeoutMs: number, where: string) {
+  let lastError: unknown;
+  for (const node of target.nodes.slice(0, 8)) {
+    const client = new Redis({
+      ...singleNode(timeoutMs),
+      host: node.host,
+      port: node.port,
+      username: target.username,
+      password: target.password,
+      ...(target.tls ? { tls: {} } : {}),
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const info = String(await client.cluster('INFO'));
+      const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
+      if (state !== 'ok') return `${where}: cluster_state is ${state.slice(0, 32)}`;
+      // With cluster-require-full-coverage no the state stays ok while some slots have no server.
+      const served = Number(/cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? NaN);
+      return served === SLOTS
+        ? undefined
+        : `${where}: ${Number.isNaN(served) ? 'unknown' : served} of ${SLOTS} slots served`;
+    } catch (err) {
+      lastError = err;
+    } finally {
+      client.disconnect();
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error('no seed node answered');
+}
+
+/**
+ * Resolves to a result, never rejects. A single node or a Sentinel-managed master answers PING; a
+ * Cluster passes when a seed says every slot is served.
+ */
+export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeResult> {
+  const started = performance.now();
+  let target: RedisTarget;
+  try {
+    target = parseRedisUrl(url, 'REDIS_URL');
+  } catch (err) {
+    return failure(err, `Redis URL ${describeEndpoint(url)} is malformed`);
+  }
+  const where = `Redis${target.kind === 'single' ? '' : ` ${target.kind}`} at ${describeEndpoint(url)}`;
+  try {
+    const problem =
+      target.kind === 'cluster' ? await clusterState(target, timeoutMs, where) : await ping(target, timeoutMs, where);
+    if (problem !== undefined) return { status: 'fail', output: problem };
+    return { status: 'pass', observedValue: Math.round(performance.now() - started), observedUnit: 'ms' };
+  } catch (err) {
+    return failure(err, where);
   }
 }
 

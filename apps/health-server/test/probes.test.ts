@@ -1,6 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TcpFaultProxy, postgresUrl, redisUrl, freePort } from '@periscope-tools/testing';
+import { execFileSync } from 'node:child_process';
+import {
+  TcpFaultProxy,
+  postgresUrl,
+  redisUrl,
+  freePort,
+  startRedisCluster,
+  type RedisClusterHandle,
+} from '@periscope-tools/testing';
 import { probePostgres, probeRedis, probeAgent, describeEndpoint } from '../src/probes';
 import { parseAgentList, parseMonitorConfig, MonitorConfigError } from '../src/config';
 
@@ -31,6 +39,50 @@ describe('probes against the real services', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(r.status).toBe('fail');
     await proxy.close();
+  });
+});
+
+describe('Redis in the cache URL forms: a real 6-node Cluster', () => {
+  let cluster: RedisClusterHandle;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 90_000);
+  afterAll(() => cluster?.close());
+
+  test('passes while every slot is served; fails once a master and its replica are gone (their slots unserved)', async () => {
+    await expect(probeRedis(cluster.url, 3000)).resolves.toMatchObject({ status: 'pass', observedUnit: 'ms' });
+    // A master and the replica that could take over: the slots they owned have no server.
+    const master = cluster.masterOf(0);
+    const replica = cluster.nodes.find(
+      (n) =>
+        n.port !== master &&
+        execFileSync('redis-cli', ['-p', String(n.port), 'info', 'replication'], { encoding: 'utf8' }).includes(
+          `master_port:${master}`,
+        ),
+    );
+    cluster.kill(master);
+    if (replica) cluster.kill(replica.port);
+    const deadline = Date.now() + 30_000;
+    let last = await probeRedis(cluster.url, 3000);
+    while (last.status === 'pass' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      last = await probeRedis(cluster.url, 3000);
+    }
+    expect(last).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(
+        /^Redis cluster at redis\+cluster:\/\/.*(cluster_state is fail|\d+ of 16384 slots served)/,
+      ),
+    });
+  }, 60_000);
+
+  test('a cluster URL with no live seed fails within its bound, without the password', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const r = await probeRedis(`redis+cluster://:hunter2secret@127.0.0.1:${port}`, 500);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.status).toBe('fail');
+    expect(r.output).not.toContain('hunter2secret');
   });
 });
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import type { Logger } from '@periscope/core';
 import { keySlot } from '../src/slot';
-import { startRedisCluster, type RedisClusterHandle } from './redis-cluster';
+import { startRedisCluster, type RedisClusterHandle } from '@periscope-tools/testing';
 import { Fixture, eventually, sleep, uniqueNs } from './helpers';
 
 jest.setTimeout(60_000);

@@ -1,4 +1,4 @@
-// Test helper: a real Redis Cluster (redis-server --cluster-enabled yes) on free loopback ports,
+// A real Redis Cluster for tests (redis-server --cluster-enabled yes) on free loopback ports,
 // created with redis-cli --cluster create, bounded in time and torn down after.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
