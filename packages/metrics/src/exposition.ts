@@ -2,7 +2,7 @@
 // metrics render straight from their series (cached label strings, bucket arrays); other
 // metrics in the registry (prom-client's default metrics, anything registered directly) are
 // rendered from their `get()`. The render yields to the event loop whenever a slice has run
-// for SLICE_MS, so a scrape of a large registry never blocks other work for long.
+// for SLICE_MS or holds SLICE_CHARS, so a scrape of a large registry never blocks other work for long.
 import type { Registry } from 'prom-client';
 import { BaseMetric, PromMetricObject, unitLine } from './base';
 import { escapeHelp, escapeLabelValue, formatValue } from './labels';
@@ -11,6 +11,8 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 const SLICE_MS = 5;
+/** At most about this many characters a slice (~64 KiB): a slice's join and socket write stay short too. */
+const SLICE_CHARS = 64 * 1024;
 
 /** True when the Accept header prefers OpenMetrics (1.0.0 or 0.0.1) over the text format. */
 export function prefersOpenMetrics(accept: string | undefined): boolean {
@@ -54,6 +56,7 @@ export async function* renderChunks(
   openMetrics: boolean,
 ): AsyncGenerator<string> {
   let parts: string[] = [];
+  let size = 0;
   let deadline = performance.now() + SLICE_MS;
   let n = 0;
   for (const metric of registry.getMetricsAsArray() as unknown[]) {
@@ -61,12 +64,17 @@ export async function* renderChunks(
       parts.push(metric.renderHeader(openMetrics));
       const list = metric.allSeries();
       for (let i = 0; i < list.length; i++) {
-        parts.push(metric.renderSeries(list[i], openMetrics));
+        const text = metric.renderSeries(list[i], openMetrics);
+        parts.push(text);
+        size += text.length;
         // Checking the clock every 16 series keeps its cost negligible (a histogram series is ~16 lines).
-        if ((++n & 15) === 0 && performance.now() > deadline) {
+        // The size bound matters when series come from the render cache: rendering is then nearly
+        // free, and what takes the time is joining and writing megabytes at once.
+        if ((++n & 15) === 0 && (size > SLICE_CHARS || performance.now() > deadline)) {
           // Joining each slice's lines before yielding spreads the string building over the slices.
           yield parts.join('');
           parts = [];
+          size = 0;
           await yieldToLoop();
           deadline = performance.now() + SLICE_MS;
         }

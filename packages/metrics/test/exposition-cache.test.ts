@@ -29,3 +29,16 @@ test('exposeStream() yields exactly what expose() returns, in slices', async () 
   expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   expect(streamed).toBe((await m.expose()).body);
 });
+
+test('exposeStream() slices are bounded in size even when every series comes from the render cache', async () => {
+  // Cached series render almost for free, so a time budget alone would let one slice grow to
+  // megabytes, and joining and writing it would hold the event loop.
+  const m = createMetrics({ maxSeriesPerMetric: 50_000 });
+  const h = m.histogram({ name: 'big_seconds', help: 'x', labelNames: ['id'] as const });
+  for (let i = 0; i < 5_000; i++) h.observe({ id: String(i) }, 0.1);
+  await m.expose(); // fills the render cache
+  const sizes: number[] = [];
+  for await (const chunk of m.exposeStream().chunks) sizes.push(chunk.length);
+  expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(3_000_000);
+  expect(Math.max(...sizes)).toBeLessThan(80 * 1024); // 64 KiB plus at most 15 series over
+});
