@@ -154,7 +154,8 @@ describe('the register entry and an app that drains on SIGTERM', () => {
     process.stdout.write('ready\\n');`;
 
   it('keeps tracing open until the app closes it, so spans of drained requests are exported', async () => {
-    if (!existsSync(DIST_REGISTER)) throw new Error(`${DIST_REGISTER} is missing: build first (npx nx run tracing:build)`);
+    if (!existsSync(DIST_REGISTER))
+      throw new Error(`${DIST_REGISTER} is missing: build first (npx nx run tracing:build)`);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracing-drain-'));
     try {
       const file = path.join(dir, 'spans.jsonl');
