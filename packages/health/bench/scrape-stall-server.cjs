@@ -1,7 +1,7 @@
 // The server under test alone in its process; an outside scraper (curl) hits /metrics. Reports the
 // longest event-loop gap seen while each scrape was being served.
 const { performance } = require('node:perf_hooks');
-const { createMetrics } = require('../../metrics/dist/index.js');
+const { createMetrics } = require('@periscope/metrics');
 const { createHealthServer } = require('../dist/index.js');
 (async () => {
   const metrics = createMetrics({ collectDefaultMetrics: false, maxSeriesPerMetric: 200_000 });
