@@ -1,6 +1,7 @@
 // Public surface of @periscope/core: errors, the option/environment reader, redaction and the
-// structural interfaces every package accepts, and the OTEL_* resource/endpoint rule every signal
-// shares (part of reading the environment). Nothing else belongs here.
+// structural interfaces every package accepts, and what every OTLP signal shares: the OTEL_*
+// resource/endpoint rule (part of reading the environment) and the protobuf writer of its
+// requests. Nothing else belongs here.
 export { PeriscopeError, ConfigError, describeValue } from './errors';
 export type { PeriscopeErrorOptions, ConfigErrorOptions } from './errors';
 export { ConfigReader, createConfigReader, parseBoolean, parseDuration, nearest } from './config';
@@ -33,6 +34,7 @@ export type {
   OtlpEndpointOptions,
   OtlpEndpoint,
 } from './otlp';
+export { ProtoWriter } from './protobuf';
 export { NOOP_LOGGER } from './interfaces';
 export type {
   Logger,

@@ -3,131 +3,29 @@
 // OpenTelemetry serializer takes the logs SDK's data model, and this package must not pull the SDK
 // in. Field numbers are the proto's; the test decodes our bodies with the generated code of the
 // official definitions. Loaded only when an OTLP transport sends its first batch.
+import { ProtoWriter } from '@periscope/core';
 import { severityNumber, severityText } from './levels';
 import type { LogRecord } from './record';
 
 export type ResourceAttributes = Readonly<Record<string, string | number | boolean>>;
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
 /** Nesting kept in an attribute value; deeper values are sent as their JSON text. */
 const MAX_DEPTH = 8;
 
-class Writer {
-  private buf = Buffer.allocUnsafe(1024);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  varint(v: number): void {
-    this.ensure(10);
-    while (v > 0x7f) {
-      this.buf[this.pos++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.pos++] = v;
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-
-  /** int64 as a varint (two's complement for negatives, ten bytes). */
-  int64(field: number, v: number): void {
-    this.tag(field, VARINT);
-    let u = BigInt.asUintN(64, BigInt(v));
-    this.ensure(10);
-    while (u > 0x7fn) {
-      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
-      u >>= 7n;
-    }
-    this.buf[this.pos++] = Number(u);
-  }
-
-  fixed64(field: number, v: bigint): void {
-    this.tag(field, I64);
-    this.ensure(8);
-    this.pos = this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.pos);
-  }
-
-  fixed32(field: number, v: number): void {
-    this.tag(field, I32);
-    this.ensure(4);
-    this.pos = this.buf.writeUInt32LE(v >>> 0, this.pos);
-  }
-
-  double(field: number, v: number): void {
-    this.tag(field, I64);
-    this.ensure(8);
-    this.pos = this.buf.writeDoubleLE(v, this.pos);
-  }
-
-  /** A bytes field from hex text, written in place (no Buffer per id). */
-  hex(field: number, text: string): void {
-    const n = text.length >>> 1;
-    this.tag(field, LEN);
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(text, this.pos, n, 'hex');
-  }
-
-  /** A string field (written even when empty: an AnyValue's string_value marks the value as present). */
-  string(field: number, s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.tag(field, LEN);
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-
-  /** A nested message written in place; its body moves only when the length needs more than one byte. */
-  message(field: number, write: (w: Writer) => void): void {
-    this.tag(field, LEN);
-    this.ensure(1);
-    const at = this.pos++;
-    write(this);
-    const len = this.pos - at - 1;
-    if (len < 0x80) {
-      this.buf[at] = len;
-      return;
-    }
-    let size = 1;
-    for (let v = len; v >= 0x80; v = Math.floor(v / 128)) size++;
-    this.ensure(size - 1);
-    this.buf.copyWithin(at + size, at + 1, this.pos);
-    const end = this.pos + size - 1;
-    this.pos = at;
-    this.varint(len);
-    this.pos = end;
-  }
-
-  finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
 /** AnyValue { string 1; bool 2; int 3; double 4; array 5 { values 1 }; kvlist 6 { values 1 } }. */
-function anyValue(w: Writer, v: unknown, depth: number): void {
+function anyValue(w: ProtoWriter, v: unknown, depth: number): void {
   switch (typeof v) {
     case 'string':
-      return w.string(1, v);
+      return w.stringAlways(1, v);
     case 'boolean':
-      w.tag(2, VARINT);
-      return w.varint(v ? 1 : 0);
+      return w.uint(2, v ? 1 : 0);
     case 'number':
       return Number.isSafeInteger(v) ? w.int64(3, v) : w.double(4, v);
     case 'bigint':
-      return w.string(1, v.toString());
+      return w.stringAlways(1, v.toString());
     case 'object':
       if (v === null) return;
-      if (depth >= MAX_DEPTH) return w.string(1, safeJson(v));
+      if (depth >= MAX_DEPTH) return w.stringAlways(1, safeJson(v));
       if (Array.isArray(v))
         return w.message(5, (a) => v.forEach((item) => a.message(1, (x) => anyValue(x, item, depth + 1))));
       return w.message(6, (kv) => keyValues(kv, 1, v as Record<string, unknown>, depth + 1));
@@ -145,12 +43,12 @@ function safeJson(v: unknown): string {
 }
 
 /** KeyValue { key 1; value 2 } per own key. */
-function keyValues(w: Writer, field: number, attrs: Readonly<Record<string, unknown>>, depth: number): void {
+function keyValues(w: ProtoWriter, field: number, attrs: Readonly<Record<string, unknown>>, depth: number): void {
   for (const key of Object.keys(attrs)) {
     const value = attrs[key];
     if (value === undefined) continue;
     w.message(field, (kv) => {
-      kv.string(1, key);
+      kv.stringAlways(1, key);
       kv.message(2, (any) => anyValue(any, value, depth));
     });
   }
@@ -174,13 +72,12 @@ function recordAttributes(r: LogRecord): Record<string, unknown> {
  * span_id 10; observed_time 11 }. The observed time is the record's time: our logger stamps each
  * record when it sees it.
  */
-function logRecord(w: Writer, r: LogRecord): void {
+function logRecord(w: ProtoWriter, r: LogRecord): void {
   const nanos = BigInt(Math.round(r.time)) * 1_000_000n;
   w.fixed64(1, nanos);
-  w.tag(2, VARINT);
-  w.varint(severityNumber(r.level));
-  w.string(3, severityText(r.level));
-  w.message(5, (b) => b.string(1, r.message));
+  w.uint(2, severityNumber(r.level));
+  w.stringAlways(3, severityText(r.level));
+  w.message(5, (b) => b.stringAlways(1, r.message));
   keyValues(w, 6, recordAttributes(r), 0);
   if (r.traceId && r.spanId) {
     w.fixed32(8, r.traceFlags ? parseInt(r.traceFlags, 16) & 0xff : 0);
@@ -215,15 +112,15 @@ export function encodeLogsRequest(
     if (list) list.push(r);
     else byScope.set(name, [r]);
   }
-  const w = new Writer();
+  const w = new ProtoWriter(1024);
   for (const [resource, byScope] of groups)
     w.message(1, (rl) => {
       rl.message(1, (res) => keyValues(res, 1, resource, 0));
       for (const [name, list] of byScope)
         rl.message(2, (sl) => {
           sl.message(1, (s) => {
-            s.string(1, name);
-            s.string(2, scope.version);
+            s.stringAlways(1, name);
+            s.stringAlways(2, scope.version);
           });
           for (const r of list) sl.message(2, (x) => logRecord(x, r));
         });

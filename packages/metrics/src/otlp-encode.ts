@@ -4,6 +4,7 @@
 // exemplars, and this package must not pull the SDK in. Field numbers are the proto's; the test
 // decodes our bodies with the generated code of the official definitions.
 
+import { ProtoWriter } from '@periscope/core';
 export type AttributeValue = string | number | boolean;
 export type Attributes = Readonly<Record<string, AttributeValue>>;
 
@@ -49,137 +50,10 @@ export type OtlpMetric = { name: string; description: string; unit: string } & (
   | { kind: 'summary'; points: SummaryPoint[] }
 );
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
 const CUMULATIVE = 2;
 
-class Writer {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  varint(v: number): void {
-    this.ensure(10);
-    while (v > 0x7f) {
-      this.buf[this.pos++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.pos++] = v;
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-
-  /** int64 as a varint (two's complement for negatives, ten bytes). */
-  int64(field: number, v: number): void {
-    this.tag(field, VARINT);
-    let u = BigInt.asUintN(64, BigInt(v));
-    this.ensure(10);
-    while (u > 0x7fn) {
-      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
-      u >>= 7n;
-    }
-    this.buf[this.pos++] = Number(u);
-  }
-
-  fixed64(field: number, v: bigint): void {
-    this.tag(field, I64);
-    this.ensure(8);
-    this.pos = this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.pos);
-  }
-
-  double(field: number, v: number): void {
-    this.tag(field, I64);
-    this.ensure(8);
-    this.pos = this.buf.writeDoubleLE(v, this.pos);
-  }
-
-  bool(field: number, v: boolean): void {
-    this.tag(field, VARINT);
-    this.varint(v ? 1 : 0);
-  }
-
-  bytes(field: number, data: Uint8Array): void {
-    this.tag(field, LEN);
-    this.varint(data.length);
-    this.ensure(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
-  }
-
-  string(field: number, s: string): void {
-    if (s === '') return;
-    const n = Buffer.byteLength(s, 'utf8');
-    this.tag(field, LEN);
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-
-  /** A string field even when empty (an AnyValue's string_value marks the value as present). */
-  stringAlways(field: number, s: string): void {
-    if (s === '') this.bytes(field, new Uint8Array(0));
-    else this.string(field, s);
-  }
-
-  /**
-   * A nested message written in place: one byte is reserved for its length and the body is moved
-   * only when the length needs more (messages are mostly short), so nothing is allocated per message.
-   */
-  message(field: number, write: (w: Writer) => void): void {
-    this.tag(field, LEN);
-    this.ensure(1);
-    const at = this.pos++;
-    write(this);
-    const len = this.pos - at - 1;
-    if (len < 0x80) {
-      this.buf[at] = len;
-      return;
-    }
-    let size = 1;
-    for (let v = len; v >= 0x80; v = Math.floor(v / 128)) size++;
-    this.ensure(size - 1);
-    this.buf.copyWithin(at + size, at + 1, this.pos);
-    const end = this.pos + size - 1;
-    this.pos = at;
-    this.varint(len);
-    this.pos = end;
-  }
-
-  packedFixed64(field: number, values: ArrayLike<number>): void {
-    this.tag(field, LEN);
-    this.varint(values.length * 8);
-    this.ensure(values.length * 8);
-    for (let i = 0; i < values.length; i++) this.pos = this.buf.writeBigUInt64LE(BigInt(values[i]), this.pos);
-  }
-
-  packedDouble(field: number, values: ArrayLike<number>): void {
-    this.tag(field, LEN);
-    this.varint(values.length * 8);
-    this.ensure(values.length * 8);
-    for (let i = 0; i < values.length; i++) this.pos = this.buf.writeDoubleLE(values[i], this.pos);
-  }
-
-  raw(data: Buffer): void {
-    this.ensure(data.length);
-    this.pos += data.copy(this.buf, this.pos);
-  }
-
-  finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
 /** KeyValue { key = 1; AnyValue value = 2 }; AnyValue { string 1, bool 2, int 3, double 4 }. */
-function attributes(w: Writer, field: number, attrs: Attributes): void {
+function attributes(w: ProtoWriter, field: number, attrs: Attributes): void {
   for (const key in attrs) {
     const v = attrs[key];
     w.message(field, (kv) => {
@@ -200,10 +74,10 @@ function attributes(w: Writer, field: number, attrs: Attributes): void {
  */
 const encodedAttributes = new WeakMap<object, { field: number; defaults: Attributes; bytes: Buffer }>();
 
-function pointAttributes(w: Writer, field: number, p: PointBase): void {
+function pointAttributes(w: ProtoWriter, field: number, p: PointBase): void {
   const hit = encodedAttributes.get(p.labels);
   if (hit !== undefined && hit.field === field && hit.defaults === p.defaults) return w.raw(hit.bytes);
-  const sub = new Writer();
+  const sub = new ProtoWriter();
   attributes(sub, field, { ...p.defaults, ...p.labels });
   const bytes = Buffer.from(sub.finish());
   if (Object.isFrozen(p.labels)) encodedAttributes.set(p.labels, { field, defaults: p.defaults, bytes });
@@ -211,7 +85,7 @@ function pointAttributes(w: Writer, field: number, p: PointBase): void {
 }
 
 /** Exemplar { time_unix_nano 2; as_double 3; span_id 4; trace_id 5 }. */
-function exemplars(w: Writer, field: number, list: OtlpExemplar[]): void {
+function exemplars(w: ProtoWriter, field: number, list: OtlpExemplar[]): void {
   for (const e of list) {
     w.message(field, (x) => {
       x.fixed64(2, e.timeUnixNano);
@@ -223,7 +97,7 @@ function exemplars(w: Writer, field: number, list: OtlpExemplar[]): void {
 }
 
 /** NumberDataPoint { start 2; time 3; as_double 4; exemplars 5; attributes 7 }. */
-function numberPoint(w: Writer, p: NumberPoint): void {
+function numberPoint(w: ProtoWriter, p: NumberPoint): void {
   w.fixed64(2, p.startTimeUnixNano);
   w.fixed64(3, p.timeUnixNano);
   w.double(4, p.value);
@@ -232,7 +106,7 @@ function numberPoint(w: Writer, p: NumberPoint): void {
 }
 
 /** HistogramDataPoint { start 2; time 3; count 4; sum 5; bucket_counts 6; explicit_bounds 7; exemplars 8; attributes 9 }. */
-function histogramPoint(w: Writer, p: HistogramPoint): void {
+function histogramPoint(w: ProtoWriter, p: HistogramPoint): void {
   w.fixed64(2, p.startTimeUnixNano);
   w.fixed64(3, p.timeUnixNano);
   w.fixed64(4, BigInt(p.count));
@@ -244,7 +118,7 @@ function histogramPoint(w: Writer, p: HistogramPoint): void {
 }
 
 /** SummaryDataPoint { start 2; time 3; count 4; sum 5; quantile_values 6 { quantile 1; value 2 }; attributes 7 }. */
-function summaryPoint(w: Writer, p: SummaryPoint): void {
+function summaryPoint(w: ProtoWriter, p: SummaryPoint): void {
   w.fixed64(2, p.startTimeUnixNano);
   w.fixed64(3, p.timeUnixNano);
   w.fixed64(4, BigInt(p.count));
@@ -258,7 +132,7 @@ function summaryPoint(w: Writer, p: SummaryPoint): void {
 }
 
 /** Metric { name 1; description 2; unit 3; gauge 5 | sum 7 | histogram 9 | summary 11 }. */
-function metric(w: Writer, m: OtlpMetric): void {
+function metric(w: ProtoWriter, m: OtlpMetric): void {
   w.string(1, m.name);
   w.string(2, m.description);
   w.string(3, m.unit);
@@ -268,15 +142,13 @@ function metric(w: Writer, m: OtlpMetric): void {
     case 'sum':
       return w.message(7, (s) => {
         m.points.forEach((p) => s.message(1, (d) => numberPoint(d, p)));
-        s.tag(2, VARINT);
-        s.varint(CUMULATIVE);
+        s.uint(2, CUMULATIVE);
         s.bool(3, m.monotonic);
       });
     case 'histogram':
       return w.message(9, (h) => {
         m.points.forEach((p) => h.message(1, (d) => histogramPoint(d, p)));
-        h.tag(2, VARINT);
-        h.varint(CUMULATIVE);
+        h.uint(2, CUMULATIVE);
       });
     case 'summary':
       return w.message(11, (s) => m.points.forEach((p) => s.message(1, (d) => summaryPoint(d, p))));
@@ -292,7 +164,7 @@ export function encodeMetricsRequest(
   scope: { name: string; version: string },
   metrics: readonly OtlpMetric[],
 ): Buffer {
-  const w = new Writer();
+  const w = new ProtoWriter();
   w.message(1, (rm) => {
     rm.message(1, (r) => attributes(r, 1, resource));
     rm.message(2, (sm) => {
