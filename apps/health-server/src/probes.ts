@@ -97,9 +97,13 @@ async function ping(target: Exclude<RedisTarget, { kind: 'cluster' }>, timeoutMs
  */
 async function clusterState(target: Extract<RedisTarget, { kind: 'cluster' }>, timeoutMs: number, where: string) {
   let lastError: unknown;
+  // The whole walk is bounded like one node's probe (connect + command), however many seeds are dead.
+  const deadline = performance.now() + 2 * timeoutMs;
   for (const node of target.nodes.slice(0, 8)) {
+    const left = Math.floor(deadline - performance.now());
+    if (left <= 0) break;
     const client = new Redis({
-      ...singleNode(timeoutMs),
+      ...singleNode(Math.min(timeoutMs, left)),
       host: node.host,
       port: node.port,
       username: target.username,
