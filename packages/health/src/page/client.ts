@@ -67,10 +67,12 @@ export const PAGE_JS = String.raw`'use strict';
 
   function api(path, extra) {
     var headers = { Accept: 'application/json' };
-    if (token) headers.Authorization = 'Bearer ' + token;
+    var sent = token;
+    if (sent) headers.Authorization = 'Bearer ' + sent;
     Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
     return fetch(path, { headers: headers, cache: 'no-store', credentials: 'same-origin' }).then(function (res) {
-      if (res.status === 401) { $('auth').hidden = false; throw new Error('unauthorized'); }
+      // A 401 to a request sent before the token was given must not reopen the prompt.
+      if (res.status === 401) { if (sent === token) $('auth').hidden = false; throw new Error('unauthorized'); }
       if (res.status === 404) return null;
       if (res.status === 304) return { status: 304, body: null };
       return res.json().then(function (body) { return { status: res.status, body: body, etag: res.headers.get('ETag') }; });
