@@ -9,21 +9,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startChildApp, type ChildApp } from '@periscope-tools/testing';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openWatchedPage, startChildApp, type ChildApp } from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'periscope-demo-page-'));
 const SCRIPT = '<script>alert(1)</script>';
 const IMG = '<img src=x onerror=alert(2)>';
@@ -35,8 +25,6 @@ let app: ChildApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (the Debian package; .ci/run installs it)`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   app = await startChildApp({
     script: MAIN,
@@ -61,7 +49,7 @@ beforeAll(async () => {
     body: JSON.stringify({ prompt: PROMPT }),
   });
   expect(res.status).toBe(200);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -70,31 +58,7 @@ afterAll(async () => {
   fs.rmSync(CACHE_DIR, { recursive: true, force: true });
 });
 
-interface Watched {
-  context: BrowserContext;
-  page: Page;
-  dialogs: string[];
-  errors: string[];
-}
-
-async function open(options: { width?: number; height?: number; bypassCSP?: boolean } = {}): Promise<Watched> {
-  const context = await browser.newContext({
-    viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
-    bypassCSP: options.bypassCSP ?? false,
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(45_000); // the machine may be loaded: generous, but bounded
-  const w: Watched = { context, page, dialogs: [], errors: [] };
-  page.on('dialog', (d) => {
-    w.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error') w.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => w.errors.push(String(e)));
-  return w;
-}
+const open = (options?: Parameters<typeof openWatchedPage>[1]) => openWatchedPage(browser, options);
 
 /** Opens the page and the submitted task's waterfall; returns the chat span's row. */
 async function openTask(page: Page) {

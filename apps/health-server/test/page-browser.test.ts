@@ -7,22 +7,19 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { postgresUrl, redisUrl, startChildApp, type ChildApp } from '@periscope-tools/testing';
+import type { Browser } from 'playwright-core';
+import {
+  launchChromium,
+  openWatchedPage,
+  postgresUrl,
+  redisUrl,
+  startChildApp,
+  type ChildApp,
+} from '@periscope-tools/testing';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 const FAKE_NVIDIA_SMI_DIR = path.join(__dirname, '..', '..', '..', 'packages', 'gpu-pool', 'test', 'fixtures', 'bin');
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const TOKEN = 'health-server-page-token-42';
 
 let browser: Browser;
@@ -54,8 +51,6 @@ function monitorEnv(agentUrl: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (the Debian package; .ci/run installs it)`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   agent = http.createServer((req, res) => {
     res.writeHead(req.url === '/readyz' ? 200 : 404);
@@ -69,7 +64,7 @@ beforeAll(async () => {
     args: ['--port', '0'],
     env: { ...monitorEnv(agentUrl), PERISCOPE_DEBUG_TOKEN: TOKEN },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 }, 150_000);
 
 afterAll(async () => {
@@ -79,31 +74,7 @@ afterAll(async () => {
   await new Promise<void>((r) => (agent ? agent.close(() => r()) : r()));
 });
 
-interface Watched {
-  context: BrowserContext;
-  page: Page;
-  dialogs: string[];
-  errors: string[];
-}
-
-async function open(options: { width?: number; height?: number; bypassCSP?: boolean } = {}): Promise<Watched> {
-  const context = await browser.newContext({
-    viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
-    bypassCSP: options.bypassCSP ?? false,
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(45_000); // the machine may be loaded: generous, but bounded
-  const w: Watched = { context, page, dialogs: [], errors: [] };
-  page.on('dialog', (d) => {
-    w.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error') w.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => w.errors.push(String(e)));
-  return w;
-}
+const open = (options?: Parameters<typeof openWatchedPage>[1]) => openWatchedPage(browser, options);
 
 test('GET / shows the checks, the monitored targets and the GPUs, with no console errors', async () => {
   const w = await open();
