@@ -43,12 +43,13 @@ function errorBody(status: number, err: unknown): string {
 }
 
 export function periscopeExpress(options: ExpressIntegrationOptions): ExpressIntegration {
-  const { health, metrics, probes } = resolveFrameworkOptions(options, 'periscopeExpress');
+  const { health, metrics, probes, trustProxy } = resolveFrameworkOptions(options, 'periscopeExpress');
+  const spanOptions = { trustProxy };
   const red = createRequestMetrics(metrics);
   const middleware: RequestHandler = (req, res, next) => {
     if (probes && health.handleProbe(req, res)) return;
-    const scope = beginRequest(req, res, () => expressRoute(req), red);
-    if (scope.context === context.active()) return next();
+    const scope = beginRequest(req, res, () => expressRoute(req), red, spanOptions);
+    if (!scope || scope.context === context.active()) return next();
     // Body parsers continue from the request's 'data'/'end' events: bind them to the request's context.
     context.bind(scope.context, req);
     context.with(scope.context, next);

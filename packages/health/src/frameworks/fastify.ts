@@ -35,14 +35,15 @@ export const PROBE_ROUTES: readonly string[] = [
  * or stack, and the app's server drained by `health.close()`, after which `app.close()` runs.
  */
 export function periscopeFastify(app: FastifyInstance, options: FastifyIntegrationOptions): FastifyIntegration {
-  const { health, metrics, probes } = resolveFrameworkOptions(options, 'periscopeFastify');
+  const { health, metrics, probes, trustProxy } = resolveFrameworkOptions(options, 'periscopeFastify');
+  const spanOptions = { trustProxy };
   const red = createRequestMetrics(metrics);
   const probeRoutes = new Set(probes ? PROBE_ROUTES : []);
   app.addHook('onRequest', (request, reply, done) => {
     const url = request.routeOptions.url;
     if (url !== undefined && probeRoutes.has(url)) return done();
-    const scope = beginRequest(request.raw, reply.raw, () => request.routeOptions.url, red);
-    if (scope.context === context.active()) return done();
+    const scope = beginRequest(request.raw, reply.raw, () => request.routeOptions.url, red, spanOptions);
+    if (!scope || scope.context === context.active()) return done();
     // The body parser continues from the request's 'data'/'end' events: bind them to the request's context.
     context.bind(scope.context, request.raw);
     context.with(scope.context, done);

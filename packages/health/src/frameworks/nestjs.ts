@@ -1,15 +1,18 @@
 // @periscope/health/nestjs: the Express integration, brought in the way Nest users expect —
 // `PeriscopeModule.forRoot({ health })` in the root module's imports. No decorators here (the
 // package is compiled without experimentalDecorators): the module is a dynamic module whose
-// providers are plain objects, and the interceptor is a plain class implementing NestInterceptor.
+// providers are plain objects, and the exception filter is a plain subclass of Nest's own.
 //   - a middleware on the Express platform's app, registered while Nest creates its providers, so
 //     it runs before Nest's body parser, middleware and guards: probe routes on the app's port, a
 //     SERVER span per request continuing `traceparent` (or enriching an auto-instrumented one),
 //     the request's context for every log line, RED metrics by the route template Nest registered
 //     (global prefix and controller path included, never the raw path), finished when the
 //     response closes (SSE streams included);
-//   - a global interceptor (APP_INTERCEPTOR): an error thrown by a handler that Nest answers with a
-//     5xx is recorded on the span; Nest's exception filter writes the answer (never the stack);
+//   - a global exception filter (APP_FILTER) that extends Nest's BaseExceptionFilter: an error
+//     thrown by a handler that Nest answers with a 5xx is recorded on the span, then Nest's own
+//     filter writes the answer (never the stack). A filter, not an interceptor: an interceptor puts
+//     an rxjs pipeline on every request (it doubled Nest's CPU per hello-world request), a filter
+//     runs only when something was thrown;
 //   - graceful shutdown in Nest's lifecycle: on app.close() (SIGTERM with enableShutdownHooks())
 //     `beforeApplicationShutdown` runs health.close(): /readyz 503, drain delay, in-flight requests
 //     finish, health's hooks; then Nest closes the server and runs onApplicationShutdown;
@@ -17,9 +20,8 @@
 //     `indicators`: terminus-style indicator functions turned into health checks.
 // Nest and rxjs are optional peer dependencies, loaded only by this subpath.
 import type { IncomingMessage, Server } from 'node:http';
-import type { CallHandler, DynamicModule, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
-import { tap, type Observable } from 'rxjs';
+import type { ArgumentsHost, DynamicModule } from '@nestjs/common';
+import { APP_FILTER, BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
 import { HealthConfigError } from '../errors';
 import type { HealthServer } from '../server';
 import { periscopeExpress } from './express';
@@ -44,19 +46,16 @@ export const PERISCOPE_HEALTH = 'PERISCOPE_HEALTH';
 
 const WHERE = 'PeriscopeModule.forRoot';
 
-/** Records an error that Nest will answer with a 5xx on the request's span; 4xx are the client's. */
-export class PeriscopeInterceptor implements NestInterceptor {
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (ctx.getType() !== 'http') return next.handle();
-    const scope = scopeOf(ctx.switchToHttp().getRequest<IncomingMessage>());
-    if (!scope) return next.handle();
-    return next.handle().pipe(
-      tap({
-        error: (err: unknown) => {
-          if (nestStatusOf(err) >= 500) scope.fail(err);
-        },
-      }),
-    );
+/**
+ * Records an error that Nest answers with a 5xx on the request's span (4xx are the client's), then
+ * answers as Nest's default filter does. Your own filters still win for the exceptions they catch
+ * (Nest tries them first); the span then gets the status code, not the exception.
+ */
+export class PeriscopeExceptionFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() === 'http' && nestStatusOf(exception) >= 500)
+      scopeOf(host.switchToHttp().getRequest<IncomingMessage>())?.fail(exception);
+    super.catch(exception, host);
   }
 }
 
@@ -155,7 +154,11 @@ export class PeriscopeModule {
       providers: [
         { provide: PERISCOPE_HEALTH, useValue: health },
         { provide: PeriscopeHealthIndicator, useValue: new PeriscopeHealthIndicator(health) },
-        { provide: APP_INTERCEPTOR, useValue: new PeriscopeInterceptor() },
+        {
+          provide: APP_FILTER,
+          useFactory: (host: HttpAdapterHost) => new PeriscopeExceptionFilter(host.httpAdapter),
+          inject: [HttpAdapterHost],
+        },
         { provide: PeriscopeLifecycle, useFactory: mountMiddleware, inject: [HttpAdapterHost] },
       ],
       exports: [PERISCOPE_HEALTH, PeriscopeHealthIndicator],

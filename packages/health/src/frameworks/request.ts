@@ -4,7 +4,7 @@
 // by route template, all finished when the response closes (streaming answers included).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { context, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import { Buckets, type Metrics } from '@periscope/metrics';
 import {
   extract,
@@ -38,21 +38,31 @@ export function createRequestMetrics(metrics: Metrics | undefined): RequestMetri
     labelNames: ['method', 'route', 'code'] as const,
     buckets: Buckets.latency,
   });
-  const handles = new Map<string, Observe>();
+  // route -> (method, code) -> bound handle: no key string is built per request.
+  const handles = new Map<string, Map<number, Observe>>();
+  let size = 0;
   return {
     observe(method, route, code, seconds) {
-      const key = `${method} ${code} ${route}`;
-      let h = handles.get(key);
+      let byRoute = handles.get(route);
+      const key = code * 16 + methodIndex(method);
+      let h = byRoute?.get(key);
       if (!h) {
         const bound = histogram.labels({ method, route, code: String(code) });
         h = (s) => bound.observe(s);
         // Bounded like the metric itself: past the cap, label sets are looked up each time.
-        if (handles.size < 2048) handles.set(key, h);
+        if (size < 2048) {
+          if (!byRoute) handles.set(route, (byRoute = new Map()));
+          byRoute.set(key, h);
+          size++;
+        }
       }
       h(seconds);
     },
   };
 }
+
+const METHOD_INDEX = new Map([...KNOWN_METHODS].map((m, i) => [m, i + 1]));
+const methodIndex = (method: string) => METHOD_INDEX.get(method) ?? 0;
 
 /** One request in flight: its span and the context the app's handlers must run in. */
 export interface RequestScope {
@@ -62,11 +72,36 @@ export interface RequestScope {
   fail(err: unknown): void;
 }
 
-const scopes = new WeakMap<IncomingMessage, RequestScope>();
+// A property, not a WeakMap: a WeakMap entry per request made the garbage collector the largest cost.
+const SCOPE = Symbol('periscope.requestScope');
+type ScopedRequest = IncomingMessage & { [SCOPE]?: RequestScope };
 
-/** The scope of a request begun with beginRequest (e.g. for an error handler). */
+/** The scope of a request begun with beginRequest (e.g. for an error handler); undefined without a tracing SDK. */
 export function scopeOf(req: IncomingMessage): RequestScope | undefined {
-  return scopes.get(req);
+  return (req as ScopedRequest)[SCOPE];
+}
+
+// The API's no-op provider, which the global proxy delegates to until an SDK registers one.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether a tracing SDK is registered. Without one every span is a no-op and there is no context
+ * manager to carry one to the app's log lines, so a request needs its metrics only. A provider
+ * from another copy of the API never equals this copy's no-op: it counts as an SDK (the safe side).
+ */
+function tracingRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate !== NOOP_PROVIDER;
+}
+
+/** Counts a request when its response closes: the whole per-request cost without a tracing SDK. */
+function countOnly(req: IncomingMessage, res: ServerResponse, route: () => string | undefined, red: RequestMetrics) {
+  const start = performance.now();
+  res.on('close', () => {
+    const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
+    red.observe(method, route() ?? UNMATCHED_ROUTE, res.statusCode, (performance.now() - start) / 1000);
+  });
 }
 
 /**
@@ -74,7 +109,8 @@ export function scopeOf(req: IncomingMessage): RequestScope | undefined {
  * already runs in its SERVER span, which is renamed and enriched instead) and arranges for the
  * span to end and the request to be counted when `res` closes. `route()` is asked then, when the
  * framework has matched the request; `undefined` means no route matched. `http.trustProxy`: take
- * client.address, server.* and url.scheme from the proxy headers.
+ * client.address, server.* and url.scheme from the proxy headers. Without a tracing SDK only the
+ * metrics are recorded and there is no scope (undefined).
  */
 export function beginRequest(
   req: IncomingMessage,
@@ -82,7 +118,8 @@ export function beginRequest(
   route: () => string | undefined,
   red: RequestMetrics,
   http: HttpServerSpanOptions = {},
-): RequestScope {
+): RequestScope | undefined {
+  if (!tracingRegistered()) return void countOnly(req, res, route, red);
   const start = performance.now();
   const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : '_OTHER';
   const active = context.active();
@@ -109,7 +146,7 @@ export function beginRequest(
       recordError(span, err);
     },
   };
-  scopes.set(req, scope);
+  (req as ScopedRequest)[SCOPE] = scope;
   let template: string | undefined;
   // An adopted span may be ended by its owner on 'finish': name it before that listener runs.
   const name = () => {
@@ -119,7 +156,8 @@ export function beginRequest(
       span.updateName(httpSpanName(method, template)).setAttribute('http.route', template);
   };
   if (!owned) res.prependOnceListener('finish', name);
-  res.once('close', () => {
+  // 'close' comes once per response: `on` spares the once-wrapper.
+  res.on('close', () => {
     name();
     const code = res.statusCode;
     red.observe(method, template!, code, (performance.now() - start) / 1000);

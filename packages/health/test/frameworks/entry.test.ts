@@ -39,6 +39,5 @@ test('the subpath exports point at the framework modules, and the main entry is 
     express: { optional: true },
     fastify: { optional: true },
     'reflect-metadata': { optional: true },
-    rxjs: { optional: true },
   });
 });
