@@ -43,13 +43,22 @@ const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e
 export class OwnTraceIds implements IdGenerator {
   private readonly inner = new RandomIdGenerator();
   private readonly recent = new Set<string>();
+  // Insertion order kept in a ring: evicting through the Set's own iterator walks the holes that
+  // earlier deletes left, and made every root span cost microseconds once the set was full.
+  private readonly ring: (string | undefined)[];
+  private next = 0;
 
-  constructor(private readonly capacity = 8192) {}
+  constructor(private readonly capacity = 8192) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
 
   generateTraceId(): string {
     const id = this.inner.generateTraceId();
+    const evicted = this.ring[this.next];
+    if (evicted !== undefined) this.recent.delete(evicted);
+    this.ring[this.next] = id;
+    this.next = (this.next + 1) % this.capacity;
     this.recent.add(id);
-    if (this.recent.size > this.capacity) this.recent.delete(this.recent.values().next().value as string);
     return id;
   }
 
