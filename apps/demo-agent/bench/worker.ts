@@ -94,7 +94,7 @@ interface Loop {
   close(): Promise<void>;
 }
 
-/** Spans in the trace store (production keeps 10 % plus slow and failed traces; the store holds the latest ones). */
+/** Spans in the trace store (production keeps 10 % of traces; the store holds the latest ones). */
 async function storedSpans(tracing: Tracing | undefined): Promise<number> {
   if (!tracing?.store) return 0;
   await tracing.forceFlush();
