@@ -12,6 +12,7 @@ export type {
   RuleAnnotations,
   PrometheusRuleGroup,
   PrometheusAlertingRule,
+  CompiledRule,
 } from './rules';
 export { DEFAULT_INHIBIT_RULES } from './silences';
 export { defaultRules } from './default-rules';
@@ -32,7 +33,7 @@ export { robustZ } from './anomaly';
 export { historySource } from './source';
 export type { SeriesSource, SourceSeries } from './source';
 export { evaluateExpr } from './promql/evaluate';
-export type { Sample, Vector } from './promql/eval';
+export type { Sample, Vector, Labels } from './promql/eval';
 export {
   AlertingError,
   PromQLSyntaxError,
@@ -54,6 +55,8 @@ export type {
   Binary,
   NumberLiteral,
   BinaryOp,
+  ArithmeticOp,
+  ComparisonOp,
   VectorMatching,
 } from './promql/ast';
 export { defineSlo, BURN_RATE_WINDOWS, SLO_FAST_BURN_ALERT, SLO_SLOW_BURN_ALERT } from './slo';

@@ -21,13 +21,13 @@ export interface ReaderOptions {
   scope?: string;
 }
 
-interface Common<T> {
+export interface OptionSpec<T> {
   /** Environment variable read when the option is not given. */
   env?: string;
   default: T;
 }
 
-export interface NumberSpec<T> extends Common<T> {
+export interface NumberSpec<T> extends OptionSpec<T> {
   min?: number;
   max?: number;
 }
@@ -81,7 +81,7 @@ export class ConfigReader {
     throw this.makeError(`${this.scope}${option}`, accepted, got, suggestion);
   }
 
-  boolean(option: string, value: boolean | undefined, spec: Common<boolean>): boolean {
+  boolean(option: string, value: boolean | undefined, spec: OptionSpec<boolean>): boolean {
     if (value !== undefined) {
       if (typeof value !== 'boolean') this.fail(option, 'a boolean', value);
       return value;
@@ -111,7 +111,7 @@ export class ConfigReader {
     return this.checkRange(spec.env!, ms, spec, false);
   }
 
-  string<T extends string | undefined>(option: string, value: string | undefined, spec: Common<T>): string | T {
+  string<T extends string | undefined>(option: string, value: string | undefined, spec: OptionSpec<T>): string | T {
     if (value !== undefined) {
       if (typeof value !== 'string' || value === '') this.fail(option, 'a non-empty string', value);
       return value;
@@ -123,7 +123,7 @@ export class ConfigReader {
     option: string,
     value: V | undefined,
     accepted: readonly V[],
-    spec: Common<T>,
+    spec: OptionSpec<T>,
   ): V | T {
     const list = accepted.join(', ');
     if (value !== undefined) {
@@ -165,7 +165,7 @@ export class ConfigReader {
   list<V extends string>(
     option: string,
     value: readonly V[] | V | undefined,
-    spec: Common<readonly V[]> & { accepted?: readonly V[] },
+    spec: OptionSpec<readonly V[]> & { accepted?: readonly V[] },
   ): readonly V[] {
     let items: readonly string[];
     let from = `${this.scope}${option}`;
@@ -201,7 +201,7 @@ export class ConfigReader {
   url<T extends string | undefined>(
     option: string,
     value: string | URL | undefined,
-    spec: Common<T> & { protocols?: readonly string[] },
+    spec: OptionSpec<T> & { protocols?: readonly string[] },
   ): string | T {
     let text: string | undefined;
     let from = `${this.scope}${option}`;

@@ -5,7 +5,7 @@
 export { PeriscopeError, ConfigError, describeValue } from './errors';
 export type { PeriscopeErrorOptions, ConfigErrorOptions } from './errors';
 export { ConfigReader, createConfigReader, parseBoolean, parseDuration, nearest } from './config';
-export type { Env, ReaderOptions, ConfigErrorFactory, NumberSpec } from './config';
+export type { Env, ReaderOptions, ConfigErrorFactory, NumberSpec, OptionSpec } from './config';
 export {
   createRedactor,
   redact,

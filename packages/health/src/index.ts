@@ -33,3 +33,4 @@ export type { TraceSource, TraceSummaryLike } from './page/traces';
 export { PAGE_CSP } from './page/routes';
 export type { SeriesOptions, SeriesDocument, HistorySource } from './page/series';
 export type { ProfileSource, FlameProfileLike, FlameNode, PageFlameNode, ProfileDocument } from './page/profile';
+export type { FrameworkOptions } from './frameworks/options';

@@ -23,7 +23,7 @@ export type { LogRecord, SerializedError, WinstonInfo } from './record';
 export type { MetricsLike, CounterLike } from './instrumentation';
 export type { SamplingOptions, DropReason } from './sampling';
 export { createPerfLogger } from './perf';
-export type { PerfLogger, PerfLoggerOptions, PerfTimer } from './perf';
+export type { PerfLogger, PerfLoggerOptions, PerfTimer, LogTarget } from './perf';
 export { createAuditLogger, verifyAuditLog, AUDIT_GENESIS_HASH } from './audit';
 export type { AuditLogger, AuditLoggerOptions, AuditRecord, AuditVerification, AuditProblem } from './audit';
 export { LogAggregator, createLogAggregator } from './aggregator';

@@ -21,7 +21,7 @@ export interface PerfLogger {
   time<T>(operation: string, fn: () => T, fields?: Record<string, unknown>): T;
 }
 
-interface LogTarget {
+export interface LogTarget {
   log(level: string, message: string, meta: Record<string, unknown>): unknown;
 }
 

@@ -206,7 +206,12 @@ export class HttpLogTransport extends TransportStream {
   private readonly droppedBy: Partial<Record<ShipDropReason, number>> = {};
   private lastError: string | undefined;
 
-  /** `settings` (already resolved) is how other targets (createOtlpTransport) reuse this machinery. */
+  constructor(options?: HttpTransportOptions);
+  /**
+   * `settings` (already resolved) is how other targets (createOtlpTransport) reuse this machinery.
+   * @internal
+   */
+  constructor(options: HttpTransportOptions, settings: ShipSettings);
   constructor(options: HttpTransportOptions = {}, settings?: ShipSettings) {
     super({ level: options.level });
     this.s = settings ?? resolveSettings(options);

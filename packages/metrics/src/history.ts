@@ -25,7 +25,7 @@ export interface HistoryOptions {
   retentionMs?: number;
 }
 
-type Labels = Record<string, string | number>;
+export type Labels = Record<string, string | number>;
 
 /** The raw samples of one tracked series (see `History.raw`). */
 export interface RawSeries {

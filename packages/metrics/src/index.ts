@@ -2,11 +2,12 @@
 export { createMetrics, Metrics, OVERFLOW_METRIC } from './metrics';
 export { Buckets } from './buckets';
 export { History } from './history';
-export type { HistoryOptions, SeriesSelector, RawSeries } from './history';
+export type { HistoryOptions, SeriesSelector, RawSeries, Labels } from './history';
 export { HostMetricsCollector } from './host';
 export type { PushOptions } from './pushgateway';
 export { startOtlpPush, OtlpPushError } from './otlp';
 export type { OtlpPush, OtlpPushOptions } from './otlp';
+export type { Attributes, AttributeValue } from './otlp-encode';
 export type { CacheLookup, GpuStats, ModelThroughput } from './genai';
 export type { MetricSnapshot, ValueSeriesSnapshot, HistogramSeriesSnapshot, SummarySeriesSnapshot } from './snapshot';
 export { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, prefersOpenMetrics } from './exposition';
@@ -23,6 +24,8 @@ export {
   PushgatewayError,
   UntrackedMetricError,
 } from './errors';
+export type { MetricsErrorCode } from './errors';
+export type { MetricKind } from './base';
 export type {
   LabelValues,
   MetricConfig,

@@ -7,7 +7,7 @@ import { recordError } from './api';
 import { httpClientSpanResponse, httpClientSpanStart } from './http';
 import { getPropagator, getTracer, isAutoInstrumented } from './state';
 
-type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface TracedFetchOptions {
   /**

@@ -1,5 +1,6 @@
 // Public surface of @periscope/tracing.
 export { startTracing, getTracing, type Tracing } from './tracing';
+export type { ResolvedConfig, ResolvedTailSampling } from './config';
 export {
   PROBE_PATHS,
   DEFAULT_DROP_RULES,
@@ -18,6 +19,7 @@ export {
   type PropagatorName,
 } from './config';
 export { TracingError, TracingConfigError, TracingStateError, TracingInputError, TracingExportError } from './errors';
+export type { TracingErrorCode } from './errors';
 export type { MetricsLike, MetricLabels, DropReason } from './instrumentation';
 export {
   trace,
@@ -50,7 +52,9 @@ export {
   type HeaderCarrier,
   type HttpHandlerOptions,
   type TracedFetchOptions,
+  type NodeHttpHandler,
 } from './propagation';
+export type { FetchLike } from './http-client';
 export {
   httpServerSpanStart,
   httpServerSpanEnd,
@@ -65,3 +69,4 @@ export type { SpanRecord, SpanEventRecord, SpanStatusName } from './record';
 export { FileSpanExporter } from './exporters';
 export { TokenBucket } from './sampling';
 export { TraceContextPropagator, W3CTraceState, parseTraceparent, parseTracestate, RANDOM_TRACE_ID_FLAG } from './w3c';
+export type { TraceparentFields } from './w3c';

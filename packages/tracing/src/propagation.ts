@@ -68,7 +68,7 @@ export interface HttpHandlerOptions extends HttpServerSpanOptions {
   route?: (req: IncomingMessage) => string | undefined;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
  * Wraps a node:http request handler: continues an incoming traceparent, runs the handler in a
@@ -76,7 +76,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
  * attributes, ending when the response finishes (ERROR with error.type on 5xx or an aborted
  * request, never on 4xx), and leaves probe routes untraced.
  */
-export function wrapHttpHandler<H extends Handler>(
+export function wrapHttpHandler<H extends NodeHttpHandler>(
   handler: H,
   options: HttpHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {

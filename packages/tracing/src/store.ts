@@ -52,6 +52,12 @@ export class TraceStore {
   private readonly traces = new Map<string, Entry>();
   private readonly order = new Fifo<string>();
 
+  constructor(maxTraces?: number, maxSpansPerTrace?: number);
+  /**
+   * startTracing also passes the package's own metrics, a type users never hold.
+   * @internal
+   */
+  constructor(maxTraces: number | undefined, maxSpansPerTrace: number | undefined, metrics: TracingMetrics | undefined);
   constructor(
     private readonly maxTraces = 200,
     private readonly maxSpansPerTrace = 1000,

@@ -77,13 +77,13 @@ export class OwnTraceIds implements IdGenerator {
  */
 const REMOTE_RANDOM = createContextKey('periscope.w3c.remote-random-trace-id');
 
-interface Parsed {
+export interface TraceparentFields {
   traceId: string;
   spanId: string;
   flags: number;
 }
 
-export function parseTraceparent(header: string): Parsed | undefined {
+export function parseTraceparent(header: string): TraceparentFields | undefined {
   const value = header.trim();
   if (value.length > MAX_HEADER) return undefined;
   let m = TRACEPARENT_00.exec(value);

@@ -54,10 +54,8 @@ export interface Aggregation {
   expr: Expr;
 }
 
-export const ARITHMETIC_OPS = ['+', '-', '*', '/'] as const;
-export const COMPARISON_OPS = ['==', '!=', '>', '<', '>=', '<='] as const;
-export type ArithmeticOp = (typeof ARITHMETIC_OPS)[number];
-export type ComparisonOp = (typeof COMPARISON_OPS)[number];
+export type ArithmeticOp = '+' | '-' | '*' | '/';
+export type ComparisonOp = '==' | '!=' | '>' | '<' | '>=' | '<=';
 export type BinaryOp = ArithmeticOp | ComparisonOp;
 
 export interface VectorMatching {
