@@ -101,7 +101,7 @@ describe('propagation across two HTTP servers', () => {
     expect(spans.map((s) => s.attributes['url.path'] ?? s.kind).sort()).toEqual(['/fail', '/tasks', 'CLIENT']);
   });
 
-  it('starts a new trace for every malformed header shape and never throws', async () => {
+  it('starts a new trace for every malformed header shape; extract() gives back the base context as is', async () => {
     tracing = startMemory();
     const seen: string[] = [];
     const s = await serve(
@@ -145,8 +145,13 @@ describe('propagation across two HTTP servers', () => {
       expect(id).not.toBe(TRACE_ID);
       expect(root.parentSpanId).toBeUndefined();
     });
-    // extract() directly, with arrays and odd carriers: no remote parent comes out of any of them
-    // (a malformed traceparent never yields a span context; a bad tracestate alone keeps the parent).
+    // extract() directly, with arrays and odd carriers: the very context passed in comes back, with
+    // no remote parent and no baggage (a bad tracestate alone keeps the parent: checked above).
+    const base = otelTrace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'c'.repeat(32),
+      spanId: 'd'.repeat(16),
+      traceFlags: 1,
+    });
     for (const carrier of [
       ...bad.filter((h) => h.tracestate === undefined),
       { traceparent: ['a', 'b'] as unknown as string },
@@ -154,8 +159,8 @@ describe('propagation across two HTTP servers', () => {
       undefined,
       'str' as unknown as Record<string, string>,
     ]) {
-      const ctx = extract(carrier, ROOT_CONTEXT);
-      expect(otelTrace.getSpanContext(ctx)).toBeUndefined();
+      expect(extract(carrier, ROOT_CONTEXT)).toBe(ROOT_CONTEXT);
+      expect(extract(carrier, base)).toBe(base); // an existing parent is not replaced by garbage
     }
     expect(otelTrace.getSpanContext(extract({ traceparent: 'garbage' }, ROOT_CONTEXT))).toBeUndefined();
     // Two traceparent headers (joined by Node, or an array from a hand-built carrier) are invalid
