@@ -48,6 +48,8 @@ type Done<R extends QueryResultRow> = (err: Error | undefined, result: QueryResu
 /** One statement in flight on a connection; settled once (early on a timeout or an abort). */
 class Statement<R extends QueryResultRow> implements Running {
   settled = false;
+  /** pg has answered; it answers twice when a parameter cannot be serialized (the error, then ReadyForQuery). */
+  private answered = false;
   cancelTimer: NodeJS.Timeout | undefined = undefined;
   constructor(
     private readonly runner: Statements,
@@ -74,6 +76,9 @@ class Statement<R extends QueryResultRow> implements Running {
   }
 
   readonly callback = (err: Error | null | undefined, result: QueryResult<R>): void => {
+    // A second answer must not give the connection back again: by then it may be another caller's.
+    if (this.answered) return;
+    this.answered = true;
     const conn = this.conn;
     if (this.timeoutMs) conn.queryDeadline = 0;
     if (conn.running === this) conn.running = undefined;
