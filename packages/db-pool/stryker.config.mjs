@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const preset = require('@periscope-tools/testing/jest-preset');
+// MUTATE_TESTS=a,b runs only test/a.test.ts and test/b.test.ts: a narrow run on a busy machine.
+const only = process.env.MUTATE_TESTS?.split(',').map((t) => `<rootDir>/test/${t.trim()}.test.ts`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -20,9 +22,10 @@ export default {
     config: {
       moduleNameMapper: { '^@periscope/db-pool$': '<rootDir>/src/index.ts', ...preset.moduleNameMapper },
       // The suites that drive acquire, statements, waiters and transactions against the real
-      // PostgreSQL (and PgBouncer); embedded/observability only pass through them.
-      testMatch: [
-        '<rootDir>/test/{pool,transaction,waiters,internals,session,faults,lifecycle,pgbouncer}.test.ts',
+      // PostgreSQL (and PgBouncer), with observability for the statement spans; embedded only
+      // passes through them.
+      testMatch: only ?? [
+        '<rootDir>/test/{pool,transaction,waiters,internals,session,faults,lifecycle,pgbouncer,observability}.test.ts',
         '<rootDir>/test/*.mutation.test.ts',
       ],
     },

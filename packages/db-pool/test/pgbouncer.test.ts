@@ -85,3 +85,38 @@ test('a timed-out query behind PgBouncer is cancelled on the server (libpq-style
   );
   expect(Date.now() - started).toBeLessThan(3000);
 });
+
+test('with no statementTimeoutMs, a transaction behind PgBouncer keeps the database’s own statement_timeout', async () => {
+  // The pool adds SET LOCAL only for a timeout of its own: `SET LOCAL statement_timeout = 0` would
+  // switch off the timeout the database's owner set.
+  const db = uniqueName('dbpool_pgb_db');
+  await direct.query(`CREATE DATABASE ${db}`);
+  try {
+    await direct.query(`ALTER DATABASE ${db} SET statement_timeout = '4321ms'`);
+    const url = new URL(bouncer.url);
+    url.pathname = `/${db}`;
+    const pool = createPool({ connectionString: url.href, pgbouncer: true, poolSize: 1 });
+    try {
+      const inTx = await pool.transaction(
+        async (tx) =>
+          (await tx.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0].statement_timeout,
+      );
+      expect(inTx).toBe('4321ms');
+      // Nor is a statement outside a transaction cancelled by a timer of its own.
+      expect((await pool.query<{ one: number }>('SELECT pg_sleep(0.3), 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    await direct.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  }
+});
+
+test('inside a transaction behind PgBouncer the timeout is the transaction’s SET LOCAL, which it may lift (no client-side cancel)', async () => {
+  const pool = viaBouncer({ pgbouncer: true, statementTimeoutMs: 200 });
+  const one = await pool.transaction(async (tx) => {
+    await tx.query('SET LOCAL statement_timeout = 0');
+    return (await tx.query<{ one: number }>('SELECT pg_sleep(1), 1 AS one')).rows[0].one;
+  });
+  expect(one).toBe(1);
+});

@@ -1,9 +1,22 @@
 // Issue 21 (mutation testing): what transaction() leaves behind, against the real PostgreSQL: the
-// connection is back in the pool (session reset done) when the promise settles, and a transaction
-// held too long is reported with the caller's stack.
+// connection is back in the pool (session reset done) when the promise settles, a transaction
+// held too long is reported with the caller's stack, nothing more is sent on a connection given
+// up, and the retry pause.
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { postgresUrl } from '@periscope-tools/testing';
-import { createPool, type DbPool } from '../src';
-import { captureLogger, sleep, uniqueName } from './helpers';
+import { createPool, QueryError, QueryTimeoutError, type DbPool } from '../src';
+import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+beforeAll(() => {
+  trace.setGlobalTracerProvider(provider);
+});
+afterAll(async () => {
+  trace.disable();
+  await provider.shutdown();
+});
 
 const pools: DbPool[] = [];
 const newPool = (options: Partial<Parameters<typeof createPool>[0]> = {}) => {
@@ -20,6 +33,8 @@ const newPool = (options: Partial<Parameters<typeof createPool>[0]> = {}) => {
 };
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
+  exporter.reset();
+  jest.restoreAllMocks();
 });
 
 test('a transaction that changed session state settles only once the reset has run and the connection is idle', async () => {
@@ -65,4 +80,45 @@ test('leak detection: a transaction held too long is reported once, with the sta
   expect(leaks).toHaveLength(1);
   expect(String(leaks[0].meta?.stack)).toMatch(/transaction-paths\.mutation\.test\.ts/);
   expect(pool.stats().leaks).toBe(1);
+});
+
+test('a transaction whose statement timed out sends no ROLLBACK on the connection given up', async () => {
+  // A ROLLBACK there would queue behind the cancelled statement and hold back the caller's error
+  // until the connection is closed; the connection is discarded instead.
+  const { pool } = newPool();
+  const err = await pool
+    .transaction((tx) => tx.query('SELECT pg_sleep(5)', [], { timeoutMs: 100 }))
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(QueryTimeoutError);
+  await waitFor(() => pool.stats().destroyed === 1, 10000, 'timed-out connection discarded');
+  const sent = exporter.getFinishedSpans().map((s) => String(s.attributes['db.query.text']));
+  expect(sent).toContain('BEGIN');
+  expect(sent).not.toContain('ROLLBACK');
+  expect(sent).not.toContain('COMMIT');
+});
+
+test('the pause before a retry is 5-25 ms times the attempt number (jittered)', async () => {
+  const { pool } = newPool();
+  await pool.query('SELECT 1'); // the connection is open and idle: no other timers while it runs
+  jest.spyOn(Math, 'random').mockReturnValue(0.5);
+  const pauses: number[] = [];
+  const realSetTimeout = global.setTimeout;
+  jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+    if (ms) pauses.push(ms); // the driver and generic-pool defer work with setTimeout(fn, 0)
+    return realSetTimeout(fn, ms);
+  }) as typeof setTimeout);
+  let attempts = 0;
+  const err = await pool
+    .transaction(
+      async (tx) => {
+        attempts++;
+        await tx.query("DO $$ BEGIN RAISE EXCEPTION 'planted' USING ERRCODE = '40001'; END $$");
+      },
+      { retries: 2 },
+    )
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(QueryError);
+  expect(attempts).toBe(3);
+  // Math.random() = 0.5: (5 + 10) ms after the first attempt, twice that after the second.
+  expect(pauses).toEqual([15, 30]);
 });

@@ -29,6 +29,7 @@ test('transaction(fn) refuses a non-function and bad retries before borrowing an
     const err = await pool.transaction(bad as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as InvalidArgumentError).argument).toBe('fn');
+    expect((err as Error).message).toBe('transaction(fn) needs a function');
   }
   for (const retries of [-1, 1.5, Number.NaN, '2']) {
     const err = await pool.transaction(async () => 1, { retries: retries as never }).catch((e: unknown) => e);
