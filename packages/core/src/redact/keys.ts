@@ -81,16 +81,15 @@ export interface KeyRules {
 /** A verdict per raw key, remembered (bounded): keys repeat endlessly in logs. */
 export function createKeyMatcher(rules: KeyRules): (key: string) => boolean {
   const keySet = new Set<string>();
-  for (const k of rules.replaceDefaultKeys ? [] : DEFAULT_REDACT_KEYS) keySet.add(normalizeKey(k));
-  for (const k of rules.keys ?? []) keySet.add(normalizeKey(k));
-  const suffixes = rules.keySuffixes === false ? [] : DEFAULT_REDACT_KEY_SUFFIXES;
+  if (!rules.replaceDefaultKeys) for (const k of DEFAULT_REDACT_KEYS) keySet.add(normalizeKey(k));
+  if (rules.keys) for (const k of rules.keys) keySet.add(normalizeKey(k));
+  const matchSuffixes = rules.keySuffixes !== false;
   const cache = new Map<string, boolean>();
   return function isSecretKey(key: string): boolean {
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const n = normalizeKey(key);
-    let secret = keySet.has(n);
-    for (let i = 0; !secret && i < suffixes.length; i++) secret = n.endsWith(suffixes[i]);
+    const secret = keySet.has(n) || (matchSuffixes && DEFAULT_REDACT_KEY_SUFFIXES.some((s) => n.endsWith(s)));
     if (cache.size >= 10000) cache.clear();
     cache.set(key, secret);
     return secret;
