@@ -8,7 +8,15 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { HealthServer } from '../server';
 import type { ShutdownReport } from '../shutdown';
 import { resolveFrameworkOptions, type FrameworkOptions } from './options';
-import { INTERNAL_ERROR_BODY, beginRequest, createRequestMetrics, scopeOf, statusOf } from './request';
+import {
+  INTERNAL_ERROR_BODY,
+  beginRequest,
+  createRequestMetrics,
+  scopeOf,
+  statusOf,
+  type RequestCounter,
+  type RouteOf,
+} from './request';
 
 export type ExpressIntegrationOptions = FrameworkOptions;
 
@@ -45,10 +53,10 @@ function errorBody(status: number, err: unknown): string {
 export function periscopeExpress(options: ExpressIntegrationOptions): ExpressIntegration {
   const { health, metrics, probes, trustProxy } = resolveFrameworkOptions(options, 'periscopeExpress');
   const spanOptions = { trustProxy };
-  const red = createRequestMetrics(metrics);
+  const counter: RequestCounter = { red: createRequestMetrics(metrics), route: expressRoute as RouteOf };
   const middleware: RequestHandler = (req, res, next) => {
     if (probes && health.handleProbe(req, res)) return;
-    const scope = beginRequest(req, res, () => expressRoute(req), red, spanOptions);
+    const scope = beginRequest(req, res, counter, spanOptions);
     if (!scope || scope.context === context.active()) return next();
     // Body parsers continue from the request's 'data'/'end' events: bind them to the request's context.
     context.bind(scope.context, req);

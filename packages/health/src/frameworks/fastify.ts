@@ -2,12 +2,23 @@
 // `traceparent` (trace ids on every log line through the active context), the health server's
 // probe routes on the app's own router, and graceful shutdown wired to fastify.close().
 // Fastify is an optional peer dependency: only its types are imported here.
+import type { IncomingMessage } from 'node:http';
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HealthServer } from '../server';
 import type { ShutdownReport } from '../shutdown';
 import { resolveFrameworkOptions, type FrameworkOptions } from './options';
-import { INTERNAL_ERROR_BODY, beginRequest, createRequestMetrics, scopeOf, statusOf } from './request';
+import {
+  INTERNAL_ERROR_BODY,
+  beginRequest,
+  createRequestMetrics,
+  scopeOf,
+  statusOf,
+  type RequestCounter,
+} from './request';
+
+const ROUTE = Symbol('periscope.fastifyRoute');
+type RoutedRequest = IncomingMessage & { [ROUTE]?: string };
 
 export type FastifyIntegrationOptions = FrameworkOptions;
 
@@ -37,12 +48,14 @@ export const PROBE_ROUTES: readonly string[] = [
 export function periscopeFastify(app: FastifyInstance, options: FastifyIntegrationOptions): FastifyIntegration {
   const { health, metrics, probes, trustProxy } = resolveFrameworkOptions(options, 'periscopeFastify');
   const spanOptions = { trustProxy };
-  const red = createRequestMetrics(metrics);
+  // Fastify has matched the route when onRequest runs: the template rides on the raw request.
+  const counter: RequestCounter = { red: createRequestMetrics(metrics), route: (raw) => (raw as RoutedRequest)[ROUTE] };
   const probeRoutes = new Set(probes ? PROBE_ROUTES : []);
   app.addHook('onRequest', (request, reply, done) => {
     const url = request.routeOptions.url;
     if (url !== undefined && probeRoutes.has(url)) return done();
-    const scope = beginRequest(request.raw, reply.raw, () => request.routeOptions.url, red, spanOptions);
+    (request.raw as RoutedRequest)[ROUTE] = url;
+    const scope = beginRequest(request.raw, reply.raw, counter, spanOptions);
     if (!scope || scope.context === context.active()) return done();
     // The body parser continues from the request's 'data'/'end' events: bind them to the request's context.
     context.bind(scope.context, request.raw);
