@@ -5,7 +5,7 @@
 // start-up, so a miss costs no syscall and the size limit can evict the least recently used. A
 // corrupt, truncated or forged file is a miss: deleted, counted. A directory removed behind our
 // back is re-created on the next write.
-import { promises as fs, chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { promises as fs, chmodSync, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -43,7 +43,8 @@ export interface DiskTierOptions {
  * planted in a shared place), since its owner could read or forge entries.
  */
 export function ensurePrivateDir(dir: string, option = 'l3.dir'): void {
-  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  // A file (or a link to one) in the way is refused below as a CacheConfigError, not a bare EEXIST.
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const link = lstatSync(dir);
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid !== undefined && link.uid !== uid)
