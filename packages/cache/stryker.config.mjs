@@ -6,6 +6,9 @@ const require = createRequire(import.meta.url);
 const preset = require('@periscope-tools/testing/jest-preset');
 // MUTATE_TESTS=a,b runs only test/a.test.ts and test/b.test.ts: a narrow run on a busy machine.
 const only = process.env.MUTATE_TESTS?.split(',').map((t) => `<rootDir>/test/${t.trim()}.test.ts`);
+// MUTATE_REPORT=name keeps that run's sandbox, incremental file and reports apart (reports/name/…), so
+// narrow runs of different modules can run side by side (sandbox in .stryker-tmp/name).
+const sub = process.env.MUTATE_REPORT ? `/${process.env.MUTATE_REPORT}` : '';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -39,10 +42,10 @@ export default {
   // The first run (all tests, with per-test coverage) is slow on a loaded two-core machine.
   dryRunTimeoutMinutes: 20,
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: `reports${sub}/stryker-incremental.json`,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports${sub}/mutation/index.html` },
+  jsonReporter: { fileName: `reports${sub}/mutation/mutation.json` },
   thresholds: { high: 90, low: 85, break: null },
-  tempDirName: '.stryker-tmp',
+  tempDirName: `.stryker-tmp${sub}`,
 };
