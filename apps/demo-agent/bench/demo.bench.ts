@@ -38,6 +38,12 @@ const WITHOUT = PARTS.map((part) => ({
   setup: { ...everyPart('prod'), [part]: 'off' } as SetupSpec,
 }));
 
+/** Production without the tracing SDK but with its context manager: Node 20's context propagation alone. */
+const CONTEXT_ONLY = {
+  name: 'production − tracing + context manager',
+  setup: { ...everyPart('prod'), tracing: 'context' } as SetupSpec,
+};
+
 const here = __dirname;
 
 /** One configuration, one round, in a fresh Node process (no tsconfig `paths`: the packages' dist/). */
@@ -120,14 +126,14 @@ async function main(): Promise<void> {
   const missed = list.some((t) => !t.pass);
   if (BREAKDOWN === 'always' || (BREAKDOWN === 'auto' && missed)) {
     console.log(`\n## Where production's cost goes (${BREAKDOWN_ROUNDS} more interleaved rounds)\n`);
-    const configs = [MAIN[0], MAIN[1], ...WITHOUT];
+    const configs = [MAIN[0], MAIN[1], ...WITHOUT, CONTEXT_ONLY];
     const parts = await interleave(configs, BREAKDOWN_ROUNDS);
     printTable(
       parts,
       configs.map((c) => c.name),
       'off',
     );
-    printBreakdown(parts, PARTS);
+    printBreakdown(parts, PARTS, CONTEXT_ONLY.name);
     // One profiled run each, one after another: shares of self time within a run hold up under load.
     const profiled: Sample[] = [];
     for (const c of MAIN.slice(0, 3)) profiled.push(await runJob(jobOf(c, true)));

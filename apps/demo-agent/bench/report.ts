@@ -98,7 +98,7 @@ export function printTargets(list: Target[]): void {
  * Each part's share of production's cost over off: what switching that part off saves, in CPU per
  * task and in throughput, within each round.
  */
-export function printBreakdown(rounds: Rounds, parts: readonly string[]): void {
+export function printBreakdown(rounds: Rounds, parts: readonly string[], contextOnly?: string): void {
   const cost = delta(rounds, 'production', 'off', 'cpuMsPerTask');
   console.log(
     `\nproduction costs ${cost.toFixed(3)} ms CPU/task over off (${x2(ratio(rounds, 'production', 'off', 'tasksPerSec'))} throughput in these rounds)\n`,
@@ -113,6 +113,14 @@ export function printBreakdown(rounds: Rounds, parts: readonly string[]): void {
       `| ${part} | ${saved.toFixed(3)} | ${share} | ${x2(ratio(rounds, name, 'production', 'tasksPerSec'))} |`,
     );
   }
+  if (!contextOnly) return;
+  // Of tracing's part, what the context manager alone costs (Node 20's AsyncLocalStorage follows
+  // every promise once a context is entered; the SDK and its spans are the rest).
+  const propagation = delta(rounds, contextOnly, 'production − tracing', 'cpuMsPerTask');
+  const sdk = delta(rounds, 'production', contextOnly, 'cpuMsPerTask');
+  console.log(
+    `\nOf tracing's part: the context manager alone (no SDK, no spans) ${propagation.toFixed(3)} ms CPU/task; the SDK and its spans on top ${sdk.toFixed(3)} ms CPU/task.`,
+  );
 }
 
 // Where a function's file says which part of the process it belongs to (first match wins).

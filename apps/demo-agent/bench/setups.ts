@@ -1,6 +1,8 @@
 // The observability set-ups the demo bench compares, composed from the packages' public APIs the
 // way the demo's startTelemetry() does, with one switch per part so a run can leave one part out.
 import { Writable } from 'node:stream';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { redactString } from '@periscope/core';
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createLogAggregator, createLogger, type PeriscopeLogger } from '@periscope/logging';
@@ -9,7 +11,8 @@ import { startHeapProfiler, startProfiler } from '@periscope/profiling';
 
 export type Part = 'tracing' | 'metrics' | 'logging' | 'profiler';
 export const PARTS: readonly Part[] = ['tracing', 'metrics', 'logging', 'profiler'];
-export type Level = 'off' | 'prod' | 'all';
+/** `context` (tracing only): no tracing SDK, but the context manager the SDK registers — what context propagation alone costs. */
+export type Level = 'off' | 'prod' | 'all' | 'context';
 
 /** What each part runs at: `off` (the floor), `prod` (production defaults from the READMEs' documented options) or `all` (everything). */
 export type SetupSpec = Record<Part, Level>;
@@ -66,6 +69,12 @@ function loggerFor(level: Level, metrics: Metrics): PeriscopeLogger {
  */
 function tracingFor(level: Level, metrics: Metrics): Tracing | undefined {
   if (level === 'off') return undefined;
+  if (level === 'context') {
+    // The manager startTracing() registers; every trace() wrapper still runs context.with(), so
+    // the AsyncLocalStorage propagation over every promise is paid while no span is recorded.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    return undefined;
+  }
   const common: TracingOptions = { serviceName: SERVICE, exporter: 'memory', redact: redactString, env };
   if (level === 'prod')
     return startTracing({ ...common, metrics, sampler: 'parentbased_traceidratio', samplerRatio: 0.1 });
@@ -98,6 +107,7 @@ export function startSetup(spec: SetupSpec): Setup {
     tracing,
     async close() {
       await tracing?.close();
+      if (spec.tracing === 'context') context.disable();
       await stopProfilers();
       await logger.shutdown();
       metrics.close();
