@@ -95,6 +95,11 @@ export class HeadSampler implements Sampler {
   private readonly bucket?: TokenBucket;
   private readonly byAttribute: [string, Set<string>][];
   private readonly rules: DropRule[];
+  /**
+   * The base follows the parent (the parentbased_* samplers, built with their default delegates):
+   * a valid unsampled parent means NOT_RECORD whatever else, so trace() can decide without asking.
+   */
+  readonly parentDecides: boolean;
 
   constructor(
     private readonly base: Sampler,
@@ -102,6 +107,7 @@ export class HeadSampler implements Sampler {
     maxSpansPerSecond: number | undefined,
     private readonly metrics: TracingMetrics,
   ) {
+    this.parentDecides = base instanceof ParentBasedSampler;
     if (maxSpansPerSecond !== undefined) this.bucket = new TokenBucket(maxSpansPerSecond);
     ({ byAttribute: this.byAttribute, general: this.rules } = compileRules(rules));
   }

@@ -51,6 +51,47 @@ describe('head sampling', () => {
     ).toEqual(['db', 'work']);
   });
 
+  it('under a parent-based sampler, a child of an unsampled parent gets the context the SDK would give it, without the SDK', () => {
+    tracing = startMemory({ sampler: 'parentbased_traceidratio', samplerRatio: 1 });
+    const traceState = createTraceState('vendor=1');
+    const unsampled = otelTrace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'c'.repeat(32),
+      spanId: 'd'.repeat(16),
+      traceFlags: TraceFlags.NONE,
+      traceState,
+      isRemote: true,
+    });
+    const sdkChild = tracing.tracer.startSpan('work', {}, unsampled).spanContext();
+    const ours = context.with(unsampled, () =>
+      trace('work', (s) => ({ span: s, inner: trace('inner', (c) => c.spanContext()) })),
+    );
+    expect(ours.span.isRecording()).toBe(false);
+    expect(ours.span.spanContext()).toEqual({ ...sdkChild, spanId: ours.span.spanContext().spanId });
+    expect(ours.span.spanContext()).toMatchObject({ traceId: 'c'.repeat(32), traceFlags: TraceFlags.NONE, traceState });
+    expect(ours.span.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(ours.span.spanContext().spanId).not.toBe('d'.repeat(16));
+    expect(ours.inner).toMatchObject({ traceId: 'c'.repeat(32), traceFlags: TraceFlags.NONE });
+    // A sampled parent, a root, and root: true under the unsampled parent are still the sampler's (ratio 1: kept).
+    const sampled = otelTrace.setSpanContext(unsampled, {
+      ...otelTrace.getSpanContext(unsampled)!,
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    expect(context.with(sampled, () => trace('kept', (s) => s.isRecording()))).toBe(true);
+    expect(trace('root', (s) => s.isRecording())).toBe(true);
+    expect(context.with(unsampled, () => trace('new root', (s) => s.isRecording(), { root: true }))).toBe(true);
+  });
+
+  it('with always_on (not parent-based) the parent does not decide: a child of an unsampled parent is recorded', () => {
+    tracing = startMemory({ sampler: 'always_on' });
+    const unsampled = otelTrace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'e'.repeat(32),
+      spanId: 'f'.repeat(16),
+      traceFlags: TraceFlags.NONE,
+      isRemote: true,
+    });
+    expect(context.with(unsampled, () => trace('work', (s) => s.isRecording()))).toBe(true);
+  });
+
   it('a span trace() drops by rule has the context the SDK would give it, and its children stay unsampled', () => {
     tracing = startMemory({ dropRules: [{ name: 'probe' }, { attributes: { 'url.path': '/livez' } }] });
     const sdkDropped = (ctx: Context) => tracing.tracer.startSpan('probe', {}, ctx);
