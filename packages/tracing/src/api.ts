@@ -98,14 +98,14 @@ const ids = new RandomIdGenerator();
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 /**
- * Starts a span of trace() or @Traced(). A span whose fate is already known — a drop rule matches
+ * Starts a span of trace(), @Traced() and the GenAI helpers. A span whose fate is already known — a drop rule matches
  * (a decision on its name and attributes alone), or its parent is unsampled under a parent-based
  * sampler (the default and the recommended production set-up, where most spans are such children)
  * — is built here as the SDK would: non-recording, a new span id, the parent's trace id and trace
  * state or a new trace id. That skips the SDK's sampler call, attribute and link copies and debug
  * log, a good part of an unsampled span's cost.
  */
-function startSpan(name: string, options: TraceOptions | undefined, parent: Context): Span {
+export function startSpan(name: string, options: TraceOptions | undefined, parent: Context): Span {
   const active = getActive();
   if (active && !isTracingSuppressed(parent)) {
     const parentSpan = options?.root ? undefined : otelTrace.getSpanContext(parent);

@@ -46,11 +46,11 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
 } from './semconv';
-import { endWith, recordError, runInSpan } from './api';
+import { endWith, recordError, runInSpan, startSpan } from './api';
 import { TracingInputError } from './errors';
 import { serializeWithin, toInputMessages, toOutputMessages, toSystemInstructions } from './genai-messages';
 import { llmErrorType, readLlmResult, type LlmResponseInfo } from './genai-result';
-import { getActive, getContextManager, getTracer, redactText } from './state';
+import { getActive, getContextManager, redactText } from './state';
 
 export { describeLlmResult, llmErrorType, type LlmResponseInfo } from './genai-result';
 
@@ -260,7 +260,11 @@ export function traceAgent<T>(name: string, fn: (span: Span) => T, options: Agen
   setRequestAttributes(attributes, options);
   if (options.remote) setServer(attributes, options.serverAddress, options.serverPort);
   const kind = options.remote ? SpanKind.CLIENT : SpanKind.INTERNAL;
-  return runInSpan(getTracer().startSpan(`invoke_agent ${name}`, { kind, attributes }), undefined, fn);
+  return runInSpan(
+    startSpan(`invoke_agent ${name}`, { kind, attributes }, getContextManager().active()),
+    undefined,
+    fn,
+  );
 }
 
 function responseAttributes(info: LlmResponseInfo, stream: boolean): Attributes {
@@ -295,7 +299,11 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
   const stream = options.stream === true;
   if (stream) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
   setServer(attributes, options.serverAddress, options.serverPort);
-  const span = getTracer().startSpan(`${operation} ${options.model}`, { kind: SpanKind.CLIENT, attributes });
+  const span = startSpan(
+    `${operation} ${options.model}`,
+    { kind: SpanKind.CLIENT, attributes },
+    getContextManager().active(),
+  );
   // One look at the capture setting per call; off by default, so no content work at all.
   const capture = getActive()?.captureContent === true && span.isRecording();
   if (capture) {
@@ -328,7 +336,7 @@ export function traceTool<T>(name: string, fn: (span: Span) => T, options: ToolO
   if (options.callId) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
   if (options.description) attributes[ATTR_GEN_AI_TOOL_DESCRIPTION] = options.description;
   if (options.type) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
-  const span = getTracer().startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes });
+  const span = startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes }, getContextManager().active());
   captureContent(span, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, options.arguments);
   return runInSpan(span, undefined, fn, (value) => captureContent(span, ATTR_GEN_AI_TOOL_CALL_RESULT, value));
 }
