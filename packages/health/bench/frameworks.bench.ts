@@ -181,11 +181,15 @@ async function startChild(samplingRatio: number): Promise<Server> {
   };
 }
 
-const FRAMEWORKS = [
-  ['express', 'expressBare', 'expressPeriscope'],
-  ['fastify', 'fastifyBare', 'fastifyPeriscope'],
-  ['nest', 'nestBare', 'nestPeriscope'],
-] as const;
+// BENCH_FRAMEWORKS=nest,fastify measures only those (the server processes still serve all three).
+const ONLY = process.env.BENCH_FRAMEWORKS?.split(',');
+const FRAMEWORKS = (
+  [
+    ['express', 'expressBare', 'expressPeriscope'],
+    ['fastify', 'fastifyBare', 'fastifyPeriscope'],
+    ['nest', 'nestBare', 'nestPeriscope'],
+  ] as const
+).filter(([name]) => !ONLY || ONLY.includes(name));
 
 async function main(): Promise<void> {
   const processes = [
