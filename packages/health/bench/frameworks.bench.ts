@@ -22,8 +22,8 @@ const { createHealthServer } = load('../dist/index.js') as typeof import('../src
 const { periscopeExpress } = load('../dist/frameworks/express.js') as typeof import('../src/frameworks/express');
 const { periscopeFastify } = load('../dist/frameworks/fastify.js') as typeof import('../src/frameworks/fastify');
 const { PeriscopeModule } = load('../dist/frameworks/nestjs.js') as typeof import('../src/frameworks/nestjs');
-const { createMetrics } = load('../../metrics/dist/index.js') as typeof import('../../metrics/src');
-const { startTracing } = load('../../tracing/dist/index.js') as typeof import('../../tracing/src');
+const { createMetrics } = load('@periscope/metrics') as typeof import('@periscope/metrics');
+const { startTracing } = load('@periscope/tracing') as typeof import('@periscope/tracing');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
