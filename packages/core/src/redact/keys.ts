@@ -78,20 +78,35 @@ export interface KeyRules {
   keySuffixes?: boolean;
 }
 
+/**
+ * How many raw keys a matcher remembers verdicts for; past that the memory starts over, so a
+ * stream of ever-new keys (hostile or generated field names) cannot grow it without bound.
+ * @internal
+ */
+export const KEY_VERDICT_CACHE_MAX = 10_000;
+
+/** Whether a key holds a secret, with the verdicts remembered so far. */
+export interface KeyMatcher {
+  (key: string): boolean;
+  /** @internal How many verdicts are remembered now (never above KEY_VERDICT_CACHE_MAX); for tests. */
+  readonly cachedVerdicts: number;
+}
+
 /** A verdict per raw key, remembered (bounded): keys repeat endlessly in logs. */
-export function createKeyMatcher(rules: KeyRules): (key: string) => boolean {
+export function createKeyMatcher(rules: KeyRules): KeyMatcher {
   const keySet = new Set<string>();
   if (!rules.replaceDefaultKeys) for (const k of DEFAULT_REDACT_KEYS) keySet.add(normalizeKey(k));
   if (rules.keys) for (const k of rules.keys) keySet.add(normalizeKey(k));
   const matchSuffixes = rules.keySuffixes !== false;
   const cache = new Map<string, boolean>();
-  return function isSecretKey(key: string): boolean {
+  function isSecretKey(key: string): boolean {
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const n = normalizeKey(key);
     const secret = keySet.has(n) || (matchSuffixes && DEFAULT_REDACT_KEY_SUFFIXES.some((s) => n.endsWith(s)));
-    if (cache.size >= 10000) cache.clear();
+    if (cache.size >= KEY_VERDICT_CACHE_MAX) cache.clear();
     cache.set(key, secret);
     return secret;
-  };
+  }
+  return Object.defineProperty(isSecretKey, 'cachedVerdicts', { get: () => cache.size }) as KeyMatcher;
 }
