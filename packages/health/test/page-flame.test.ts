@@ -2,23 +2,14 @@
 // graph in headless Chromium (zoom by click and keyboard, hover details, hostile names as text).
 // The source is a plain object of the ProfileSource shape (what a ContinuousProfiler from
 // @periscope/profiling offers; health does not import it — the demo's browser test uses the real one).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openWatchedPage } from '@periscope-tools/testing';
 import { HealthConfigError, HealthServer, type FlameNode, type ProfileSource } from '../src';
 import { MAX_NAME, MAX_NODES, boundTree } from '../src/page/profile';
 import { request } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
 const EVIL = '<img src=x onerror=alert(1)>';
 
@@ -145,33 +136,20 @@ describe('flame graph in Chromium', () => {
   const source = new Source();
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: install the Debian package chromium (apt-get install chromium)`);
+    browser = await launchChromium(); // first: a missing Chromium fails before anything starts
     mkdirSync(ARTIFACTS, { recursive: true });
     source.current = profileOf(sample());
     base = await start({ profiles: source });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
   });
 
   async function open(viewport = { width: 1280, height: 900 }, bypassCSP = false) {
-    const context: BrowserContext = await browser.newContext({ viewport, bypassCSP });
-    const page: Page = await context.newPage();
-    const dialogs: string[] = [];
-    const errors: string[] = [];
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(base + '/');
-    await page.locator('#flame .frame.zoomed').waitFor();
-    return { context, page, dialogs, errors };
+    const w = await openWatchedPage(browser, { ...viewport, bypassCSP });
+    await w.page.goto(base + '/');
+    await w.page.locator('#flame .frame.zoomed').waitFor();
+    return w;
   }
 
   it('zooms on click, shows name/self/total on hover, resets; hostile names stay text', async () => {

@@ -1,23 +1,15 @@
 // The status page in a real browser: headless Chromium driven by playwright-core, against a
 // health server holding a real @periscope/tracing memory store.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { trace as otelTrace } from '@opentelemetry/api';
 import { createMetrics, type History, type Metrics } from '@periscope/metrics';
 import { startTracing, trace, traceAgent, traceLlmCall, type Tracing } from '@periscope/tracing';
+import { launchChromium } from '@periscope-tools/testing';
 import { HealthServer } from '../src';
 import { sleep } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
 const EVIL = '<script>alert(1)</script><img src=x onerror=alert(1)>';
 
@@ -42,7 +34,7 @@ let metrics: Metrics;
 let history: History;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install the Debian package chromium`);
+  browser = await launchChromium(); // first: a missing Chromium fails before anything starts
   mkdirSync(ARTIFACTS, { recursive: true });
   tracing = startTracing({ serviceName: 'page-test', exporter: 'memory', env: {} });
   traceId = await agentTask();
@@ -77,7 +69,6 @@ beforeAll(async () => {
   server.addStatus('pool', () => ({ open: 4, idle: 2, waiting: 0 }));
   base = (await server.listen()).url;
   server.markReady();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }, 60_000);
 
 afterAll(async () => {
