@@ -11,6 +11,7 @@ import {
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { getActive, getContextManager, getTracer, redactText } from './state';
+import { unsampledChild } from './unsampled-children';
 
 export interface TraceOptions {
   attributes?: Attributes;
@@ -107,19 +108,30 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({});
  */
 export function startSpan(name: string, options: TraceOptions | undefined, parent: Context): Span {
   const active = getActive();
-  if (active && !isTracingSuppressed(parent)) {
-    const parentSpan = options?.root ? undefined : otelTrace.getSpanContext(parent);
-    const child = parentSpan !== undefined && otelTrace.isSpanContextValid(parentSpan);
-    const parentSaysNo = child && active.sampler.parentDecides && (parentSpan.traceFlags & TraceFlags.SAMPLED) === 0;
-    if (parentSaysNo || active.sampler.dropsByRule(name, options?.attributes ?? NO_ATTRIBUTES))
+  if (active) {
+    const child = active.sampler.parentDecides ? unsampledChild(parent, options) : undefined;
+    if (child !== undefined) return child;
+    if (!isTracingSuppressed(parent) && active.sampler.dropsByRule(name, options?.attributes ?? NO_ATTRIBUTES)) {
+      const parentSpan = options?.root ? undefined : otelTrace.getSpanContext(parent);
+      const valid = parentSpan !== undefined && otelTrace.isSpanContextValid(parentSpan);
       return otelTrace.wrapSpanContext({
-        traceId: child ? parentSpan.traceId : ids.generateTraceId(),
+        traceId: valid ? parentSpan.traceId : ids.generateTraceId(),
         spanId: ids.generateSpanId(),
         traceFlags: TraceFlags.NONE,
-        traceState: child ? parentSpan.traceState : undefined,
+        traceState: valid ? parentSpan.traceState : undefined,
       });
+    }
   }
   return getTracer().startSpan(name, options, parent);
+}
+
+/**
+ * startSpan() for the GenAI helpers, whose attributes take some building: a child of an
+ * unsampled parent (nine spans in ten at 10 % head sampling) is answered before they are built.
+ */
+export function startSpanLazy(name: string, kind: SpanKind, parent: Context, attributes: () => Attributes): Span {
+  const child = getActive()?.sampler.parentDecides ? unsampledChild(parent, undefined) : undefined;
+  return child ?? startSpan(name, { kind, attributes: attributes() }, parent);
 }
 
 /**

@@ -46,7 +46,7 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
 } from './semconv';
-import { endWith, recordError, runInSpan, startSpan } from './api';
+import { endWith, recordError, runInSpan, startSpanLazy } from './api';
 import { TracingInputError } from './errors';
 import { serializeWithin, toInputMessages, toOutputMessages, toSystemInstructions } from './genai-messages';
 import { llmErrorType, readLlmResult, type LlmResponseInfo } from './genai-result';
@@ -247,24 +247,23 @@ function runGenAi<T>(
 /** An `invoke_agent {name}` span around one agent run (INTERNAL, or CLIENT for a remote agent). */
 export function traceAgent<T>(name: string, fn: (span: Span) => T, options: AgentOptions = {}): T {
   requireName('traceAgent name', name);
-  const attributes: Attributes = {
-    ...options.attributes,
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
-    [ATTR_GEN_AI_AGENT_NAME]: name,
-  };
-  if (options.provider) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
-  if (options.model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.model;
-  if (options.id) attributes[ATTR_GEN_AI_AGENT_ID] = options.id;
-  if (options.description) attributes[ATTR_GEN_AI_AGENT_DESCRIPTION] = options.description;
-  if (options.version) attributes[ATTR_GEN_AI_AGENT_VERSION] = options.version;
-  setRequestAttributes(attributes, options);
-  if (options.remote) setServer(attributes, options.serverAddress, options.serverPort);
   const kind = options.remote ? SpanKind.CLIENT : SpanKind.INTERNAL;
-  return runInSpan(
-    startSpan(`invoke_agent ${name}`, { kind, attributes }, getContextManager().active()),
-    undefined,
-    fn,
-  );
+  const span = startSpanLazy(`invoke_agent ${name}`, kind, getContextManager().active(), () => {
+    const attributes: Attributes = {
+      ...options.attributes,
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+      [ATTR_GEN_AI_AGENT_NAME]: name,
+    };
+    if (options.provider) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
+    if (options.model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.model;
+    if (options.id) attributes[ATTR_GEN_AI_AGENT_ID] = options.id;
+    if (options.description) attributes[ATTR_GEN_AI_AGENT_DESCRIPTION] = options.description;
+    if (options.version) attributes[ATTR_GEN_AI_AGENT_VERSION] = options.version;
+    setRequestAttributes(attributes, options);
+    if (options.remote) setServer(attributes, options.serverAddress, options.serverPort);
+    return attributes;
+  });
+  return runInSpan(span, undefined, fn);
 }
 
 function responseAttributes(info: LlmResponseInfo, stream: boolean): Attributes {
@@ -289,21 +288,19 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
   requireName('traceLlmCall provider', options?.provider);
   requireName('traceLlmCall model', options.model);
   const operation = options.operation ?? GEN_AI_OPERATION_NAME_VALUE_CHAT;
-  const attributes: Attributes = {
-    ...options.attributes,
-    [ATTR_GEN_AI_OPERATION_NAME]: operation,
-    [ATTR_GEN_AI_PROVIDER_NAME]: options.provider,
-    [ATTR_GEN_AI_REQUEST_MODEL]: options.model,
-  };
-  setRequestAttributes(attributes, options);
   const stream = options.stream === true;
-  if (stream) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
-  setServer(attributes, options.serverAddress, options.serverPort);
-  const span = startSpan(
-    `${operation} ${options.model}`,
-    { kind: SpanKind.CLIENT, attributes },
-    getContextManager().active(),
-  );
+  const span = startSpanLazy(`${operation} ${options.model}`, SpanKind.CLIENT, getContextManager().active(), () => {
+    const attributes: Attributes = {
+      ...options.attributes,
+      [ATTR_GEN_AI_OPERATION_NAME]: operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: options.provider,
+      [ATTR_GEN_AI_REQUEST_MODEL]: options.model,
+    };
+    setRequestAttributes(attributes, options);
+    if (stream) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
+    setServer(attributes, options.serverAddress, options.serverPort);
+    return attributes;
+  });
   // One look at the capture setting per call; off by default, so no content work at all.
   const capture = getActive()?.captureContent === true && span.isRecording();
   if (capture) {
@@ -328,15 +325,17 @@ export function traceLlmCall<T>(options: LlmCallOptions<Awaited<T>>, fn: (span: 
 /** An `execute_tool {name}` span around one tool call. */
 export function traceTool<T>(name: string, fn: (span: Span) => T, options: ToolOptions = {}): T {
   requireName('traceTool name', name);
-  const attributes: Attributes = {
-    ...options.attributes,
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-    [ATTR_GEN_AI_TOOL_NAME]: name,
-  };
-  if (options.callId) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
-  if (options.description) attributes[ATTR_GEN_AI_TOOL_DESCRIPTION] = options.description;
-  if (options.type) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
-  const span = startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes }, getContextManager().active());
+  const span = startSpanLazy(`execute_tool ${name}`, SpanKind.INTERNAL, getContextManager().active(), () => {
+    const attributes: Attributes = {
+      ...options.attributes,
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+      [ATTR_GEN_AI_TOOL_NAME]: name,
+    };
+    if (options.callId) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
+    if (options.description) attributes[ATTR_GEN_AI_TOOL_DESCRIPTION] = options.description;
+    if (options.type) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
+    return attributes;
+  });
   captureContent(span, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, options.arguments);
   return runInSpan(span, undefined, fn, (value) => captureContent(span, ATTR_GEN_AI_TOOL_CALL_RESULT, value));
 }

@@ -1,7 +1,7 @@
 // The samplers. Head sampling: drop rules, then the standard (parent-based) ratio samplers, then a
 // per-process token bucket on sampled spans (OpenTelemetry JS has no rate-limiting sampler).
 // Tail sampling: whole traces kept or dropped after they end (TailSampler, at the end).
-import { SpanStatusCode, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
   AlwaysOffSampler,
@@ -110,6 +110,14 @@ export class HeadSampler implements Sampler {
     this.parentDecides = base instanceof ParentBasedSampler;
     if (maxSpansPerSecond !== undefined) this.bucket = new TokenBucket(maxSpansPerSecond);
     ({ byAttribute: this.byAttribute, general: this.rules } = compileRules(rules));
+  }
+
+  /** Whether the base would record a root of `traceId` (before rules and rate limit): the ratio samplers decide on the id alone. */
+  rootRecords(traceId: string): boolean {
+    return (
+      this.base.shouldSample(ROOT_CONTEXT, traceId, '', SpanKind.INTERNAL, {}, []).decision !==
+      SamplingDecision.NOT_RECORD
+    );
   }
 
   /** Whether a drop rule matches: it depends on the name and attributes only, so trace() can ask before starting a span. */

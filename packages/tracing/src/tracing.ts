@@ -27,6 +27,7 @@ import { createInstrumentations, type LoadedInstrumentation } from './instrument
 import { OwnTraceIds, TraceContextPropagator } from './w3c';
 import { warnOnApiCopies } from './api-copies';
 import { PipelineProcessor } from './pipeline';
+import { ParentDecidingProvider } from './unsampled-children';
 import { processResourceAttributes } from './resource';
 import { baseSampler, HeadSampler } from './sampling';
 import { getActive, INSTRUMENTATION_NAME, setActive } from './state';
@@ -212,7 +213,11 @@ function startPlain(
     spanProcessors: [parts.pipeline],
     idGenerator: parts.ids,
   });
-  const ownsTrace = trace.setGlobalTracerProvider(provider);
+  // Tracers handed out through the global API answer children of unsampled parents themselves.
+  const registered = parts.sampler.parentDecides
+    ? new ParentDecidingProvider(provider, { ids: parts.ids, rootRecords: (id) => parts.sampler.rootRecords(id) })
+    : provider;
+  const ownsTrace = trace.setGlobalTracerProvider(registered);
   const ownsContext = context.setGlobalContextManager(contextManager);
   if (!ownsTrace || !ownsContext) {
     if (ownsTrace) trace.disable();
@@ -226,7 +231,7 @@ function startPlain(
     );
   }
   propagation.setGlobalPropagator(propagator);
-  return { sdk: provider, tracer: provider.getTracer(INSTRUMENTATION_NAME, PACKAGE_VERSION), contextManager };
+  return { sdk: provider, tracer: registered.getTracer(INSTRUMENTATION_NAME, PACKAGE_VERSION), contextManager };
 }
 
 /** What close() shuts down: the NodeSDK, or the plain provider. */

@@ -52,7 +52,20 @@ export class OwnTraceIds implements IdGenerator {
     this.ring = new Array<string | undefined>(capacity);
   }
 
+  /** Set by reuseNext(): the id the next generateTraceId() returns (already recorded). */
+  private preset: string | undefined;
+
+  /** The next generateTraceId() returns `traceId` (one made here and decided on) instead of a new one. */
+  reuseNext(traceId: string): void {
+    this.preset = traceId;
+  }
+
   generateTraceId(): string {
+    const preset = this.preset;
+    if (preset !== undefined) {
+      this.preset = undefined;
+      return preset;
+    }
     const id = this.inner.generateTraceId();
     const evicted = this.ring[this.next];
     if (evicted !== undefined) this.recent.delete(evicted);

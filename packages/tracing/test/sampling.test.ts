@@ -8,6 +8,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { createMetrics } from '@periscope/metrics';
 import { inject, SpanStatusCode, trace, Traced, TokenBucket, type Tracing } from '../src';
 import { sleep, startMemory } from './helpers';
@@ -61,7 +62,11 @@ describe('head sampling', () => {
       traceState,
       isRemote: true,
     });
-    const sdkChild = tracing.tracer.startSpan('work', {}, unsampled).spanContext();
+    // The SDK's own answer, from a provider of its own (the tracers startTracing() hands out take the shortcut too).
+    const sdkChild = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) })
+      .getTracer('reference')
+      .startSpan('work', {}, unsampled)
+      .spanContext();
     const ours = context.with(unsampled, () =>
       trace('work', (s) => ({ span: s, inner: trace('inner', (c) => c.spanContext()) })),
     );
