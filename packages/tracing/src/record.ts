@@ -46,25 +46,55 @@ export function hrToMs(t: HrTime): number {
   return t[0] * 1e3 + t[1] / 1e6;
 }
 
+// Object literals of fixed shapes, no conditional spreads: a spread of `cond ? {…} : {}` goes
+// through V8's generic object copy, and made this conversion ~10x slower (it runs for every span
+// the store keeps or the file exporter writes).
 export function toSpanRecord(span: ReadableSpan): SpanRecord {
   const ctx = span.spanContext();
-  const status: SpanRecord['status'] = { code: STATUS[span.status.code] };
-  if (span.status.message) status.message = span.status.message;
+  const status: SpanRecord['status'] = span.status.message
+    ? { code: STATUS[span.status.code], message: span.status.message }
+    : { code: STATUS[span.status.code] };
   const service = span.resource?.attributes['service.name'];
-  return {
-    traceId: ctx.traceId,
-    spanId: ctx.spanId,
-    ...(span.parentSpanContext?.spanId ? { parentSpanId: span.parentSpanContext.spanId } : {}),
-    name: span.name,
-    kind: KINDS[span.kind] ?? 'INTERNAL',
-    startTime: hrToMs(span.startTime),
-    endTime: hrToMs(span.endTime),
-    durationMs: hrToMs(span.duration),
-    status,
-    attributes: { ...span.attributes },
-    events: span.events.map((e) => ({ name: e.name, time: hrToMs(e.time), attributes: { ...e.attributes } })),
-    ...(typeof service === 'string' ? { serviceName: service } : {}),
-  };
+  const parentSpanId = span.parentSpanContext?.spanId;
+  const name = span.name;
+  const kind = KINDS[span.kind] ?? 'INTERNAL';
+  const startTime = hrToMs(span.startTime);
+  const endTime = hrToMs(span.endTime);
+  const durationMs = hrToMs(span.duration);
+  const attributes = { ...span.attributes };
+  const events = span.events.length === 0 ? [] : span.events.map(toEventRecord);
+  const record: SpanRecord = parentSpanId
+    ? {
+        traceId: ctx.traceId,
+        spanId: ctx.spanId,
+        parentSpanId,
+        name,
+        kind,
+        startTime,
+        endTime,
+        durationMs,
+        status,
+        attributes,
+        events,
+      }
+    : {
+        traceId: ctx.traceId,
+        spanId: ctx.spanId,
+        name,
+        kind,
+        startTime,
+        endTime,
+        durationMs,
+        status,
+        attributes,
+        events,
+      };
+  if (typeof service === 'string') record.serviceName = service;
+  return record;
+}
+
+function toEventRecord(e: ReadableSpan['events'][number]): SpanEventRecord {
+  return { name: e.name, time: hrToMs(e.time), attributes: { ...e.attributes } };
 }
 
 /** A span whose parent is not in this process: the root of this process's part of the trace. */
