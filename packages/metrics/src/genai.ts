@@ -22,7 +22,7 @@ import {
 import { InvalidValueError } from './errors';
 import { Buckets } from './buckets';
 import type { Metrics } from './metrics';
-import type { Counter, Gauge, Histogram, LlmCall } from './types';
+import type { BoundHistogram, Counter, Gauge, Histogram, LlmCall } from './types';
 
 export interface ModelThroughput {
   model: string;
@@ -71,6 +71,19 @@ const ERROR_TYPE = prometheusName(ATTR_ERROR_TYPE);
 const CALL_LABELS = [PROVIDER, REQUEST_MODEL, OPERATION, RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT] as const;
 type CallLabel = (typeof CALL_LABELS)[number];
 type CallLabels = Record<CallLabel, string>;
+
+/** The bound series of one call label set; each bound when a call first observes it. */
+interface CallSeries {
+  readonly base: CallLabels;
+  input?: BoundHistogram;
+  output?: BoundHistogram;
+  ok?: BoundHistogram;
+  ttfc?: BoundHistogram;
+  tpoc?: BoundHistogram;
+}
+
+/** Call label sets whose series recordLlmCall() keeps bound (then it starts over). */
+const MAX_BOUND_CALL_SETS = 256;
 
 function nonNegative(metric: string, value: unknown, what: string): void {
   if (typeof value !== 'number' || !(value >= 0) || value === Infinity)
@@ -124,6 +137,7 @@ export class GenAiMetrics {
   private throughputMetrics: { items: Counter<'model'>; rate: Gauge<'model'> } | undefined;
   private gpuMetrics: { util: Gauge<'gpu'>; used: Gauge<'gpu'>; total: Gauge<'gpu'> } | undefined;
   private readonly metrics: Metrics;
+  private readonly callSeries = new Map<string, CallSeries>();
 
   constructor(metrics: Metrics) {
     this.metrics = metrics;
@@ -167,25 +181,56 @@ export class GenAiMetrics {
   recordLlmCall(call: LlmCall): void {
     if (!this.metrics.enabled) return;
     validateCall(call);
-    const base: CallLabels = {
-      [PROVIDER]: call.provider,
-      [REQUEST_MODEL]: call.model,
-      [OPERATION]: call.operation,
-      [RESPONSE_MODEL]: call.responseModel ?? '',
-      [SERVER_ADDRESS]: call.serverAddress ?? '',
-      [SERVER_PORT]: call.serverAddress !== undefined && call.serverPort !== undefined ? String(call.serverPort) : '',
-    } as CallLabels;
-    const llm = this.llm();
+    const series = this.seriesOf(call);
     const failed = call.errorType !== undefined;
     // Unknown counts are not reported; a failed call's 0 is "unknown" (callers used to pass 0).
     if (call.inputTokens !== undefined && !(failed && call.inputTokens === 0))
-      llm.tokens.observe({ ...base, [TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT }, call.inputTokens);
+      (series.input ??= this.llm().tokens.labels({
+        ...series.base,
+        [TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT,
+      })).observe(call.inputTokens);
     if (call.outputTokens !== undefined && !(failed && call.outputTokens === 0))
-      llm.tokens.observe({ ...base, [TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT }, call.outputTokens);
-    llm.duration.observe({ ...base, [ERROR_TYPE]: call.errorType ?? '' }, call.durationSeconds);
+      (series.output ??= this.llm().tokens.labels({
+        ...series.base,
+        [TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
+      })).observe(call.outputTokens);
+    if (failed) this.llm().duration.observe({ ...series.base, [ERROR_TYPE]: call.errorType! }, call.durationSeconds);
+    else (series.ok ??= this.llm().duration.labels({ ...series.base, [ERROR_TYPE]: '' })).observe(call.durationSeconds);
     const ttfc = call.timeToFirstChunkSeconds ?? call.timeToFirstTokenSeconds;
-    if (ttfc !== undefined) llm.ttfc.observe(base, ttfc);
-    if (call.outputChunkSeconds !== undefined) for (const s of call.outputChunkSeconds) llm.tpoc.observe(base, s);
+    if (ttfc !== undefined) (series.ttfc ??= this.llm().ttfc.labels(series.base)).observe(ttfc);
+    if (call.outputChunkSeconds !== undefined) {
+      const tpoc = (series.tpoc ??= this.llm().tpoc.labels(series.base));
+      for (const s of call.outputChunkSeconds) tpoc.observe(s);
+    }
+  }
+
+  /**
+   * The series of a call's label set, bound on first use (a family gets no series a call never
+   * observed). One key and one lookup per call instead of a label object and a series lookup per
+   * observation: the agent loop records a call per LLM request. Cleared when full, so endless
+   * distinct model names cannot grow it (the families' own series limit still applies).
+   */
+  private seriesOf(call: LlmCall): CallSeries {
+    const responseModel = call.responseModel ?? '';
+    const address = call.serverAddress ?? '';
+    const port = call.serverAddress !== undefined && call.serverPort !== undefined ? String(call.serverPort) : '';
+    const parts = [call.provider, call.model, call.operation, responseModel, address, port];
+    let key = '';
+    for (const part of parts) key += part.length + ':' + part;
+    let series = this.callSeries.get(key);
+    if (series === undefined) {
+      if (this.callSeries.size >= MAX_BOUND_CALL_SETS) this.callSeries.clear();
+      const base = {
+        [PROVIDER]: call.provider,
+        [REQUEST_MODEL]: call.model,
+        [OPERATION]: call.operation,
+        [RESPONSE_MODEL]: responseModel,
+        [SERVER_ADDRESS]: address,
+        [SERVER_PORT]: port,
+      } as CallLabels;
+      this.callSeries.set(key, (series = { base }));
+    }
+    return series;
   }
 
   recordModelThroughput(sample: ModelThroughput): void {
