@@ -5,7 +5,18 @@
 // start-up, so a miss costs no syscall and the size limit can evict the least recently used. A
 // corrupt, truncated or forged file is a miss: deleted, counted. A directory removed behind our
 // back is re-created on the next write.
-import { promises as fs, chmodSync, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import {
+  promises as fs,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFile,
+  rename,
+  rm,
+  statSync,
+  writeFile,
+} from 'node:fs';
 import path from 'node:path';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -112,7 +123,7 @@ export class DiskTier {
       tracer.startActiveSpan('cache.l3.read', async (span) => {
         const start = performance.now();
         try {
-          const file = await fs.readFile(this.filePath(name));
+          const file = await readFileOnce(this.filePath(name));
           const envelope = this.verify(file, key);
           if (!envelope) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: 'corrupt entry' });
@@ -158,10 +169,10 @@ export class DiskTier {
         const tmp = this.filePath(`${name}.${randomBytes(6).toString('hex')}.tmp`);
         try {
           await this.writeFile(tmp, file);
-          await fs.rename(tmp, this.filePath(name));
+          await renameOnce(tmp, this.filePath(name));
           if ((this.generation.get(name) ?? 0) !== gen) {
             // Deleted while we were writing: the delete wins.
-            await fs.rm(this.filePath(name), { force: true });
+            await removeFile(this.filePath(name));
             return;
           }
           this.forget(name);
@@ -173,7 +184,7 @@ export class DiskTier {
         } catch (err) {
           this.counters.error('io');
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          await fs.rm(tmp, { force: true }).catch(() => undefined);
+          await removeFile(tmp).catch(() => undefined);
         } finally {
           this.publishSize();
           span.end();
@@ -235,12 +246,12 @@ export class DiskTier {
   /** Private file, never through a planted name ('wx'); re-creates the directory if it is gone. */
   private async writeFile(tmp: string, file: Buffer): Promise<void> {
     try {
-      await fs.writeFile(tmp, file, { mode: FILE_MODE, flag: 'wx' });
+      await writeNewFile(tmp, file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       ensurePrivateDir(this.options.dir);
       this.counters.error('dir_recreated');
-      await fs.writeFile(tmp, file, { mode: FILE_MODE, flag: 'wx' });
+      await writeNewFile(tmp, file);
     }
   }
 
@@ -272,7 +283,7 @@ export class DiskTier {
   private async remove(name: string): Promise<void> {
     this.forget(name);
     this.publishSize();
-    await fs.rm(this.filePath(name), { force: true }).catch(() => this.counters.error('io'));
+    await removeFile(this.filePath(name)).catch(() => this.counters.error('io'));
   }
 
   /** Builds the index from the directory: oldest access first; drops temp, expired and unreadable files. */
@@ -369,4 +380,27 @@ async function readHead(file: string, magic: number): Promise<Head> {
   } finally {
     await fh.close();
   }
+}
+
+// The hot path's file calls through fs's callbacks, one promise each: fs.promises.writeFile and
+// readFile are async functions that open a FileHandle and await every step — some twenty
+// promises per call, each also paying the context propagation once a tracing SDK is on (the
+// disk tier was the largest source of promises in the demo's task loop).
+function readFileOnce(file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => readFile(file, (err, data) => (err ? reject(err) : resolve(data))));
+}
+
+/** A private file that must not exist yet ('wx': never through a name someone planted). */
+function writeNewFile(file: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) =>
+    writeFile(file, data, { mode: FILE_MODE, flag: 'wx' }, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+function renameOnce(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => rename(from, to, (err) => (err ? reject(err) : resolve())));
+}
+
+function removeFile(file: string): Promise<void> {
+  return new Promise((resolve, reject) => rm(file, { force: true }, (err) => (err ? reject(err) : resolve())));
 }
