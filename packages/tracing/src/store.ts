@@ -1,5 +1,6 @@
 // A bounded in-memory store of recent traces for /debug/traces and for tests: what was kept by
 // sampling, grouped by trace, with a JSON view and an ASCII tree.
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { TracingInputError } from './errors';
 import { Fifo } from './fifo';
@@ -30,10 +31,18 @@ export interface RecentTracesQuery {
   limit?: number;
 }
 
+// Spans are kept as the SDK ended them and turned into records when someone reads the store
+// (/debug/traces, tests): a store is written on every kept span and read now and then.
 interface Entry {
-  spans: SpanRecord[];
+  spans: ReadableSpan[];
+  /** The spans as records, made on the first read after a span was added. */
+  records: SpanRecord[] | undefined;
   error: boolean;
   dropped: number;
+}
+
+function recordsOf(entry: Entry): SpanRecord[] {
+  return (entry.records ??= entry.spans.map(toSpanRecord));
 }
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -73,7 +82,7 @@ export class TraceStore {
     let entry = this.traces.get(traceId);
     if (!entry) {
       if (this.traces.size >= this.maxTraces) this.evictOldest();
-      entry = { spans: [], error: false, dropped: 0 };
+      entry = { spans: [], records: undefined, error: false, dropped: 0 };
       this.traces.set(traceId, entry);
       this.order.push(traceId);
     }
@@ -82,9 +91,9 @@ export class TraceStore {
       this.metrics?.drop('store_trace_full');
       return;
     }
-    const record = toSpanRecord(span);
-    entry.spans.push(record);
-    if (record.status.code === 'ERROR') entry.error = true;
+    entry.spans.push(span);
+    entry.records = undefined;
+    if (span.status.code === SpanStatusCode.ERROR) entry.error = true;
   }
 
   private evictOldest(): void {
@@ -100,7 +109,9 @@ export class TraceStore {
   getTrace(traceId: string): StoredTrace | undefined {
     checkTraceId(traceId);
     const entry = this.traces.get(traceId);
-    return entry && { ...summarize(traceId, entry), spans: [...entry.spans].sort((a, b) => a.startTime - b.startTime) };
+    return (
+      entry && { ...summarize(traceId, entry), spans: [...recordsOf(entry)].sort((a, b) => a.startTime - b.startTime) }
+    );
   }
 
   /** Newest first. */
@@ -152,8 +163,9 @@ function summarize(traceId: string, entry: Entry): TraceSummary {
   let start = Infinity;
   let end = -Infinity;
   let root: SpanRecord | undefined;
-  const ids = new Set(entry.spans.map((s) => s.spanId));
-  for (const s of entry.spans) {
+  const records = recordsOf(entry);
+  const ids = new Set(records.map((s) => s.spanId));
+  for (const s of records) {
     if (s.startTime < start) start = s.startTime;
     if (s.endTime > end) end = s.endTime;
     const isRoot = !s.parentSpanId || !ids.has(s.parentSpanId);

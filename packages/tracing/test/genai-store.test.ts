@@ -243,4 +243,26 @@ describe('trace store', () => {
         .sort(),
     ).toEqual(ids.slice(-5).sort());
   });
+
+  it('a read between two spans of a trace does not freeze it: later spans and errors show up in the next read', () => {
+    tracing = startMemory();
+    const seen = trace('root', (root) => {
+      trace('first', () => undefined);
+      const early = tracing!.store!.getTrace(root.spanContext().traceId)!;
+      try {
+        trace('second', () => {
+          throw new Error('boom');
+        });
+      } catch {
+        // recorded on the span
+      }
+      return { traceId: root.spanContext().traceId, early };
+    });
+    expect(seen.early.spans.map((s) => s.name)).toEqual(['first']);
+    expect(seen.early.error).toBe(false);
+    const later = tracing.store!.getTrace(seen.traceId)!;
+    expect(later.spans.map((s) => s.name).sort()).toEqual(['first', 'root', 'second']);
+    expect(later.error).toBe(true);
+    expect(tracing.store!.recentTraces({ errorsOnly: true }).map((t) => t.traceId)).toEqual([seen.traceId]);
+  });
 });
