@@ -44,6 +44,12 @@ const CONTEXT_ONLY = {
   setup: { ...everyPart('prod'), tracing: 'context' } as SetupSpec,
 };
 
+/** Off plus nothing but that context manager: what any OpenTelemetry set-up pays on Node 20 before its first span. */
+const CONTEXT_FLOOR = {
+  name: 'off + context manager',
+  setup: { ...everyPart('off'), tracing: 'context' } as SetupSpec,
+};
+
 const here = __dirname;
 
 /** One configuration, one round, in a fresh Node process (no tsconfig `paths`: the packages' dist/). */
@@ -126,14 +132,14 @@ async function main(): Promise<void> {
   const missed = list.some((t) => !t.pass);
   if (BREAKDOWN === 'always' || (BREAKDOWN === 'auto' && missed)) {
     console.log(`\n## Where production's cost goes (${BREAKDOWN_ROUNDS} more interleaved rounds)\n`);
-    const configs = [MAIN[0], MAIN[1], ...WITHOUT, CONTEXT_ONLY];
+    const configs = [MAIN[0], MAIN[1], ...WITHOUT, CONTEXT_ONLY, CONTEXT_FLOOR];
     const parts = await interleave(configs, BREAKDOWN_ROUNDS);
     printTable(
       parts,
       configs.map((c) => c.name),
       'off',
     );
-    printBreakdown(parts, PARTS, CONTEXT_ONLY.name);
+    printBreakdown(parts, PARTS, CONTEXT_ONLY.name, CONTEXT_FLOOR.name);
     // One profiled run each, one after another: shares of self time within a run hold up under load.
     const profiled: Sample[] = [];
     for (const c of MAIN.slice(0, 3)) profiled.push(await runJob(jobOf(c, true)));

@@ -98,7 +98,12 @@ export function printTargets(list: Target[]): void {
  * Each part's share of production's cost over off: what switching that part off saves, in CPU per
  * task and in throughput, within each round.
  */
-export function printBreakdown(rounds: Rounds, parts: readonly string[], contextOnly?: string): void {
+export function printBreakdown(
+  rounds: Rounds,
+  parts: readonly string[],
+  contextOnly?: string,
+  contextFloor?: string,
+): void {
   const cost = delta(rounds, 'production', 'off', 'cpuMsPerTask');
   console.log(
     `\nproduction costs ${cost.toFixed(3)} ms CPU/task over off (${x2(ratio(rounds, 'production', 'off', 'tasksPerSec'))} throughput in these rounds)\n`,
@@ -120,6 +125,11 @@ export function printBreakdown(rounds: Rounds, parts: readonly string[], context
   const sdk = delta(rounds, 'production', contextOnly, 'cpuMsPerTask');
   console.log(
     `\nOf tracing's part: the context manager alone (no SDK, no spans) ${propagation.toFixed(3)} ms CPU/task; the SDK and its spans on top ${sdk.toFixed(3)} ms CPU/task.`,
+  );
+  if (!contextFloor) return;
+  // The floor under every OpenTelemetry set-up on Node 20: off with nothing but the context manager.
+  console.log(
+    `Off with nothing but the context manager: ${x2(ratio(rounds, contextFloor, 'off', 'tasksPerSec'))} throughput, ${x2(ratio(rounds, contextFloor, 'off', 'cpuMsPerTask'))} CPU/task of off (${delta(rounds, contextFloor, 'off', 'cpuMsPerTask').toFixed(3)} ms CPU/task).`,
   );
 }
 
