@@ -14,7 +14,16 @@ import path from 'node:path';
 import { machineLine } from '@periscope-tools/bench';
 import { everyPart, PARTS, type SetupSpec } from './setups';
 import type { Job, Sample } from './worker';
-import { med, printBreakdown, printTable, printTargets, printTop, targets, type Rounds } from './report';
+import {
+  med,
+  printBreakdown,
+  printProfilerWindows,
+  printTable,
+  printTargets,
+  printTop,
+  targets,
+  type Rounds,
+} from './report';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
   );
   const list = targets(main);
   printTargets(list);
+  printProfilerWindows(main, 'production');
   const missed = list.some((t) => !t.pass);
   if (BREAKDOWN === 'always' || (BREAKDOWN === 'auto' && missed)) {
     console.log(`\n## Where production's cost goes (${BREAKDOWN_ROUNDS} more interleaved rounds)\n`);

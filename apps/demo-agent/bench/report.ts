@@ -89,6 +89,28 @@ export function targets(rounds: Rounds): Target[] {
   ];
 }
 
+/**
+ * The continuous profiler ends a window every 10 s, and a window's end (V8 builds and hands over
+ * the profile on the main thread) is most of what it costs. A measured batch shorter than that
+ * may contain none: then say so, with what one rotation cost, instead of quietly leaving it out.
+ */
+export function printProfilerWindows(rounds: Rounds, name: string): void {
+  const samples = rounds.get(name) ?? [];
+  const rotated = samples.filter((s) => s.profilerWindows > 0);
+  const wall = samples.map((s) => s.wallMs).sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
+  if (rotated.length === 0) {
+    console.log(
+      `\n${name}: no profiler window ended inside a measured batch (median batch ${(wall / 1000).toFixed(1)} s, windows are 10 s), so its rotation is not in these numbers: run with BENCH_TASKS large enough for a batch to last over 10 s to include it.`,
+    );
+    return;
+  }
+  const pauses = rotated.map((s) => s.profilerPauseMs).sort((a, b) => a - b);
+  const pause = pauses[Math.floor(pauses.length / 2)];
+  console.log(
+    `\n${name}: ${rotated.length} of ${samples.length} measured batches (median ${(wall / 1000).toFixed(1)} s) contain a profiler window's end; median pause ${pause.toFixed(1)} ms on the main thread, ≈ ${((pause / 10_000) * 100).toFixed(2)} % of one core at one window per 10 s.`,
+  );
+}
+
 export function printTargets(list: Target[]): void {
   console.log('\n| target | measured (median of per-round ratios) | result |\n|---|---:|---|');
   for (const t of list) console.log(`| ${t.what} | ${t.got} | ${t.pass ? 'pass' : '**miss**'} |`);

@@ -7,7 +7,7 @@ import { redactString } from '@periscope/core';
 import { createMetrics, type Metrics } from '@periscope/metrics';
 import { createLogAggregator, createLogger, type PeriscopeLogger } from '@periscope/logging';
 import { startTracing, type Tracing, type TracingOptions } from '@periscope/tracing';
-import { startHeapProfiler, startProfiler } from '@periscope/profiling';
+import { startHeapProfiler, startProfiler, type ProfilerStats } from '@periscope/profiling';
 
 export type Part = 'tracing' | 'metrics' | 'logging' | 'profiler';
 export const PARTS: readonly Part[] = ['tracing', 'metrics', 'logging', 'profiler'];
@@ -21,6 +21,8 @@ export interface Setup {
   metrics: Metrics;
   logger: PeriscopeLogger;
   tracing: Tracing | undefined;
+  /** The continuous CPU profiler's counters (windows rotated, their pauses), when it runs. */
+  profilerStats?: () => ProfilerStats;
   close(): Promise<void>;
 }
 
@@ -87,17 +89,17 @@ function tracingFor(level: Level, metrics: Metrics): Tracing | undefined {
   });
 }
 
-function profilersFor(level: Level): () => Promise<unknown> {
-  if (level === 'off') return async () => undefined;
-  // The demo's boot.ts: the continuous CPU profiler (100 Hz, the default) and the heap sampler.
+function profilersFor(level: Level): { stop: () => Promise<unknown>; stats?: () => ProfilerStats } {
+  if (level === 'off') return { stop: async () => undefined };
+  // The demo's boot.ts: the continuous CPU profiler (100 Hz and 10 s windows, the defaults) and the heap sampler.
   const cpu = startProfiler({ hz: 100, labels: { service: SERVICE }, env });
   const heap = startHeapProfiler({ labels: { service: SERVICE }, env });
-  return () => Promise.all([cpu.close(), heap.close()]);
+  return { stop: () => Promise.all([cpu.close(), heap.close()]), stats: () => cpu.stats() };
 }
 
 /** Starts the parts as `spec` says; `close()` stops them in reverse (traces flush first). */
 export function startSetup(spec: SetupSpec): Setup {
-  const stopProfilers = profilersFor(spec.profiler);
+  const profilers = profilersFor(spec.profiler);
   const metrics = metricsFor(spec.metrics);
   const logger = loggerFor(spec.logging, metrics);
   const tracing = tracingFor(spec.tracing, metrics);
@@ -105,10 +107,11 @@ export function startSetup(spec: SetupSpec): Setup {
     metrics,
     logger,
     tracing,
+    profilerStats: profilers.stats,
     async close() {
       await tracing?.close();
       if (spec.tracing === 'context') context.disable();
-      await stopProfilers();
+      await profilers.stop();
       await logger.shutdown();
       metrics.close();
     },

@@ -54,6 +54,9 @@ export interface Sample {
   rssMb: number;
   /** Sanity check of the coverage: spans kept over the whole run (store or exporter), per task. */
   spansKeptPerTask: number;
+  /** Continuous-profiler windows that rotated during the measured batch, and the last rotation's main-thread pause. */
+  profilerWindows: number;
+  profilerPauseMs: number;
   top?: { name: string; file: string; line: number; selfShare: number }[];
 }
 
@@ -91,6 +94,7 @@ async function benchCaches(metrics: Metrics, logger: PeriscopeLogger, dir: strin
 interface Loop {
   runTask(prompt: string): Promise<TaskResult>;
   spansKept(): Promise<number>;
+  profilerStats?: () => { windows: number; lastPauseMs: number };
   close(): Promise<void>;
 }
 
@@ -130,7 +134,12 @@ async function buildLoop(job: Job, config: DemoConfig, cacheDir: string): Promis
       return task;
     };
   }
-  return { runTask, spansKept, close: () => closeAll(parts, [closeByHand, () => setup.close()]) };
+  return {
+    runTask,
+    spansKept,
+    profilerStats: setup.profilerStats,
+    close: () => closeAll(parts, [closeByHand, () => setup.close()]),
+  };
 }
 
 async function closeAll(
@@ -173,12 +182,14 @@ async function measure(job: Job, loop: Loop): Promise<Sample> {
   await runTasks(generateTasks(job.warmup, job.seed + 1), job.concurrency, loop.runTask);
   const prompts = generateTasks(job.tasks, job.seed);
   const capture = job.profile ? startCapture({ hz: 1000, labels: { bench: job.name } }) : undefined;
+  const windows0 = loop.profilerStats?.().windows ?? 0;
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   const { latencies, errors } = await runTasks(prompts, job.concurrency, loop.runTask);
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
   const profile = capture?.stop();
+  const profiler = loop.profilerStats?.();
   const sorted = latencies.sort((a, b) => a - b);
   return {
     name: job.name,
@@ -191,6 +202,8 @@ async function measure(job: Job, loop: Loop): Promise<Sample> {
     cpuMsPerTask: (cpu.user + cpu.system) / 1000 / job.tasks,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     spansKeptPerTask: (await loop.spansKept()) / (job.tasks + job.warmup),
+    profilerWindows: (profiler?.windows ?? 0) - windows0,
+    profilerPauseMs: profiler?.lastPauseMs ?? 0,
     top: profile?.top({ by: 'self', limit: 400 }).map((f) => ({ ...f, selfMs: undefined })),
   };
 }
