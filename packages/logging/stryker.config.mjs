@@ -1,41 +1,10 @@
 // Mutation testing (issue 21): `npx nx run logging:mutate` (= `npm run mutate` here). Not part of `npm test`.
-// Incremental: results are kept in reports/stryker-incremental.json and only changed code/tests are re-run.
-import { createRequire } from 'node:module';
+// The shared settings, MUTATE_TESTS and MUTATE_REPORT: tools/testing/stryker.mjs.
+import { strykerConfig } from '@periscope-tools/testing/stryker.mjs';
 
-const require = createRequire(import.meta.url);
-const preset = require('@periscope-tools/testing/jest-preset');
-
-/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
-export default {
-  packageManager: 'npm',
-  testRunner: 'jest',
-  checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
-  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  jest: {
-    projectType: 'custom',
-    configFile: 'jest.config.js',
-    // The workspace preset maps @periscope/logging to the checked-out source; inside Stryker's sandbox
-    // it must resolve to the sandbox's (mutated) copy, so this package's entry comes first.
-    config: {
-      moduleNameMapper: { '^@periscope/logging$': '<rootDir>/src/index.ts', ...preset.moduleNameMapper },
-      // The suites that render records; shipping/aggregator/audit only pass through the layouts.
-      testMatch: ['<rootDir>/test/{logger,hardening,config}.test.ts', '<rootDir>/test/*.mutation.test.ts'],
-    },
-    enableFindRelatedTests: false,
-  },
+export default strykerConfig({
+  packageName: '@periscope/logging',
   mutate: ['src/escape.ts', 'src/layouts.ts'],
-  coverageAnalysis: 'perTest',
-  ignoreStatic: true,
-  concurrency: 2,
-  timeoutMS: 10000,
-  // The first run (all tests, with per-test coverage) is slow on a loaded two-core machine.
-  dryRunTimeoutMinutes: 20,
-  incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
-  reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  thresholds: { high: 90, low: 85, break: null },
-  tempDirName: '.stryker-tmp',
-};
+  // The suites that render records; shipping/aggregator/audit only pass through the layouts.
+  suites: ['test/{logger,hardening,config}.test.ts', 'test/*.mutation.test.ts'],
+});
