@@ -1,8 +1,9 @@
 // The package's own metrics. Tracing sits on floor 1 and may not import @periscope/metrics, so it
 // takes the registry as core's structural MetricsSink; a @periscope/metrics Metrics satisfies it.
-import { context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { MetricLabels, MetricsSink } from '@periscope/core';
+import { getContextManager } from './state';
 
 export type { MetricLabels };
 
@@ -81,8 +82,10 @@ export class TracingMetrics {
     if (!this.spanDuration || !this.spanCount) return;
     const labels = { span_name: span.name, status: STATUS[span.status.code] ?? 'unset' };
     const seconds = span.duration[0] + span.duration[1] / 1e9;
-    const ctx = trace.setSpanContext(context.active(), span.spanContext());
-    context.with(ctx, () => {
+    // Only the exemplar reads this context: a root context with the span is enough (no copy of the
+    // active one), entered through our context manager directly (no global lookup per span).
+    const ctx = trace.setSpanContext(ROOT_CONTEXT, span.spanContext());
+    getContextManager().with(ctx, () => {
       this.spanDuration?.observe(labels, seconds);
       this.spanCount?.inc(labels);
     });
