@@ -161,6 +161,8 @@ export class Acquirer {
   ): Promise<Conn> {
     return new Promise<Conn>((resolve, reject) => {
       const { pending, request } = this.ctx.access.acquire(priority);
+      // A caller with only a signal still waits at most acquireTimeoutMs (on the shared wait timer).
+      if (request && deadline === undefined) this.waitDeadlines.add(request);
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const giveUp = (err: Error) => {
