@@ -6,6 +6,7 @@
 // process-wide), rounds interleaved in rotating order; medians and per-round ratios.
 // Run: npx nx bench demo-agent  (builds first). BENCH_TASKS, BENCH_CONCURRENCY, BENCH_ROUNDS,
 // BENCH_WARMUP, BENCH_SEED; BENCH_BREAKDOWN=always|never|auto (auto: when a target is missed);
+// BENCH_ONLY=a,b runs just those configurations (an A/B), e.g. BENCH_ONLY='off,off + context manager';
 // BENCH_PARALLEL=1 starts a round's processes at the same time instead of one after another, so
 // on a machine loaded by others every configuration of a round sees the same load.
 import { spawn } from 'node:child_process';
@@ -123,12 +124,29 @@ const loadLine = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
+/** BENCH_ONLY=a,b: interleaved rounds of just these configurations (any named above), e.g. an A/B of one part. */
+async function only(names: string[]): Promise<void> {
+  const known = [...MAIN, ...WITHOUT, CONTEXT_ONLY, CONTEXT_FLOOR];
+  const configs = names.map((n) => known.find((c) => c.name === n) ?? fail(n, known));
+  const rounds = await interleave(configs, ROUNDS);
+  printTable(
+    rounds,
+    configs.map((c) => c.name),
+    configs[0].name,
+  );
+}
+
+function fail(name: string, known: Config[]): never {
+  throw new Error(`BENCH_ONLY: no configuration named "${name}"; known: ${known.map((c) => c.name).join(', ')}`);
+}
+
 async function main(): Promise<void> {
   console.log(`# demo-agent end-to-end overhead (issue 20)\n`);
   console.log(`${machineLine()} · load average at start ${loadLine()}`);
   console.log(
     `${TASKS} tasks per run at concurrency ${CONCURRENCY} after ${WARMUP} warm-up tasks · ${ROUNDS} interleaved rounds${PARALLEL ? " (a round's processes run at the same time)" : ''}, a fresh process per configuration and round · seed ${SEED}\n`,
   );
+  if (process.env.BENCH_ONLY) return only(process.env.BENCH_ONLY.split(',').map((n) => n.trim()));
   const main = await interleave(MAIN, ROUNDS);
   printTable(
     main,
