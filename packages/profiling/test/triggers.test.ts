@@ -42,7 +42,8 @@ describe('profile triggers', () => {
       expect(c.reason.kind).toBe('event_loop_p99');
       expect(c.reason.value).toBeGreaterThan(50);
       expect(c.profile.labels).toEqual({ service: 't', trigger: 'event_loop_p99' });
-      expect(c.profile.top({ limit: 1 })[0].name).toBe('hotSpin');
+      // The window also holds idle time and GC under load: the hottest function is what counts.
+      expect(c.profile.top({ limit: 5 }).filter((f) => !f.name.startsWith('('))[0].name).toBe('hotSpin');
       expect(trigger.captures()).toEqual(got);
     } finally {
       await trigger.close();
