@@ -107,20 +107,26 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({});
  * log, a good part of an unsampled span's cost.
  */
 export function startSpan(name: string, options: TraceOptions | undefined, parent: Context): Span {
+  const child = getActive()?.sampler.parentDecides ? unsampledChild(parent, options) : undefined;
+  return child ?? startUndecided(name, options, parent);
+}
+
+/** startSpan() once the parent has not decided: a drop rule may still, else the tracer does. */
+function startUndecided(name: string, options: TraceOptions | undefined, parent: Context): Span {
   const active = getActive();
-  if (active) {
-    const child = active.sampler.parentDecides ? unsampledChild(parent, options) : undefined;
-    if (child !== undefined) return child;
-    if (!isTracingSuppressed(parent) && active.sampler.dropsByRule(name, options?.attributes ?? NO_ATTRIBUTES)) {
-      const parentSpan = options?.root ? undefined : otelTrace.getSpanContext(parent);
-      const valid = parentSpan !== undefined && otelTrace.isSpanContextValid(parentSpan);
-      return otelTrace.wrapSpanContext({
-        traceId: valid ? parentSpan.traceId : ids.generateTraceId(),
-        spanId: ids.generateSpanId(),
-        traceFlags: TraceFlags.NONE,
-        traceState: valid ? parentSpan.traceState : undefined,
-      });
-    }
+  if (
+    active &&
+    !isTracingSuppressed(parent) &&
+    active.sampler.dropsByRule(name, options?.attributes ?? NO_ATTRIBUTES)
+  ) {
+    const parentSpan = options?.root ? undefined : otelTrace.getSpanContext(parent);
+    const valid = parentSpan !== undefined && otelTrace.isSpanContextValid(parentSpan);
+    return otelTrace.wrapSpanContext({
+      traceId: valid ? parentSpan.traceId : ids.generateTraceId(),
+      spanId: ids.generateSpanId(),
+      traceFlags: TraceFlags.NONE,
+      traceState: valid ? parentSpan.traceState : undefined,
+    });
   }
   return getTracer().startSpan(name, options, parent);
 }
@@ -131,7 +137,7 @@ export function startSpan(name: string, options: TraceOptions | undefined, paren
  */
 export function startSpanLazy(name: string, kind: SpanKind, parent: Context, attributes: () => Attributes): Span {
   const child = getActive()?.sampler.parentDecides ? unsampledChild(parent, undefined) : undefined;
-  return child ?? startSpan(name, { kind, attributes: attributes() }, parent);
+  return child ?? startUndecided(name, { kind, attributes: attributes() }, parent);
 }
 
 /**
