@@ -7,7 +7,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startChildApp, startPrometheus, type ChildApp, type PrometheusServer } from '@periscope-tools/testing';
+import {
+  outcomeWithin,
+  startChildApp,
+  startPrometheus,
+  type ChildApp,
+  type PrometheusServer,
+} from '@periscope-tools/testing';
 
 const CLUSTER = path.join(__dirname, '..', 'dist', 'cluster.js');
 const TOKEN = 'cluster-e2e-debug-token-0123456789';
@@ -60,17 +66,6 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-/** `promise`, or 'timeout' after `ms` (the timer is cleared either way: no handle left open). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 beforeAll(async () => {
   cluster = await startChildApp({
     script: CLUSTER,
@@ -96,7 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (cluster && cluster.child.exitCode === null) {
     cluster.child.kill('SIGTERM');
-    await within(cluster.exited, 30_000);
+    await outcomeWithin(cluster.exited, 30_000, 'timeout');
     await cluster.stop();
   }
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -204,7 +199,7 @@ test('a real Prometheus scrapes all three (up == 1)', async () => {
 
 test('SIGTERM stops all three and the cluster exits 0', async () => {
   cluster.child.kill('SIGTERM');
-  const exit = await within(cluster.exited, 45_000);
+  const exit = await outcomeWithin(cluster.exited, 45_000, 'timeout');
   expect(exit).toEqual({ code: 0, signal: null });
   for (const base of [a, b, hs]) await expect(fetch(`${base}/livez`)).rejects.toThrow();
 }, 60_000);

@@ -4,7 +4,7 @@
 // failed one replaced), a caller with a signal bounded by acquireTimeoutMs, clean-up on return
 // (failed or server-killed transactions, a failing reset), and leak reports.
 import { createMetrics, type Metrics } from '@periscope/metrics';
-import { postgresUrl, TcpFaultProxy } from '@periscope-tools/testing';
+import { outcomeWithin, postgresUrl, TcpFaultProxy } from '@periscope-tools/testing';
 import {
   ConnectError,
   createPool,
@@ -14,7 +14,7 @@ import {
   QueryAbortedError,
   type PoolOptions,
 } from '../src';
-import { captureLogger, sleep, uniqueName, waitFor } from './helpers';
+import { captureLogger, hold, sleep, uniqueName, waitFor } from './helpers';
 
 const pools: DbPool[] = [];
 let admin: DbPool;
@@ -39,22 +39,6 @@ function newPool(options: Partial<PoolOptions> = {}): {
 function metric(body: string, line: string): number | undefined {
   const found = body.split('\n').find((l) => l.startsWith(`${line} `));
   return found === undefined ? undefined : Number(found.slice(found.lastIndexOf(' ') + 1));
-}
-
-/** Holds one connection until the returned function is called. */
-async function hold(pool: DbPool): Promise<() => Promise<void>> {
-  let release!: () => void;
-  const held = pool.withConnection(
-    () =>
-      new Promise<void>((r) => {
-        release = r;
-      }),
-  );
-  await waitFor(() => release !== undefined, 3000, 'connection borrowed');
-  return async () => {
-    release();
-    await held;
-  };
 }
 
 beforeAll(() => {
@@ -175,11 +159,7 @@ test('a caller with a signal that never fires still gets PoolTimeoutError at acq
   const { pool, name } = newPool({ poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 200 });
   const release = await hold(pool);
   const ac = new AbortController();
-  const outcome = (p: Promise<unknown>) =>
-    Promise.race([
-      p.catch((e: unknown) => e),
-      sleep(10_000).then(() => 'still waiting after 10 s'), // 50 times the timeout
-    ]);
+  const outcome = (p: Promise<unknown>) => outcomeWithin(p, 10_000, 'still waiting after 10 s'); // 50 times the timeout
   const viaQuery = await outcome(pool.query('SELECT 1', [], { signal: ac.signal }));
   expect(viaQuery).toBeInstanceOf(PoolTimeoutError);
   expect((viaQuery as Error).message).toMatch(new RegExp(`^no connection available within 200 ms from pool ${name} `));
@@ -410,10 +390,8 @@ test('validation of a connection to a silent server is bounded by the acquire ti
   await pool.query('SELECT 1');
   proxy.blackhole();
   await sleep(5);
-  const outcome = await Promise.race([
-    pool.query('SELECT 1').catch((e: unknown) => e),
-    sleep(15_000).then(() => 'still waiting after 15 s'), // 30 times the acquire timeout
-  ]);
+  // 30 times the acquire timeout
+  const outcome = await outcomeWithin(pool.query('SELECT 1'), 15_000, 'still waiting after 15 s');
   expect(outcome).toBeInstanceOf(PoolTimeoutError);
   expect(pool.stats().validationFailures).toBe(1);
 });

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { createMetrics } from '@periscope/metrics';
 import { createHealthServer, type HealthServer, type HealthServerOptions } from '@periscope/health';
+import { outcomeWithin } from '@periscope-tools/testing';
 import { request, sleep } from './helpers';
 
 interface Probe {
@@ -85,7 +86,13 @@ describe('connection limits', () => {
     const held = await Promise.all([connect(port), connect(port), connect(port)]);
     await sleep(50);
     const extra = await connect(port);
-    expect(await Promise.race([extra.closed.then(() => 'closed'), sleep(3000).then(() => 'open')])).toBe('closed');
+    expect(
+      await outcomeWithin(
+        extra.closed.then(() => 'closed'),
+        3000,
+        'open',
+      ),
+    ).toBe('closed');
     expect((await metrics.expose()).body).toMatch(
       /periscope_health_connections_closed_total\{reason="max_connections"\} [1-9]/,
     );

@@ -5,3 +5,4 @@ export { startChildApp, type ChildApp, type StartChildOptions } from './child-ap
 export { startPrometheus, type PrometheusServer, type PrometheusOptions } from './prometheus';
 export { startRedisCluster, type RedisClusterHandle, type ClusterNode } from './redis-cluster';
 export { launchChromium, openWatchedPage, CHROMIUM, type WatchedPage } from './browser';
+export { outcomeWithin } from './within';
