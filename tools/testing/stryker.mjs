@@ -6,6 +6,9 @@
 //   MUTATE_TESTS=a,b     run only test/a.test.ts and test/b.test.ts
 //   MUTATE_REPORT=name   keep that run's sandbox, incremental file and reports apart (reports/name/…),
 //                        so narrow runs of different modules can run side by side
+//   MUTATE_COVERAGE=off  every selected test runs against every mutant: slower, but right for code that
+//                        runs after the test that drove it resolved (db-pool's give-back), which
+//                        per-test coverage attributes to no test and so reports as survived
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -48,8 +51,9 @@ export function strykerConfig({ packageName, mutate, suites, ignore, entries = {
       enableFindRelatedTests: false,
     },
     mutate,
-    coverageAnalysis: 'perTest',
-    ignoreStatic: true,
+    coverageAnalysis: process.env.MUTATE_COVERAGE === 'off' ? 'off' : 'perTest',
+    // Static mutants run every test; with coverage off every mutant does anyway.
+    ignoreStatic: process.env.MUTATE_COVERAGE !== 'off',
     concurrency: 2,
     timeoutMS: 10000,
     // The first run (all tests, with per-test coverage) is slow on a loaded two-core machine.
