@@ -2,6 +2,7 @@
 // and polling for a condition instead of sleeping.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@periscope/core';
+import type { DbPool } from '../src';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -35,3 +36,19 @@ export async function waitFor(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Holds one connection until the returned function is called. */
+export async function hold(pool: DbPool): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const held = pool.withConnection(
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+  );
+  await waitFor(() => release !== undefined, 3000, 'connection borrowed');
+  return async () => {
+    release();
+    await held;
+  };
+}
