@@ -24,6 +24,28 @@ export async function read(t: DiskTier, key: string, now = T0): Promise<unknown>
 export const files = (dir: string) => readdirSync(dir).sort();
 
 /**
+ * Fake clocks only — Date.now(), and performance.now() when `performance` is set — so file I/O keeps
+ * its real timers. Undo with jest.useRealTimers().
+ */
+export function fakeClocksOnly({ now, performance = false }: { now?: number; performance?: boolean }): void {
+  const realTimers = [
+    'setTimeout',
+    'setImmediate',
+    'setInterval',
+    'nextTick',
+    'queueMicrotask',
+    'clearTimeout',
+    'clearInterval',
+    'clearImmediate',
+    'hrtime',
+  ] as const;
+  jest.useFakeTimers({
+    ...(now === undefined ? {} : { now }),
+    doNotFake: performance ? [...realTimers] : [...realTimers, 'performance'],
+  });
+}
+
+/**
  * Call once at the top of a suite: temp dirs are removed after each test and every test gets a fresh
  * metrics registry, which `tier()` instruments and `errorsOf()` / `timed()` read from the exposition.
  */

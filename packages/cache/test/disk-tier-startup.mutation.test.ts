@@ -19,28 +19,14 @@ import path from 'node:path';
 import { CacheConfigError } from '../src';
 import { ensurePrivateDir } from '../src/disk-tier';
 import { Codec } from '../src/serializer';
-import { diskTierHarness, envelope, files, HOUR, read, sha, T0 } from './disk-tier-helpers';
+import { diskTierHarness, envelope, fakeClocksOnly, files, HOUR, read, sha, T0 } from './disk-tier-helpers';
 
 const { fx, tier, errorsOf } = diskTierHarness();
 
 describe('start-up', () => {
   // Start-up compares expiry with the clock: pin Date.now() only (file I/O keeps real timers).
   beforeEach(() => {
-    jest.useFakeTimers({
-      now: T0,
-      doNotFake: [
-        'setTimeout',
-        'setImmediate',
-        'setInterval',
-        'nextTick',
-        'queueMicrotask',
-        'clearTimeout',
-        'clearInterval',
-        'clearImmediate',
-        'performance',
-        'hrtime',
-      ],
-    });
+    fakeClocksOnly({ now: T0 });
   });
   afterEach(() => jest.useRealTimers());
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { diskTierHarness, envelope, files, HOUR, read, sha, T0 } from './disk-tier-helpers';
+import { diskTierHarness, envelope, fakeClocksOnly, files, HOUR, read, sha, T0 } from './disk-tier-helpers';
 
 const { fx, tier, errorsOf, timed } = diskTierHarness();
 
@@ -328,19 +328,7 @@ describe('spans', () => {
 describe('latency', () => {
   // Durations come from the clock: freeze it (performance.now included), leaving I/O its real timers.
   beforeEach(() => {
-    jest.useFakeTimers({
-      doNotFake: [
-        'setTimeout',
-        'setImmediate',
-        'setInterval',
-        'nextTick',
-        'queueMicrotask',
-        'clearTimeout',
-        'clearInterval',
-        'clearImmediate',
-        'hrtime',
-      ],
-    });
+    fakeClocksOnly({ performance: true });
     jest.advanceTimersByTime(60_000); // the clock reads well past its origin
   });
   afterEach(() => jest.useRealTimers());
