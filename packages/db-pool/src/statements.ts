@@ -94,6 +94,7 @@ class Statement<R extends QueryResultRow> implements Running {
     // is sent first (as pg.Pool does).
     if (this.release) void this.runner.acquirer.giveBack(conn, false);
     if (this.settled) return;
+    // Stryker disable next-line BooleanLiteral: nothing can settle it later (abort listener and `running` are gone)
     this.settled = true;
     this.done(failure, failure === undefined ? result : undefined);
   };
@@ -320,6 +321,7 @@ function send<R extends QueryResultRow>(
 
 function endWithError(span: Span, err: unknown): void {
   if (span.isRecording()) {
+    // Stryker disable next-line StringLiteral: errors reaching here are always Errors (queryError types them)
     const type = err instanceof QueryError && err.sqlState ? err.sqlState : err instanceof Error ? err.name : 'Error';
     span.setAttribute('error.type', type);
     if (err instanceof QueryError && err.sqlState) span.setAttribute('db.response.status_code', err.sqlState);

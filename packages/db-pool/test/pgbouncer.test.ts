@@ -113,7 +113,10 @@ test('with no statementTimeoutMs, a transaction behind PgBouncer keeps the datab
 });
 
 test('inside a transaction behind PgBouncer the timeout is the transaction’s SET LOCAL, which it may lift (no client-side cancel)', async () => {
-  const pool = viaBouncer({ pgbouncer: true, statementTimeoutMs: 200 });
+  const pool = viaBouncer({ pgbouncer: true, statementTimeoutMs: 200, poolSize: 1, maxOverflow: 0 });
+  // A statement outside a transaction arms a cancel at 200 ms: its answer must disarm it, or it
+  // would cancel whatever the connection runs next (the transaction below, 200 ms later).
+  expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
   const one = await pool.transaction(async (tx) => {
     await tx.query('SET LOCAL statement_timeout = 0');
     return (await tx.query<{ one: number }>('SELECT pg_sleep(1), 1 AS one')).rows[0].one;

@@ -285,3 +285,22 @@ test('a statement without a summary is named after the database, or "postgresql"
   await noDatabase.query('CLOSE ALL');
   expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['postgresql']);
 });
+
+test('two statements sent together on a borrowed connection: the second still times out at its own deadline', async () => {
+  const u = new URL(postgresUrl());
+  proxy = await TcpFaultProxy.start({ target: { host: u.hostname, port: Number(u.port || 5432) } });
+  const p = proxy;
+  // A silent server makes the cancel and the close wait destroyTimeoutMs: only the statement's own
+  // deadline can answer its caller sooner.
+  const { pool } = newPool({ connectionString: p.urlFor(postgresUrl()), destroyTimeoutMs: 2500 });
+  const outcome = await pool.withConnection(async (c) => {
+    const first = c.query('SELECT 1');
+    const started = Date.now();
+    const second = c.query('SELECT pg_sleep(10)', [], { timeoutMs: 300 }).catch((e: unknown) => e);
+    await first; // its answer must not take the second statement's place as the one running
+    p.blackhole();
+    return { err: await second, waited: Date.now() - started };
+  });
+  expect(outcome.err).toBeInstanceOf(QueryTimeoutError);
+  expect(outcome.waited).toBeLessThan(1800); // 300 ms, or 2.8 s when the close has to end it
+});

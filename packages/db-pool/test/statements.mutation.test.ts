@@ -1,6 +1,7 @@
 // Issue 21 (mutation testing): the statement path against the real PostgreSQL: query() refuses bad
 // arguments with a message that names them, an already-aborted signal sends nothing, a client-side
 // failure is a QueryError without SQLSTATE (the connection is kept), and what the span says.
+import { createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -127,5 +128,50 @@ test('the query duration metric is the time the caller waited: at least the stat
     expect(seconds).toBeLessThanOrEqual(call);
   } finally {
     await timed.close();
+  }
+});
+
+/** The caller of setTimeout is this package's own code (the test's span exporter sets timers too). */
+const OUR_FRAME = /[\\/]src[\\/][\w-]+\.ts:\d+/;
+function setByUs(stack: string): boolean {
+  const frames = stack.split('\n');
+  const at = frames.findIndex((f) => /at setTimeout \(node:timers/.test(f));
+  const caller = at < 0 ? undefined : frames[at + 1];
+  return caller !== undefined && !caller.includes('node_modules') && OUR_FRAME.test(caller);
+}
+
+/** How many timers the pool's own code creates while `fn` runs. */
+async function timersCreatedBy(fn: () => Promise<void>): Promise<number> {
+  let created = 0;
+  const hook = createHook({
+    init: (_id, type) => {
+      if (type === 'Timeout' && setByUs(new Error().stack ?? '')) created++;
+    },
+  }).enable();
+  try {
+    await fn();
+  } finally {
+    hook.disable();
+  }
+  return created;
+}
+
+test('statement deadlines cost one timer per connection, not one per statement or per millisecond of a long one', async () => {
+  const own = createPool({
+    connectionString: postgresUrl(),
+    poolSize: 1,
+    applicationName: uniqueName('dbpool_stm_timers'),
+    logger: captureLogger(),
+  });
+  try {
+    await own.query('SELECT 1', [], { timeoutMs: 60_000 }); // arms the connection's one timer
+    const created = await timersCreatedBy(async () => {
+      // Later deadlines than the armed one: the timer is left as it is (it re-arms when it fires).
+      for (let i = 0; i < 20; i++) await own.query('SELECT 1', [], { timeoutMs: 60_000 });
+      await own.query('SELECT pg_sleep(0.3)', [], { timeoutMs: 60_000 });
+    });
+    expect(created).toBeLessThan(5); // 0 here; a timer per statement is 21, a 1 ms re-arm loop hundreds
+  } finally {
+    await own.close();
   }
 });
