@@ -50,6 +50,38 @@ test('the reset is skipped when no statement could have changed the session', as
   expect(pool.stats().resets).toBe(0);
 });
 
+test('which statements get the session reset: each kind that can leave state behind, and look-alikes that cannot', async () => {
+  const pool = newPool();
+  const cases: [string, boolean][] = [
+    ['SET search_path TO public', true],
+    ['  \n set   statement_timeout = 0', true], // leading space, lower case
+    ['SET LOCAL statement_timeout = 0', false], // ends with its (implicit) transaction
+    ['set  local statement_timeout = 0', false],
+    ['RESET search_path', true],
+    ['PREPARE periscope_p AS SELECT 1', true],
+    ['LISTEN periscope_channel', true],
+    ['DECLARE periscope_c CURSOR WITH HOLD FOR SELECT 1', true],
+    ['CREATE TEMP TABLE periscope_t1 (a int)', true],
+    ['CREATE LOCAL TEMP TABLE periscope_t2 (a int)', true],
+    ['CREATE  TEMP TABLE periscope_t5 (a int)', true],
+    ['CREATE LOCAL  TEMP TABLE periscope_t6 (a int)', true],
+    ['create global temp table periscope_t3 (a int)', true],
+    ['CREATE TEMPORARY TABLE periscope_t4 (a int)', true],
+    ["SELECT set_config('search_path', 'public', false)", true],
+    ['SELECT pg_advisory_lock(4242)', true],
+    ['SELECT * FROM generate_series(1, 3) OFFSET 1', false], // "set" inside a word
+    ['SELECT 1 AS reset_count, 2 AS preset', false],
+    ['SELECT 1', false],
+  ];
+  for (const [statement, resets] of cases) {
+    const before = pool.stats().resets;
+    await pool.withConnection((c) => c.query(statement));
+    expect({ statement, reset: pool.stats().resets - before }).toEqual({ statement, reset: resets ? 1 : 0 });
+  }
+  // The one connection was reused throughout: every reset cleaned up what its statement left.
+  expect(pool.stats()).toMatchObject({ created: 1, destroyed: 0 });
+});
+
 test('resetQuery is configurable (RESET ALL) and "none" turns it off', async () => {
   const resetAll = newPool({ resetQuery: 'RESET ALL' });
   const initial = await searchPath(resetAll);

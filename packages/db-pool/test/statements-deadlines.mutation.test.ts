@@ -86,6 +86,7 @@ test('a timed-out statement answers once: QueryTimeoutError, one duration sample
   const spans = exporter.getFinishedSpans();
   expect(spans).toHaveLength(1);
   expect(spans[0].attributes['error.type']).toBe('QueryTimeoutError');
+  expect(spans[0].instrumentationScope.name).toBe('@periscope/db-pool'); // what a backend groups spans by
   expect(spans[0].attributes['db.response.status_code']).toBeUndefined();
   expect(spans[0].status).toEqual({ code: 2, message: (err as Error).message });
   expect(pool.stats()).toMatchObject({ active: 0, pending: 0 });
