@@ -55,6 +55,21 @@ async function startProxy(): Promise<TcpFaultProxy> {
   return proxy;
 }
 
+/** One connection through the fault proxy, validated on every borrow, opened by a first query. */
+async function pooledThroughProxy(options: Partial<PoolOptions>): Promise<{ pool: DbPool; link: TcpFaultProxy }> {
+  const link = await startProxy();
+  const pool = newPool({
+    connectionString: link.urlFor(postgresUrl()),
+    poolSize: 1,
+    maxOverflow: 0,
+    validateAfterIdleMs: 0,
+    destroyTimeoutMs: 100,
+    ...options,
+  });
+  await pool.query('SELECT 1');
+  return { pool, link };
+}
+
 beforeAll(() => {
   trace.setGlobalTracerProvider(provider);
   admin = createPool({
@@ -101,19 +116,12 @@ test('a role that stops accepting logins fails new connections at once, but call
 });
 
 test('after a failed validation, the replacement waits only for what is left of acquireTimeoutMs', async () => {
-  const p = await startProxy();
-  const pool = newPool({
-    connectionString: p.urlFor(postgresUrl()),
-    poolSize: 1,
-    maxOverflow: 0,
-    validateAfterIdleMs: 0,
+  const { pool, link } = await pooledThroughProxy({
     validationTimeoutMs: 2000,
     acquireTimeoutMs: 3000,
     connectTimeoutMs: 20_000, // the replacement's connect hangs: only the acquire deadline ends the wait
-    destroyTimeoutMs: 100,
   });
-  await pool.query('SELECT 1');
-  p.blackhole();
+  link.blackhole();
   await sleep(5);
   const started = performance.now();
   const err = await pool.query('SELECT 1').catch((e: unknown) => e);
@@ -127,18 +135,8 @@ test('after a failed validation, the replacement waits only for what is left of 
 });
 
 test('a replacement needed while the pool drains: the caller gets PoolClosedError, not a timeout', async () => {
-  const p = await startProxy();
-  const pool = newPool({
-    connectionString: p.urlFor(postgresUrl()),
-    poolSize: 1,
-    maxOverflow: 0,
-    validateAfterIdleMs: 0,
-    validationTimeoutMs: 400,
-    acquireTimeoutMs: 10_000,
-    destroyTimeoutMs: 100,
-  });
-  await pool.query('SELECT 1');
-  p.blackhole();
+  const { pool, link } = await pooledThroughProxy({ validationTimeoutMs: 400, acquireTimeoutMs: 10_000 });
+  link.blackhole();
   await sleep(5);
   const before = pool.stats().validations;
   const borrowed = pool.query('SELECT 1').catch((e: unknown) => e);
@@ -151,15 +149,8 @@ test('a replacement needed while the pool drains: the caller gets PoolClosedErro
 });
 
 test('validation over a slow link (a 30 ms round trip) passes: it is bounded by validationTimeoutMs, not by a floor', async () => {
-  const p = await startProxy();
-  const pool = newPool({
-    connectionString: p.urlFor(postgresUrl()),
-    poolSize: 1,
-    validateAfterIdleMs: 0,
-    validationTimeoutMs: 5000,
-  });
-  await pool.query('SELECT 1');
-  p.setDelay(15);
+  const { pool, link } = await pooledThroughProxy({ validationTimeoutMs: 5000 });
+  link.setDelay(15);
   const before = pool.stats().validations;
   const ids: number[] = [];
   for (let i = 0; i < 2; i++) {
